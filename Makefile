@@ -1,0 +1,32 @@
+# `make run` runs code4 on its embedded defaults; `make test` runs the checks and tests.
+# Both create the virtual environment in .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint bench check-example clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/code4 run
+
+test: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+
+bench: $(VENV)/.installed
+	$(BIN)/code4 bench
+
+check-example: $(VENV)/.installed
+	$(BIN)/code4 check deploy/examples/wormerland.yaml
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,200 @@
+"""Device protocol v1 over MQTT (DESIGN.md, "Device protocol v1").
+
+Topics are `{prefix}/dev/{device_id}/{kind}`; the device id is the topic segment (the broker
+ACL ties credentials to it), never the payload. Payloads are UTF-8 JSON of at most 4 KiB;
+unknown fields are ignored. `parse_uplink` turns a message into a typed payload or a
+`ProtocolError` that says what was wrong; it never raises, so one bad device cannot stop
+the service. Simulators use the same models to build what they send.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+DEFAULT_PREFIX = "code4/v1"
+MAX_PAYLOAD = 4096
+DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+UPLINKS = ("alarm", "cancel", "heartbeat", "status", "position", "checkin", "response")
+DOWNLINKS = ("feedback", "page")
+# QoS per uplink subscription: alarms, cancels and answers must arrive; heartbeats may not.
+UPLINK_QOS = {"alarm": 1, "cancel": 1, "heartbeat": 0, "status": 1, "position": 0, "checkin": 1, "response": 1}
+
+AlarmKind = Literal["panic", "assist", "man_down", "no_movement"]
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Position(_Payload):
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    accuracy_m: float | None = Field(default=None, ge=0)
+    zone: str | None = Field(default=None, max_length=64)
+
+    @model_validator(mode="after")
+    def _either(self) -> Position:
+        has_coordinates = self.lat is not None and self.lon is not None
+        if not has_coordinates and not self.zone:
+            raise ValueError("a position is {lat, lon, accuracy_m} or {zone}")
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon come together")
+        return self
+
+
+Battery = Annotated[float, Field(ge=0, le=1)]
+
+
+class AlarmPayload(_Payload):
+    alarm_id: str = Field(min_length=1, max_length=64)
+    press: int = Field(default=1, ge=1)
+    kind: AlarmKind = "panic"
+    silent: bool = True
+    ts: datetime | None = None
+    position: Position | None = None
+    battery: Battery | None = None
+
+
+class CancelPayload(_Payload):
+    alarm_id: str = Field(min_length=1, max_length=64)
+    pin: str | None = Field(default=None, max_length=16)
+
+
+class HeartbeatPayload(_Payload):
+    battery: Battery | None = None
+    rssi: int | None = None
+    fw: str | None = Field(default=None, max_length=64)
+
+
+class StatusPayload(_Payload):
+    status: Literal["online", "offline"]
+
+
+class PositionPayload(Position):
+    pass
+
+
+class CheckinPayload(_Payload):
+    action: Literal["start", "ok", "end"]
+    expect_within_s: int | None = Field(default=None, ge=1)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class ResponsePayload(_Payload):
+    page_id: str = Field(min_length=1, max_length=96)
+    response: Literal["accept", "decline", "on_scene"]
+
+
+class FeedbackPayload(_Payload):
+    alarm_id: str
+    state: Literal["received", "help_coming", "on_scene", "closed"]
+    text: str | None = None
+
+
+class PagePayload(_Payload):
+    page_id: str
+    alarm_id: str
+    code: str
+    text: str
+    location: str
+    gathering_point: str | None = None
+    role: Literal[1, 2, 3] | None = None
+
+
+Uplink = (
+    AlarmPayload | CancelPayload | HeartbeatPayload | StatusPayload | PositionPayload | CheckinPayload
+    | ResponsePayload
+)
+_MODELS: dict[str, type[_Payload]] = {
+    "alarm": AlarmPayload, "cancel": CancelPayload, "heartbeat": HeartbeatPayload,
+    "position": PositionPayload, "checkin": CheckinPayload, "response": ResponsePayload,
+}
+
+
+@dataclass(frozen=True)
+class DeviceMessage:
+    device_id: str
+    kind: str
+    payload: Uplink
+
+
+@dataclass(frozen=True)
+class ProtocolError:
+    """A message code4 could not use, with what a device maker needs to fix it."""
+
+    topic: str
+    device_id: str | None
+    kind: str | None
+    reason: str
+
+
+class Topics:
+    def __init__(self, prefix: str = DEFAULT_PREFIX) -> None:
+        self.prefix = prefix.rstrip("/")
+        self._depth = len(self.prefix.split("/"))
+
+    def uplink_filters(self) -> list[tuple[str, int]]:
+        return [(f"{self.prefix}/dev/+/{kind}", UPLINK_QOS[kind]) for kind in UPLINKS]
+
+    def device(self, device_id: str, kind: str) -> str:
+        return f"{self.prefix}/dev/{device_id}/{kind}"
+
+    def split(self, topic: str) -> tuple[str, str] | None:
+        """(device_id, kind) of a device topic under this prefix, else None."""
+        parts = topic.split("/")
+        if len(parts) != self._depth + 3 or "/".join(parts[: self._depth]) != self.prefix:
+            return None
+        if parts[self._depth] != "dev":
+            return None
+        return parts[self._depth + 1], parts[self._depth + 2]
+
+
+def parse_uplink(topics: Topics, topic: str, payload: bytes) -> DeviceMessage | ProtocolError:
+    split = topics.split(topic)
+    if split is None:
+        return ProtocolError(topic, None, None, "not a device topic of this prefix")
+    device_id, kind = split
+    if not DEVICE_ID.match(device_id):
+        return ProtocolError(topic, None, kind, "device id must be 1-64 letters, digits, '_', '.', ':' or '-'")
+    if kind not in UPLINKS:
+        return ProtocolError(topic, device_id, kind, f"unknown message kind {kind!r}")
+    if len(payload) > MAX_PAYLOAD:
+        return ProtocolError(topic, device_id, kind, f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    if kind == "status":
+        payload = _quote_bare_status(payload)
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return ProtocolError(topic, device_id, kind, f"payload is not UTF-8 JSON: {exc}")
+    if kind == "status":
+        data = {"status": data} if isinstance(data, str) else data
+        model: type[_Payload] = StatusPayload
+    else:
+        model = _MODELS[kind]
+        if not isinstance(data, dict):
+            return ProtocolError(topic, device_id, kind, "payload must be a JSON object")
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'payload'}: {err['msg']}" for err in exc.errors()
+        )
+        return ProtocolError(topic, device_id, kind, problems)
+    return DeviceMessage(device_id, kind, parsed)  # type: ignore[arg-type]
+
+
+def _quote_bare_status(payload: bytes) -> bytes:
+    """A last will is often bare text (online, offline): quote it so it reads as JSON."""
+    text = payload.strip()
+    return text if text[:1] in (b'"', b"{") else b'"' + text + b'"'
+
+
+def encode(payload: BaseModel) -> bytes:
+    return payload.model_dump_json(exclude_none=True).encode("utf-8")

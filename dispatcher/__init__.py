@@ -1,0 +1,1 @@
+"""Alarm and incident lifecycle: the pure core, its persistence, and the service loop."""

@@ -1,0 +1,36 @@
+"""The pure dispatcher core: `decide(state, event, now) -> (state, effects)`. No I/O, no clock."""
+
+from dispatcher.core.effects import (
+    Effect,
+    Feedback,
+    FeedbackState,
+    Helper,
+    Message,
+    Notify,
+    Purpose,
+    Timeline,
+)
+from dispatcher.core.events import (
+    AlarmRaised,
+    CancelRequested,
+    CloseRequested,
+    DeadlineReached,
+    DeliveryFailed,
+    EscalateRequested,
+    Event,
+    Outcome,
+    Position,
+    Pressed,
+    Responded,
+    Response,
+)
+from dispatcher.core.machine import SEVERE_KINDS, TRANSITIONS, IllegalTransition, decide
+from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Status
+
+__all__ = [
+    "SEVERE_KINDS", "TRANSITIONS", "AlarmRaised", "AlarmState", "CancelRequested", "CloseRequested",
+    "DeadlineReached", "DeliveryFailed", "Effect", "EscalateRequested", "Event", "Feedback",
+    "FeedbackState", "Helper", "IllegalTransition", "Message", "Notify", "Outcome", "Page",
+    "PageStatus", "Position", "Pressed", "Purpose", "Responded", "Responder", "Response", "Status",
+    "Timeline", "decide",
+]

@@ -1,0 +1,99 @@
+"""What can happen to an alarm. Events are facts handed to `decide`; they carry no time.
+
+The time an event is processed is the `now` argument of `decide`, so replaying events with
+the same times gives the same result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from escalation.plan import Plan, Position
+
+
+class Response(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    ON_SCENE = "on_scene"
+
+
+class Outcome(StrEnum):
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+    FALSE_ALARM = "false_alarm"
+    DRILL = "drill"
+
+
+@dataclass(frozen=True)
+class AlarmRaised:
+    """The first press of an alarm the service has not seen before."""
+
+    uid: str
+    device_id: str
+    device_alarm_id: str
+    press: int
+    kind: str
+    silent: bool
+    plan: Plan
+    position: Position | None = None
+    device_time: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Pressed:
+    """The device sent the alarm again: the same press (a repeat) or a higher one (a new press)."""
+
+    press: int
+
+
+@dataclass(frozen=True)
+class CancelRequested:
+    pin: str | None
+
+
+@dataclass(frozen=True)
+class Responded:
+    """A responder answered a page. `channel`/`address` say how, and must match the page's
+    routes (a pager cannot answer for someone else's page); channel "operator" is the control
+    room answering on someone's behalf, with `actor` naming the operator."""
+
+    page_id: str
+    response: Response
+    channel: str
+    address: str
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineReached:
+    timer: int  # the state's timer token when the deadline was set; an old one is ignored
+
+
+@dataclass(frozen=True)
+class DeliveryFailed:
+    """A channel could not deliver a notification (after its own retries)."""
+
+    page_id: str
+    route: int
+    purpose: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class EscalateRequested:
+    actor: str
+
+
+@dataclass(frozen=True)
+class CloseRequested:
+    outcome: Outcome
+    actor: str
+    note: str | None = None
+
+
+Event = (
+    AlarmRaised | Pressed | CancelRequested | Responded | DeadlineReached | DeliveryFailed
+    | EscalateRequested | CloseRequested
+)

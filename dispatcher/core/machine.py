@@ -1,0 +1,585 @@
+"""The alarm lifecycle as one pure function: `decide(state, event, now) -> (state, effects)`.
+
+No I/O, no clock, no randomness: the same state, event and time always give the same result,
+so every rule below is a plain unit test. The rules (DESIGN.md, "Alarm lifecycle"):
+
+* A step notifies its targets on their first route and waits `ack_timeout`. Too few accepts by
+  the deadline: the next step starts; earlier targets may still accept (accepts from any step
+  count). Everyone in a step declined or unreachable: the next step starts at once.
+* The last step without enough accepts repeats every `repeat_every` and the alarm is marked
+  unanswered. A step with nobody left to ask is skipped, on the timeline.
+* Severe alarms (man_down, no_movement, a new press, the duress PIN) start at, or jump to,
+  `on_severe`; when already there or beyond, they escalate one step at once.
+* Accepting responders get roles in order: 1 approaches, 2 backs up, 3 stands by.
+* A cancel needs the device's `cancel_pin` when one is set. The `duress_pin` answers the
+  device exactly like a cancel, but escalates and marks the alarm for the control room; after
+  it the device hears nothing more, and no later cancel from the device ends the alarm.
+* A failed channel moves that recipient to their next route; with none left they count as
+  unreachable.
+
+The table `TRANSITIONS` at the end lists every (status, event) pair that is allowed; anything
+else raises `IllegalTransition` and leaves the state as it was.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from dispatcher.core.effects import (
+    Effect,
+    Feedback,
+    FeedbackState,
+    Helper,
+    Message,
+    Notify,
+    Purpose,
+    Timeline,
+)
+from dispatcher.core.events import (
+    AlarmRaised,
+    CancelRequested,
+    CloseRequested,
+    DeadlineReached,
+    DeliveryFailed,
+    EscalateRequested,
+    Event,
+    Outcome,
+    Pressed,
+    Responded,
+    Response,
+)
+from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Status
+from escalation.plan import Route
+
+SEVERE_KINDS = frozenset({"man_down", "no_movement"})
+SYSTEM = "code4"
+OPERATOR_CHANNEL = "operator"
+
+Decision = tuple[AlarmState, list[Effect]]
+Handler = Callable[[Any, Any, datetime], Decision]
+
+
+class IllegalTransition(Exception):
+    """An event that does not apply to the alarm in its current state."""
+
+    def __init__(self, status: Status | None, event: Event, reason: str) -> None:
+        self.status = status
+        self.event = event
+        self.reason = reason
+        where = status.value if status else "no alarm"
+        super().__init__(f"{type(event).__name__} not allowed in {where}: {reason}")
+
+
+def decide(state: AlarmState | None, event: Event, now: datetime) -> Decision:
+    if now.tzinfo is None:
+        raise ValueError("decide() needs a timezone-aware now")
+    status = state.status if state is not None else None
+    handler = TRANSITIONS.get((status, type(event)))
+    if handler is None:
+        raise IllegalTransition(status, event, "not in the transition table")
+    new_state, effects = handler(state, event, now)
+    return _settle(new_state), effects
+
+
+# ---- raising and stepping -----------------------------------------------------------------
+
+
+def _raise(event: AlarmRaised, now: datetime) -> Decision:
+    plan = event.plan
+    if not plan.steps:
+        raise IllegalTransition(None, event, "the plan has no steps")
+    severe_kind = event.kind in SEVERE_KINDS
+    state = AlarmState(
+        uid=event.uid, device_id=event.device_id, device_alarm_id=event.device_alarm_id,
+        kind=event.kind, silent=event.silent, plan=plan, raised_at=now, status=Status.NOTIFYING,
+        step=0, position=event.position, device_time=event.device_time, press=event.press,
+        severe=severe_kind or event.press > 1,
+    )
+    effects: list[Effect] = [
+        _feedback(state, FeedbackState.RECEIVED),
+        Timeline("alarm_raised", _device_actor(state), data={
+            "kind": event.kind, "silent": event.silent, "press": event.press,
+            "where": plan.where.describe(), "person": plan.device.person_name,
+            "agreement": plan.agreement_id, "fallback": plan.fallback,
+        }, notice=True),
+    ]
+    if not plan.device.known:
+        effects.append(Timeline("unknown_device", SYSTEM, data={
+            "device": event.device_id, "agreement": plan.agreement_id}, notice=True))
+    start = 0
+    if state.severe:
+        reason = event.kind if severe_kind else "new_press"
+        effects.append(Timeline("severe", SYSTEM, data={"reason": reason}, notice=True))
+        start = plan.severe_step if plan.severe_step is not None else 0
+    return _start_step(state, start, now, "raised", effects)
+
+
+def _start_step(state: AlarmState, index: int, now: datetime, reason: str, effects: list[Effect]) -> Decision:
+    steps = state.plan.steps
+    while not _askable(state, index):
+        step = steps[index]
+        effects.append(Timeline("step_skipped", SYSTEM, data={
+            "step": step.id,
+            "reason": "nobody_to_reach" if not step.targets else "all_already_accepted",
+            "unreachable": list(step.unreachable),
+        }, notice=True))
+        if index + 1 == len(steps):
+            state = _clear_deadline(replace(state, step=index, round=1))
+            if state.accepts < step.required:
+                state = replace(state, unanswered=True)
+                effects.append(Timeline("unanswered", SYSTEM, data={
+                    "step": step.id, "reason": "nobody_left_to_ask"}, notice=True))
+            return state, effects
+        index += 1
+    step = steps[index]
+    state = replace(state, step=index, round=1, unanswered=False)
+    effects.append(Timeline("step_started", SYSTEM, data={
+        "step": step.id, "code": step.code, "reason": reason, "required": step.required,
+        "unreachable": list(step.unreachable),
+    }, notice=bool(step.unreachable)))
+    state, paged = _page_step(state, now)
+    effects += paged
+    if state.accepts >= step.required:
+        return _clear_deadline(state), effects
+    wait = step.ack_timeout_s or state.plan.repeat_every_s
+    return _set_deadline(state, now + timedelta(seconds=wait)), effects
+
+
+def _askable(state: AlarmState, index: int) -> bool:
+    return any(state.responder(t.recipient) is None for t in state.plan.steps[index].targets)
+
+
+def _page_step(state: AlarmState, now: datetime) -> Decision:
+    """Page everyone in the current step who has not accepted yet."""
+    step = state.current_step
+    seq = state.page_seq
+    new_pages: list[Page] = []
+    for target in step.targets:
+        if state.responder(target.recipient) is None:
+            seq += 1
+            new_pages.append(Page(
+                page_id=f"{state.uid}.{seq}", recipient=target.recipient, step=state.step,
+                round=state.round, routes=target.routes, route=0, status=PageStatus.PENDING, sent_at=now,
+            ))
+    state = replace(state, pages=state.pages + tuple(new_pages), page_seq=seq)
+    effects: list[Effect] = []
+    for page in new_pages:
+        effects.append(Timeline("notified", SYSTEM, channel=page.current_route.channel, data={
+            "recipient": state.plan.recipient(page.recipient).name, "step": step.id,
+            "round": state.round, "page_id": page.page_id,
+        }))
+        effects.append(_notify(state, page, Purpose.PAGE, page.route))
+    return state, effects
+
+
+def _advance(state: AlarmState, now: datetime, reason: str, *, repeat_now: bool) -> Decision:
+    """On to the next step; at the last step repeat it now, or only mark it unanswered and
+    let the repeat deadline bring the next round (so a round of declines cannot loop)."""
+    current = state.current_step
+    if state.step + 1 < len(state.plan.steps):
+        following = state.plan.steps[state.step + 1]
+        effects: list[Effect] = [Timeline("escalated", SYSTEM, data={
+            "from": current.id, "to": following.id, "reason": reason}, notice=True)]
+        return _start_step(state, state.step + 1, now, reason, effects)
+    if not repeat_now:
+        state = replace(state, unanswered=True)
+        return state, [Timeline("unanswered", SYSTEM, data={
+            "step": current.id, "round": state.round, "reason": reason}, notice=True)]
+    if not _askable(state, state.step):
+        return _start_step(state, state.step, now, reason, [])
+    state = replace(state, round=state.round + 1, unanswered=True)
+    effects = [Timeline("repeated", SYSTEM, data={
+        "step": current.id, "round": state.round, "reason": reason}, notice=True)]
+    state, paged = _page_step(state, now)
+    state = _set_deadline(state, now + timedelta(seconds=state.plan.repeat_every_s))
+    return state, effects + paged
+
+
+def _escalate_now(state: AlarmState, now: datetime, reason: str, effects: list[Effect]) -> Decision:
+    """A severe turn: jump to on_severe if the chain is not there yet, else one step on now."""
+    target = state.plan.severe_step
+    state = replace(state, severe=True)
+    if target is not None and target > state.step:
+        effects.append(Timeline("escalated", SYSTEM, data={
+            "from": state.current_step.id, "to": state.plan.steps[target].id, "reason": reason,
+        }, notice=True))
+        state, more = _start_step(state, target, now, reason, [])
+        return state, effects + more
+    state, more = _advance(state, now, reason, repeat_now=True)
+    return state, effects + more
+
+
+def _deadline(state: AlarmState, event: DeadlineReached, now: datetime) -> Decision:
+    if event.timer != state.timer or state.deadline is None or now < state.deadline:
+        return state, []  # a timer for a step that is no longer current
+    if state.accepts >= state.current_step.required:
+        return _clear_deadline(state), []
+    return _advance(state, now, "no_accept_in_time", repeat_now=True)
+
+
+def _escalate_requested(state: AlarmState, event: EscalateRequested, now: datetime) -> Decision:
+    effects: list[Effect] = [Timeline("escalated_by_operator", event.actor, notice=True)]
+    state, more = _advance(state, now, "operator", repeat_now=True)
+    return state, effects + more
+
+
+# ---- presses and cancels --------------------------------------------------------------------
+
+
+def _press(state: AlarmState, event: Pressed, now: datetime) -> Decision:
+    received = _feedback(state, FeedbackState.RECEIVED)
+    if event.press <= state.press:
+        return state, [received]  # the device repeats until it sees `received`: answer again
+    state = replace(state, press=event.press)
+    effects: list[Effect] = [received, Timeline("new_press", _device_actor(state), data={
+        "press": event.press}, notice=True)]
+    return _escalate_now(state, now, "new_press", effects)
+
+
+def _press_closed(state: AlarmState, event: Pressed, now: datetime) -> Decision:
+    if event.press <= state.press:
+        return state, [_closed_feedback(state)]
+    raise IllegalTransition(state.status, event, "a new press after the alarm closed is a new alarm")
+
+
+def _cancel(state: AlarmState, event: CancelRequested, now: datetime) -> Decision:
+    device = state.plan.device
+    if device.duress_pin and _same_pin(event.pin, device.duress_pin):
+        return _duress(state, now)
+    if state.duress:
+        # Whoever forced the duress PIN may force the real one next: only the control room ends it.
+        return state, [_closed_feedback(state), Timeline("cancel_ignored_after_duress", _device_actor(state))]
+    if device.cancel_pin and not _same_pin(event.pin, device.cancel_pin):
+        reason = "wrong_pin" if event.pin else "pin_required"
+        return state, [
+            Timeline("cancel_refused", _device_actor(state), data={"reason": reason}, notice=True),
+            _feedback(state, _device_view(state), _helpers(state), reason),
+        ]
+    return _close(state, now, _cancel_outcome(state), _device_actor(state), None)
+
+
+def _duress(state: AlarmState, now: datetime) -> Decision:
+    looks_cancelled = _feedback(state, FeedbackState.CLOSED, reason=_cancel_outcome(state).value
+    )
+    if state.duress:
+        return state, [looks_cancelled]
+    state = replace(state, duress=True)
+    effects: list[Effect] = [looks_cancelled, Timeline("duress", _device_actor(state), notice=True)]
+    effects += [
+        _notify(state, page, Purpose.UPDATE, page.route)
+        for page in _latest_pages(state, {PageStatus.ACCEPTED})
+    ]
+    return _escalate_now(state, now, "duress", effects)
+
+
+def _cancel_outcome(state: AlarmState) -> Outcome:
+    # Help already there and the person ends it: that is a resolved incident, not a mistake.
+    return Outcome.RESOLVED if _anyone_on_scene(state) else Outcome.CANCELLED
+
+
+def _same_pin(given: str | None, expected: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+# ---- responses -------------------------------------------------------------------------------
+
+
+def _respond(state: AlarmState, event: Responded, now: datetime) -> Decision:
+    page = _answerable_page(state, event)
+    if event.response is Response.ACCEPT:
+        return _accept(state, page, event, now)
+    if event.response is Response.DECLINE:
+        return _decline(state, page, event, now)
+    return _on_scene(state, page, event, now)
+
+
+def _answerable_page(state: AlarmState, event: Responded) -> Page:
+    page = state.page(event.page_id)
+    if page is None:
+        raise IllegalTransition(state.status, event, f"no page {event.page_id} on this alarm")
+    if event.channel != OPERATOR_CHANNEL and Route(event.channel, event.address) not in page.routes:
+        raise IllegalTransition(state.status, event, "the answer came from an address the page was not sent to")
+    return page
+
+
+def _accept(state: AlarmState, page: Page, event: Responded, now: datetime) -> Decision:
+    recipient = state.plan.recipient(page.recipient)
+    reply = _reply_route(page, event)
+    existing = state.responder(page.recipient)
+    if existing is not None:  # answered twice, or on two channels: repeat their role only
+        return state, [_notify(state, page, Purpose.ROLE, reply, role=existing.role)]
+    persons = sum(1 for r in state.responders if r.role is not None)
+    role = None if recipient.is_contact else min(persons + 1, 3)
+    others = _latest_pages(state, {PageStatus.ACCEPTED})
+    state = replace(
+        state,
+        responders=(*state.responders, Responder(page.recipient, recipient.name, role, event.channel, now)),
+        pages=_mark(state.pages, page.recipient, {PageStatus.PENDING}, PageStatus.ACCEPTED),
+    )
+    effects: list[Effect] = [
+        Timeline("accepted", _responder_actor(recipient.name, event), channel=event.channel, data={
+            "recipient": recipient.name, "role": role, "step": state.plan.steps[page.step].id,
+            "on_behalf": event.channel == OPERATOR_CHANNEL,
+        }, notice=True),
+        _notify(state, page, Purpose.ROLE, reply, role=role),
+    ]
+    # Those already coming learn who joins them (the BHV "maatje").
+    effects += [_notify(state, other, Purpose.UPDATE, other.route) for other in others]
+    if not state.duress:
+        effects.append(_feedback(state, FeedbackState.HELP_COMING, _helpers(state)))
+    if state.accepts >= state.current_step.required and state.deadline is not None:
+        state = replace(_clear_deadline(state), unanswered=False)
+        effects.append(Timeline("help_organised", SYSTEM, data={
+            "accepted": state.accepts, "required": state.current_step.required, "step": state.current_step.id,
+        }))
+    return state, effects
+
+
+def _decline(state: AlarmState, page: Page, event: Responded, now: datetime) -> Decision:
+    recipient = state.plan.recipient(page.recipient)
+    actor = _responder_actor(recipient.name, event)
+    withdrawn = state.responder(page.recipient)
+    effects: list[Effect] = []
+    if withdrawn is not None:
+        state = replace(state, responders=tuple(r for r in state.responders if r.recipient != page.recipient))
+        effects.append(Timeline("withdrew", actor, channel=event.channel, data={
+            "recipient": recipient.name, "role": withdrawn.role}, notice=True))
+        if not state.duress:
+            view = FeedbackState.HELP_COMING if state.responders else FeedbackState.RECEIVED
+            effects.append(_feedback(state, view, _helpers(state)))
+    else:
+        effects.append(Timeline("declined", actor, channel=event.channel, data={
+            "recipient": recipient.name, "step": state.plan.steps[page.step].id}))
+    state = replace(state, pages=_mark(
+        state.pages, page.recipient, {PageStatus.PENDING, PageStatus.ACCEPTED}, PageStatus.DECLINED))
+    if state.accepts >= state.current_step.required:
+        return state, effects
+    if withdrawn is not None and state.deadline is None:
+        # Someone who was coming is not: look further at once rather than wait.
+        state, more = _advance(state, now, "responder_withdrew", repeat_now=True)
+        return state, effects + more
+    if _step_exhausted(state):
+        state, more = _advance(state, now, "all_declined", repeat_now=False)
+        return state, effects + more
+    return state, effects
+
+
+def _on_scene(state: AlarmState, page: Page, event: Responded, now: datetime) -> Decision:
+    effects: list[Effect] = []
+    if state.responder(page.recipient) is None:  # "on scene" without "coming" first
+        state, effects = _accept(state, page, replace(event, response=Response.ACCEPT), now)
+    responder = state.responder(page.recipient)
+    assert responder is not None
+    if responder.on_scene_at is not None:
+        return state, effects
+    first = not _anyone_on_scene(state)
+    state = replace(state, responders=tuple(
+        replace(r, on_scene_at=now) if r.recipient == page.recipient else r for r in state.responders
+    ))
+    effects.append(Timeline("on_scene", _responder_actor(responder.name, event), channel=event.channel, data={
+        "recipient": responder.name, "role": responder.role}, notice=True))
+    if first and not state.duress:
+        effects.append(_feedback(state, FeedbackState.ON_SCENE, _helpers(state)))
+    return state, effects
+
+
+def _respond_closed(state: AlarmState, event: Responded, now: datetime) -> Decision:
+    page = _answerable_page(state, event)
+    recipient = state.plan.recipient(page.recipient)
+    return state, [
+        Timeline("late_response", _responder_actor(recipient.name, event), channel=event.channel,
+                 data={"recipient": recipient.name, "response": event.response.value}),
+        _notify(state, page, Purpose.STAND_DOWN, _reply_route(page, event), outcome=_outcome(state)),
+    ]
+
+
+# ---- delivery failures --------------------------------------------------------------------------
+
+
+def _delivery_failed(state: AlarmState, event: DeliveryFailed, now: datetime) -> Decision:
+    page = state.page(event.page_id)
+    if page is None or not 0 <= event.route < len(page.routes):
+        raise IllegalTransition(state.status, event, f"no page {event.page_id} with route {event.route}")
+    recipient = state.plan.recipient(page.recipient)
+    failed = page.routes[event.route]
+    data: dict[str, Any] = {"recipient": recipient.name, "purpose": event.purpose, "reason": event.reason}
+    if event.purpose != Purpose.PAGE.value:
+        return state, [Timeline("channel_failed", SYSTEM, channel=failed.channel, data=data, notice=True)]
+    if event.route != page.route or page.status is not PageStatus.PENDING:
+        return state, []  # already on another route, or answered meanwhile
+    if page.route + 1 < len(page.routes):
+        moved = replace(page, route=page.route + 1)
+        state = _replace_page(state, moved)
+        data["next"] = moved.current_route.channel
+        return state, [
+            Timeline("channel_failed", SYSTEM, channel=failed.channel, data=data, notice=True),
+            _notify(state, moved, Purpose.PAGE, moved.route),
+        ]
+    state = _replace_page(state, replace(page, status=PageStatus.FAILED))
+    effects: list[Effect] = [Timeline("unreachable", SYSTEM, channel=failed.channel, data=data, notice=True)]
+    current = page.step == state.step and page.round == state.round
+    if current and state.accepts < state.current_step.required and _step_exhausted(state):
+        state, more = _advance(state, now, "nobody_reachable", repeat_now=False)
+        effects += more
+    return state, effects
+
+
+# ---- closing ---------------------------------------------------------------------------------------
+
+
+def _close(state: AlarmState, now: datetime, outcome: Outcome, actor: str, note: str | None) -> Decision:
+    effects: list[Effect] = [Timeline("closed", actor, data={"outcome": outcome.value, "note": note}, notice=True)]
+    state = replace(_clear_deadline(state), status=Status.CLOSED, outcome=outcome, closed_at=now, unanswered=False)
+    effects += [
+        _notify(state, page, Purpose.STAND_DOWN, page.route, outcome=outcome.value)
+        for page in _latest_pages(state, {PageStatus.PENDING, PageStatus.ACCEPTED})
+    ]
+    if not state.duress:  # after duress the device already shows "closed"
+        effects.append(_feedback(state, FeedbackState.CLOSED, reason=outcome.value))
+    return state, effects
+
+
+def _closed_feedback(state: AlarmState) -> Feedback:
+    return _feedback(state, FeedbackState.CLOSED, reason=_outcome(state))
+
+
+def _outcome(state: AlarmState) -> str | None:
+    return state.outcome.value if state.outcome else None
+
+
+# ---- helpers -----------------------------------------------------------------------------------------
+
+
+def _settle(state: AlarmState) -> AlarmState:
+    """Derive the status from the facts, so no handler can leave it inconsistent."""
+    if state.status is Status.CLOSED:
+        return state
+    if _anyone_on_scene(state):
+        status = Status.ON_SCENE
+    elif state.deadline is None and state.accepts >= state.current_step.required:
+        status = Status.ACCEPTED
+    else:
+        status = Status.NOTIFYING
+    return state if status is state.status else replace(state, status=status)
+
+
+def _set_deadline(state: AlarmState, at: datetime) -> AlarmState:
+    return replace(state, deadline=at, timer=state.timer + 1)
+
+
+def _clear_deadline(state: AlarmState) -> AlarmState:
+    return replace(state, deadline=None, timer=state.timer + 1)
+
+
+def _step_exhausted(state: AlarmState) -> bool:
+    current = [p for p in state.pages if p.step == state.step and p.round == state.round]
+    return bool(current) and all(p.status is not PageStatus.PENDING for p in current)
+
+
+def _mark(pages: tuple[Page, ...], recipient: str, old: set[PageStatus], new: PageStatus) -> tuple[Page, ...]:
+    return tuple(replace(p, status=new) if p.recipient == recipient and p.status in old else p for p in pages)
+
+
+def _replace_page(state: AlarmState, page: Page) -> AlarmState:
+    return replace(state, pages=tuple(page if p.page_id == page.page_id else p for p in state.pages))
+
+
+def _latest_pages(state: AlarmState, statuses: set[PageStatus]) -> list[Page]:
+    """Each recipient's most recent page in one of `statuses`: the way to reach them now."""
+    latest: dict[str, Page] = {}
+    for page in state.pages:
+        if page.status in statuses:
+            latest[page.recipient] = page
+    return list(latest.values())
+
+
+def _reply_route(page: Page, event: Responded) -> int:
+    if event.channel == OPERATOR_CHANNEL:
+        return page.route
+    return page.routes.index(Route(event.channel, event.address))
+
+
+def _anyone_on_scene(state: AlarmState) -> bool:
+    return any(r.on_scene_at is not None for r in state.responders)
+
+
+def _device_view(state: AlarmState) -> FeedbackState:
+    if _anyone_on_scene(state):
+        return FeedbackState.ON_SCENE
+    return FeedbackState.HELP_COMING if state.responders else FeedbackState.RECEIVED
+
+
+def _feedback(
+    state: AlarmState, view: FeedbackState, helpers: tuple[Helper, ...] = (), reason: str | None = None
+) -> Feedback:
+    return Feedback(state.device_id, state.device_alarm_id, view, helpers, reason, state.plan.device.language)
+
+
+def _helpers(state: AlarmState) -> tuple[Helper, ...]:
+    ordered = sorted(state.responders, key=lambda r: (r.role is None, r.role or 0))
+    return tuple(Helper(r.name, r.role) for r in ordered)
+
+
+def _device_actor(state: AlarmState) -> str:
+    return f"device:{state.device_id}"
+
+
+def _responder_actor(name: str, event: Responded) -> str:
+    return f"operator:{event.actor} for {name}" if event.channel == OPERATOR_CHANNEL else name
+
+
+def _notify(
+    state: AlarmState, page: Page, purpose: Purpose, route_index: int, *,
+    role: int | None = None, outcome: str | None = None,
+) -> Notify:
+    recipient = state.plan.recipient(page.recipient)
+    step = state.plan.steps[page.step]
+    if role is None and (responder := state.responder(page.recipient)) is not None:
+        role = responder.role
+    message = Message(
+        alarm_uid=state.uid, device_id=state.device_id, kind=state.kind, silent=state.silent,
+        where=state.plan.where, step_id=step.id, code=step.code, person_name=state.plan.device.person_name,
+        position=state.position, role=role, duress=state.duress, unknown_device=not state.plan.device.known,
+        helpers=_helpers(state), outcome=outcome,
+    )
+    return Notify(
+        page_id=page.page_id, recipient=recipient.key, name=recipient.name, language=recipient.language,
+        route_index=route_index, route=page.routes[route_index], purpose=purpose, message=message,
+    )
+
+
+def _close_requested(state: AlarmState, event: CloseRequested, now: datetime) -> Decision:
+    return _close(state, now, event.outcome, event.actor, event.note)
+
+
+def _ignore(state: AlarmState, event: Event, now: datetime) -> Decision:
+    return state, []
+
+
+# ---- the transition table ---------------------------------------------------------------------
+# Every allowed (status, event) pair. The three open statuses share their handlers: what
+# differs between them (is help organised, is someone there) is derived by `_settle`.
+
+_OPEN = (Status.NOTIFYING, Status.ACCEPTED, Status.ON_SCENE)
+_OPEN_HANDLERS: dict[type, Handler] = {
+    Pressed: _press,
+    CancelRequested: _cancel,
+    Responded: _respond,
+    DeadlineReached: _deadline,
+    DeliveryFailed: _delivery_failed,
+    EscalateRequested: _escalate_requested,
+    CloseRequested: _close_requested,
+}
+TRANSITIONS: dict[tuple[Status | None, type], Handler] = {
+    (None, AlarmRaised): lambda _, event, now: _raise(event, now),
+    **{(status, kind): handler for status in _OPEN for kind, handler in _OPEN_HANDLERS.items()},
+    (Status.CLOSED, Pressed): _press_closed,
+    (Status.CLOSED, CancelRequested): lambda state, _, now: (state, [_closed_feedback(state)]),
+    (Status.CLOSED, Responded): _respond_closed,
+    (Status.CLOSED, DeadlineReached): _ignore,
+    (Status.CLOSED, DeliveryFailed): _ignore,
+}

@@ -1,0 +1,182 @@
+"""Sending what the core decided, without ever holding up the next decision.
+
+Every message is an outbox row written with its decision. Here each row is delivered by its
+channel in a task of its own: messages to one address keep their order (a device must see
+`received` before `help_coming`), different addresses never wait on each other. Temporary
+failures are retried with backoff; a page that still cannot go out after `page_give_up_after`
+seconds, or fails for good, is reported back so the core moves that person to their next
+route. Device feedback has no other route: it is retried until the broker takes it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from dispatcher.store.repository import Outgoing
+from escalation.channels import Channel, DeliveryFailure, FeedbackSender, TemporaryFailure
+from escalation.notices import Feedback, Notify
+
+log = structlog.get_logger("code4.outbox")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    first_delay: float = 0.2
+    max_delay: float = 5.0
+    page_give_up_after: float = 15.0  # seconds before a stuck page moves to the next route
+    concurrency: int = 200
+
+
+@dataclass(frozen=True)
+class Undeliverable:
+    """A notification that could not be delivered on its route."""
+
+    uid: str
+    page_id: str
+    route: int
+    purpose: str
+    reason: str
+
+
+DbCall = Callable[..., Awaitable[Any]]
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        *,
+        db: DbCall,
+        store: Any,
+        channels: Mapping[str, Channel],
+        feedback: FeedbackSender,
+        on_undeliverable: Callable[[Undeliverable], None],
+        now: Callable[[], datetime],
+        policy: RetryPolicy,
+    ) -> None:
+        self._db = db
+        self._store = store
+        self._channels = channels
+        self._feedback = feedback
+        self._on_undeliverable = on_undeliverable
+        self._now = now
+        self._policy = policy
+        self._slots = asyncio.Semaphore(policy.concurrency)
+        self._lanes: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._sent: list[int] = []
+        self._sent_flag = asyncio.Event()
+
+    def submit(self, items: list[Outgoing]) -> None:
+        for item in items:
+            # Lanes are taken in submission order (asyncio locks are fair), so order per
+            # address is the order of decisions.
+            task = asyncio.get_running_loop().create_task(self._deliver(item), name=f"send-{item.id}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def run(self) -> None:
+        """Resend what was decided but not sent before a restart, then record deliveries."""
+        self.submit(await self._db(self._store.unsent))
+        try:
+            while True:
+                await self._sent_flag.wait()
+                self._sent_flag.clear()
+                await self.flush()
+        finally:
+            for task in list(self._tasks):
+                task.cancel()
+
+    async def flush(self) -> None:
+        # Ids leave the list only once stored: a flush cancelled at shutdown leaves them for
+        # the final `pending_sent_marks`, so nothing delivered is sent again after a restart.
+        ids = list(self._sent)
+        if ids:
+            await self._db(self._store.mark_sent, ids, self._now())
+            del self._sent[: len(ids)]
+
+    async def drain(self, limit: float) -> None:
+        """Let deliveries under way finish (a page the broker has but has not acknowledged
+        would otherwise be sent again after a restart), then record them."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=limit)
+        await self.flush()
+
+    def pending_sent_marks(self) -> list[int]:
+        return list(self._sent)
+
+    async def _deliver(self, item: Outgoing) -> None:
+        effect = item.effect
+        lane = _lane(effect)
+        async with self._lanes[lane], self._slots:
+            with structlog.contextvars.bound_contextvars(alarm_id=item.alarm_uid):
+                await self._deliver_in_lane(item)
+
+    async def _deliver_in_lane(self, item: Outgoing) -> None:
+        effect = item.effect
+        started = time.monotonic()
+        delay = self._policy.first_delay
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                await self._send(effect)
+            except DeliveryFailure as exc:
+                await self._give_up(item, str(exc))
+                return
+            except (TemporaryFailure, OSError, TimeoutError) as exc:
+                waited = time.monotonic() - started
+                if isinstance(effect, Notify) and waited >= self._policy.page_give_up_after:
+                    await self._give_up(item, f"no delivery after {waited:.0f} s: {exc}")
+                    return
+                if attempts in (1, 5) or attempts % 20 == 0:
+                    log.warning("delivery delayed, retrying", what=_describe(effect), error=str(exc),
+                                attempt=attempts)
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                delay = min(delay * 2, self._policy.max_delay)
+                continue
+            except Exception as exc:  # a bug in one channel must not stall an alarm
+                log.exception("channel crashed", what=_describe(effect))
+                await self._give_up(item, f"internal error: {type(exc).__name__}")
+                return
+            self._sent.append(item.id)
+            self._sent_flag.set()
+            log.info("delivered", what=_describe(effect), attempts=attempts)
+            return
+
+    async def _send(self, effect: Notify | Feedback) -> None:
+        if isinstance(effect, Feedback):
+            await self._feedback.send_feedback(effect)
+            return
+        channel = self._channels.get(effect.route.channel)
+        if channel is None:
+            raise DeliveryFailure(f"channel {effect.route.channel} is not configured on this installation")
+        await channel.send(effect)
+
+    async def _give_up(self, item: Outgoing, reason: str) -> None:
+        effect = item.effect
+        log.warning("delivery failed", what=_describe(effect), reason=reason)
+        await self._db(self._store.mark_failed, item.id, self._now(), reason)
+        if isinstance(effect, Notify):
+            self._on_undeliverable(Undeliverable(item.alarm_uid, effect.page_id, effect.route_index,
+                                                 effect.purpose.value, reason))
+
+
+def _lane(effect: Notify | Feedback) -> tuple[str, str]:
+    if isinstance(effect, Feedback):
+        return ("device", effect.device_id)
+    return (effect.route.channel, effect.route.address)
+
+
+def _describe(effect: Notify | Feedback) -> str:
+    if isinstance(effect, Feedback):
+        return f"feedback {effect.state.value} to {effect.device_id}"
+    return f"{effect.purpose.value} to {effect.name} by {effect.route.channel}"

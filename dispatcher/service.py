@@ -1,0 +1,346 @@
+"""The service loop: device messages, timers and failures in; decisions stored; messages out.
+
+One task takes events in priority order (alarms and cancels before answers and timers) and
+runs each through the core: decide, store the decision in one transaction, then hand the
+outgoing messages to the outbox. The database is the truth; the open alarms in memory are a
+cache of it, rebuilt at start-up, so a restart continues every alarm where it was and fires
+any deadline that passed while the service was down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import secrets
+from collections import Counter
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any, TypeVar
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+
+from devices.protocol import AlarmPayload, CancelPayload, DeviceMessage, ResponsePayload
+from dispatcher.clock import Clock
+from dispatcher.core import (
+    AlarmRaised,
+    AlarmState,
+    CancelRequested,
+    DeadlineReached,
+    DeliveryFailed,
+    Effect,
+    Event,
+    IllegalTransition,
+    Position,
+    Pressed,
+    Responded,
+    Response,
+    Timeline,
+    decide,
+)
+from dispatcher.outbox import OutboxSender, RetryPolicy, Undeliverable
+from dispatcher.store.repository import Outgoing, Store
+from escalation.channels import Channel, FeedbackSender
+from escalation.directory import Directory
+from escalation.planning import emergency_plan, plan_alarm
+
+log = structlog.get_logger("code4.dispatcher")
+T = TypeVar("T")
+
+# A closed alarm's (device, alarm id, press) is still recognised as a repeat for this long.
+REDELIVERY_WINDOW = timedelta(minutes=10)
+# Timeline kinds an operator must act on are logged as warnings.
+WARN = {"unknown_device", "step_skipped", "unanswered", "repeated", "channel_failed", "unreachable",
+        "cancel_refused", "duress", "severe", "new_press"}
+
+
+@dataclass(frozen=True)
+class DeadlineDue:
+    uid: str
+    timer: int
+
+
+@dataclass(frozen=True)
+class AlarmCommand:
+    """An event for a known alarm from inside code4 (operator actions, tests)."""
+
+    uid: str
+    event: Event
+    done: asyncio.Future[AlarmState | None]
+
+
+Inbound = DeviceMessage | DeadlineDue | Undeliverable | AlarmCommand
+_PRIORITY = {"alarm": 0, "cancel": 0}
+
+
+def new_alarm_uid(now: datetime) -> str:
+    """Short, sortable, readable over the phone: a-20261123-k3x9q."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return f"a-{now:%Y%m%d}-" + "".join(secrets.choice(alphabet) for _ in range(5))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        directory: Directory,
+        clock: Clock,
+        channels: Mapping[str, Channel],
+        feedback: FeedbackSender,
+        retry: RetryPolicy | None = None,
+        new_uid: Callable[[datetime], str] = new_alarm_uid,
+    ) -> None:
+        self._store = store
+        self._directory = directory
+        self._clock = clock
+        self._new_uid = new_uid
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="code4-db")
+        self._queue: asyncio.PriorityQueue[tuple[int, int, Inbound]] = asyncio.PriorityQueue()
+        self._order = itertools.count()
+        self._open: dict[str, AlarmState] = {}
+        self._open_keys: dict[tuple[str, str], str] = {}
+        self._closed: dict[str, AlarmState] = {}
+        self._closed_keys: dict[tuple[str, str], str] = {}
+        self._timers_changed = asyncio.Event()
+        self.metrics: Counter[str] = Counter()
+        self.ready = asyncio.Event()
+        self._sender = OutboxSender(
+            db=self._db, store=store, channels=channels, feedback=feedback,
+            on_undeliverable=self._undeliverable, now=clock.now, policy=retry or RetryPolicy(),
+        )
+
+    # ---- running --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        await self._recover()
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._consume(), name="dispatcher-events")
+                tasks.create_task(self._timers(), name="dispatcher-timers")
+                tasks.create_task(self._sender.run(), name="dispatcher-outbox")
+                self.ready.set()
+        finally:
+            # Record what was delivered, so a restart does not send it again.
+            marks = self._sender.pending_sent_marks()
+            if marks:
+                self._store.mark_sent(marks, self._clock.now())
+            self._executor.shutdown(wait=True, cancel_futures=False)
+
+    async def _recover(self) -> None:
+        for state in await self._db(self._store.open_alarms):
+            self._remember(state)
+        since = self._clock.now() - REDELIVERY_WINDOW
+        for state in await self._db(self._store.closed_since, since):
+            self._remember(state)
+        overdue = [s.uid for s in self._open.values() if s.deadline and s.deadline <= self._clock.now()]
+        log.info("dispatcher started", open_alarms=len(self._open), overdue_deadlines=len(overdue),
+                 database=self._store.description)
+
+    async def drain(self, limit: float = 5.0) -> None:
+        """Before a planned stop: finish sending what is under way."""
+        await self._sender.drain(limit)
+
+    def reload(self, directory: Directory) -> None:
+        """New alarms use the new file; running alarms keep the plan they started with."""
+        self._directory = directory
+        log.info("agreements reloaded", organisation=directory.org.organisation,
+                 running_alarms_unchanged=len(self._open))
+
+    @property
+    def directory(self) -> Directory:
+        return self._directory
+
+    def open_alarms(self) -> list[AlarmState]:
+        return list(self._open.values())
+
+    async def submit(self, item: Inbound) -> None:
+        priority = _PRIORITY.get(item.kind, 1) if isinstance(item, DeviceMessage) else 1
+        await self._queue.put((priority, next(self._order), item))
+
+    async def command(self, uid: str, event: Event) -> AlarmState | None:
+        """Run an event for an alarm through the loop; returns its new state (None if refused)."""
+        done: asyncio.Future[AlarmState | None] = asyncio.get_running_loop().create_future()
+        await self.submit(AlarmCommand(uid, event, done))
+        return await done
+
+    # ---- the event loop ----------------------------------------------------------------------
+
+    async def _consume(self) -> None:
+        while True:
+            _, _, item = await self._queue.get()
+            try:
+                await self._handle(item, self._clock.now())
+            except Exception:  # one event must never stop the loop
+                self.metrics["handler_errors"] += 1
+                log.exception("event handling failed", item=type(item).__name__)
+                if isinstance(item, AlarmCommand) and not item.done.done():
+                    item.done.set_result(None)
+
+    async def _handle(self, item: Inbound, now: datetime) -> None:
+        if isinstance(item, DeviceMessage):
+            with structlog.contextvars.bound_contextvars(device_id=item.device_id):
+                if isinstance(item.payload, AlarmPayload):
+                    await self._on_alarm(item.device_id, item.payload, now)
+                elif isinstance(item.payload, CancelPayload):
+                    await self._on_cancel(item.device_id, item.payload, now)
+                elif isinstance(item.payload, ResponsePayload):
+                    await self._on_response(item.device_id, item.payload, now)
+        elif isinstance(item, DeadlineDue):
+            state = self._open.get(item.uid)
+            if state is not None and state.timer == item.timer:
+                await self._apply(state, DeadlineReached(item.timer), now)
+        elif isinstance(item, Undeliverable):
+            state = self._known(item.uid)
+            if state is not None:
+                await self._apply(state, DeliveryFailed(item.page_id, item.route, item.purpose, item.reason), now)
+        else:
+            state = self._known(item.uid) or await self._db(self._store.alarm, item.uid)
+            result = await self._apply(state, item.event, now) if state is not None else None
+            item.done.set_result(result)
+
+    async def _on_alarm(self, device_id: str, payload: AlarmPayload, now: datetime) -> None:
+        key = (device_id, payload.alarm_id)
+        state = self._state_for_key(key)
+        if state is not None and (state.is_open or (payload.press <= state.press and _recent(state, now))):
+            await self._apply(state, Pressed(payload.press), now)
+            return
+        uid = self._new_uid(now)
+        with structlog.contextvars.bound_contextvars(alarm_id=uid):
+            zone = payload.position.zone if payload.position else None
+            try:
+                plan = plan_alarm(self._directory, device_id=device_id, kind=payload.kind, zone_ref=zone, now=now)
+            except Exception:
+                log.exception("planning failed; the alarm opens for the control room without a chain")
+                plan = emergency_plan(self._directory.org.organisation, device_id)
+            position = Position(**payload.position.model_dump()) if payload.position else None
+            event = AlarmRaised(uid, device_id, payload.alarm_id, payload.press, payload.kind, payload.silent,
+                                plan, position, payload.ts)
+            await self._apply(None, event, now)
+
+    async def _on_cancel(self, device_id: str, payload: CancelPayload, now: datetime) -> None:
+        state = self._state_for_key((device_id, payload.alarm_id))
+        if state is None:
+            self.metrics["cancel_unknown_alarm"] += 1
+            log.warning("cancel for an alarm code4 does not know", device_alarm_id=payload.alarm_id)
+            return
+        await self._apply(state, CancelRequested(payload.pin), now)
+
+    async def _on_response(self, device_id: str, payload: ResponsePayload, now: datetime) -> None:
+        uid = payload.page_id.rsplit(".", 1)[0]
+        state = self._known(uid) or await self._db(self._store.alarm, uid)
+        if state is None:
+            self.metrics["response_unknown_page"] += 1
+            log.warning("answer to a page code4 does not know", page_id=payload.page_id)
+            return
+        await self._apply(state, Responded(payload.page_id, Response(payload.response), "pager", device_id), now)
+
+    def _known(self, uid: str) -> AlarmState | None:
+        return self._open.get(uid) or self._closed.get(uid)
+
+    def _state_for_key(self, key: tuple[str, str]) -> AlarmState | None:
+        uid = self._open_keys.get(key) or self._closed_keys.get(key)
+        return (self._open.get(uid) or self._closed.get(uid)) if uid else None
+
+    # ---- deciding and storing ------------------------------------------------------------------
+
+    async def _apply(self, state: AlarmState | None, event: Event, now: datetime) -> AlarmState | None:
+        uid = state.uid if state else getattr(event, "uid", "?")
+        with structlog.contextvars.bound_contextvars(alarm_id=uid):
+            try:
+                new_state, effects = decide(state, event, now)
+            except IllegalTransition as exc:
+                self.metrics["refused_events"] += 1
+                level = log.warning if "address" in exc.reason else log.info
+                level("event refused", refused=type(event).__name__, reason=exc.reason,
+                      security="address" in exc.reason)
+                return None
+            outgoing = await self._store_decision(new_state, effects, now)
+            self._remember(new_state)
+            _log_effects(effects)
+            self._sender.submit(outgoing)
+            self._timers_changed.set()
+            return new_state
+
+    async def _store_decision(self, state: AlarmState, effects: list[Effect], now: datetime) -> list[Outgoing]:
+        """Nothing leaves before the decision is stored; if the database is away, wait for it
+        (the device keeps repeating its alarm until it hears `received`)."""
+        delay = 0.5
+        while True:
+            try:
+                return await self._db(self._store.save_decision, state=state, effects=effects, now=now)
+            except SQLAlchemyError as exc:
+                self.metrics["database_errors"] += 1
+                log.error("database unavailable; decision not stored yet, retrying", error=str(exc).splitlines()[0],
+                          retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10)
+
+    def _remember(self, state: AlarmState) -> None:
+        key = (state.device_id, state.device_alarm_id)
+        if state.is_open:
+            self._open[state.uid] = state
+            self._open_keys[key] = state.uid
+            return
+        self._open.pop(state.uid, None)
+        if self._open_keys.get(key) == state.uid:
+            del self._open_keys[key]
+        self._closed[state.uid] = state
+        self._closed_keys[key] = state.uid
+        horizon = self._clock.now() - REDELIVERY_WINDOW
+        for uid, old in list(self._closed.items()):
+            if old.closed_at and old.closed_at < horizon:
+                del self._closed[uid]
+                if self._closed_keys.get((old.device_id, old.device_alarm_id)) == uid:
+                    del self._closed_keys[(old.device_id, old.device_alarm_id)]
+
+    def _undeliverable(self, failure: Undeliverable) -> None:
+        self._queue.put_nowait((1, next(self._order), failure))
+
+    async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
+    # ---- deadlines ----------------------------------------------------------------------------------
+
+    async def _timers(self) -> None:
+        """Fire each stored deadline once when it is due; a deadline already past at start-up
+        fires at once."""
+        fired: set[tuple[str, int]] = set()
+        while True:
+            self._timers_changed.clear()
+            now = self._clock.now()
+            current = {(s.uid, s.timer) for s in self._open.values() if s.deadline is not None}
+            fired &= current
+            upcoming: datetime | None = None
+            for state in self._open.values():
+                if state.deadline is None:
+                    continue
+                if state.deadline <= now:
+                    if (state.uid, state.timer) not in fired:
+                        fired.add((state.uid, state.timer))
+                        await self.submit(DeadlineDue(state.uid, state.timer))
+                elif upcoming is None or state.deadline < upcoming:
+                    upcoming = state.deadline
+            waiters = [asyncio.ensure_future(self._timers_changed.wait())]
+            if upcoming is not None:
+                waiters.append(asyncio.ensure_future(self._clock.sleep_until(upcoming)))
+            try:
+                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in waiters:
+                    waiter.cancel()
+
+
+def _recent(state: AlarmState, now: datetime) -> bool:
+    return state.closed_at is not None and now - state.closed_at < REDELIVERY_WINDOW
+
+
+def _log_effects(effects: list[Effect]) -> None:
+    for effect in effects:
+        if isinstance(effect, Timeline):
+            fields = {k: v for k, v in effect.data.items() if v not in (None, [], "")}
+            level = log.warning if effect.kind in WARN else log.info
+            level(effect.kind.replace("_", " "), actor=effect.actor, channel=effect.channel, **fields)

@@ -1,0 +1,250 @@
+"""The database behind the dispatcher: alarm states, incident records, timeline, outbox.
+
+Synchronous SQLAlchemy; the service runs every call on one dedicated thread, so writes are
+serialised and the event loop never waits on the disk. Each decision is stored in a single
+transaction (state, timeline, outbox) before any of its messages leave.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from devices.monitor import DeviceReport
+from dispatcher.core import AlarmState, Effect, Feedback, Notify, Status, Timeline
+from dispatcher.store.codec import dump_effect, dump_state, load_effect, load_state
+from dispatcher.store.schema import Alarm, DeviceStatus, Incident, OutboxItem, TimelineEntry
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """`postgresql://` means psycopg 3 here; a SQLite file's folder is created if needed."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    parsed = make_url(url)
+    if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return url
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An outbox row ready to send."""
+
+    id: int
+    alarm_uid: str
+    effect: Notify | Feedback
+    attempts: int = 0
+
+
+# Statements on the write path, built once so SQLAlchemy compiles them once (parameters are
+# supplied when they run).
+_alarms, _incidents = Alarm.__table__, Incident.__table__
+_UPDATE_ALARM = (update(_alarms).where(_alarms.c.uid == bindparam("key"))
+                 .values(version=_alarms.c.version + 1).returning(_alarms.c.incident_id))
+_INSERT_ALARM = insert(_alarms)
+_INSERT_INCIDENT = insert(_incidents).returning(_incidents.c.id)
+_SET_OUTCOME = update(_incidents).where(_incidents.c.id == bindparam("key"))
+_INSERT_TIMELINE = insert(TimelineEntry.__table__)
+_INSERT_OUTBOX = insert(OutboxItem.__table__).returning(OutboxItem.__table__.c.id, sort_by_parameter_order=True)
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def description(self) -> str:
+        """The URL without its password, for logs."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # ---- alarms ------------------------------------------------------------------------------
+
+    def open_alarms(self) -> list[AlarmState]:
+        with self.session() as session:
+            rows = session.scalars(select(Alarm).where(Alarm.is_open).order_by(Alarm.raised_at))
+            return [load_state(row.state) for row in rows]
+
+    def latest_alarm(self, device_id: str, device_alarm_id: str) -> AlarmState | None:
+        """The open alarm with this key, else the most recent closed one."""
+        with self.session() as session:
+            row = session.scalars(
+                select(Alarm)
+                .where(Alarm.device_id == device_id, Alarm.device_alarm_id == device_alarm_id)
+                .order_by(Alarm.is_open.desc(), Alarm.raised_at.desc())
+                .limit(1)
+            ).first()
+            return load_state(row.state) if row else None
+
+    def closed_since(self, since: datetime) -> list[AlarmState]:
+        with self.session() as session:
+            rows = session.scalars(select(Alarm).where(~Alarm.is_open, Alarm.closed_at >= since))
+            return [load_state(row.state) for row in rows]
+
+    def alarm(self, uid: str) -> AlarmState | None:
+        with self.session() as session:
+            row = session.get(Alarm, uid)
+            return load_state(row.state) if row else None
+
+    def save_decision(self, *, state: AlarmState, effects: Iterable[Effect], now: datetime) -> list[Outgoing]:
+        """Store the new state with its timeline and outbox in one transaction.
+
+        Core statements rather than the ORM unit of work: this write sits between a press and
+        the first page, so it is a handful of statements and one commit.
+        """
+        columns = {
+            "status": state.status.value, "is_open": state.is_open, "closed_at": state.closed_at,
+            "deadline_at": state.deadline, "state": dump_state(state),
+        }
+        timeline: list[dict[str, Any]] = []
+        outbox: list[tuple[Notify | Feedback, dict[str, Any]]] = []
+        for effect in effects:
+            if isinstance(effect, Timeline):
+                timeline.append({"alarm_uid": state.uid, "at": now, "kind": effect.kind, "actor": effect.actor,
+                                 "channel": effect.channel, "notice": effect.notice, "data": effect.data})
+            else:
+                kind, payload = dump_effect(effect)
+                outbox.append((effect, {"alarm_uid": state.uid, "kind": kind, "payload": payload,
+                                        "created_at": now, "attempts": 0}))
+        with self.session() as session:
+            incident_id = session.execute(_UPDATE_ALARM, {"key": state.uid, **columns}).scalar()
+            if incident_id is None:
+                incident_id = session.execute(_INSERT_INCIDENT, _incident_for(state, now)).scalar_one()
+                session.execute(_INSERT_ALARM, {
+                    "uid": state.uid, "device_id": state.device_id, "device_alarm_id": state.device_alarm_id,
+                    "incident_id": incident_id, "raised_at": state.raised_at, "version": 1, **columns})
+            if state.status is Status.CLOSED and state.outcome is not None:
+                session.execute(_SET_OUTCOME, {"key": incident_id, "outcome": state.outcome.value})
+            if timeline:
+                session.execute(_INSERT_TIMELINE, [{**row, "incident_id": incident_id} for row in timeline])
+            if not outbox:
+                return []
+            ids = session.scalars(_INSERT_OUTBOX, [row for _, row in outbox]).all()
+            return [Outgoing(item_id, state.uid, effect) for item_id, (effect, _) in zip(ids, outbox, strict=True)]
+
+    def incident_id_of(self, uid: str) -> int | None:
+        with self.session() as session:
+            return session.scalar(select(Alarm.incident_id).where(Alarm.uid == uid))
+
+    # ---- outbox -----------------------------------------------------------------------------
+
+    def unsent(self) -> list[Outgoing]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(OutboxItem)
+                .where(OutboxItem.sent_at.is_(None), OutboxItem.failed_at.is_(None))
+                .order_by(OutboxItem.id)
+            )
+            return [Outgoing(r.id, r.alarm_uid, load_effect(r.kind, r.payload), r.attempts) for r in rows]
+
+    def mark_sent(self, ids: Iterable[int], at: datetime) -> None:
+        ids = list(ids)
+        if ids:
+            with self.session() as session:
+                session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids))
+                                .values(sent_at=at, attempts=OutboxItem.attempts + 1))
+
+    def mark_attempt(self, item_id: int, error: str) -> None:
+        with self.session() as session:
+            session.execute(update(OutboxItem).where(OutboxItem.id == item_id)
+                            .values(attempts=OutboxItem.attempts + 1, last_error=error[:2000]))
+
+    def mark_failed(self, item_id: int, at: datetime, error: str) -> None:
+        with self.session() as session:
+            session.execute(update(OutboxItem).where(OutboxItem.id == item_id)
+                            .values(failed_at=at, attempts=OutboxItem.attempts + 1, last_error=error[:2000]))
+
+    # ---- devices ------------------------------------------------------------------------------
+
+    def record_device_reports(self, reports: Iterable[DeviceReport]) -> None:
+        with self.session() as session:
+            for report in reports:
+                row = session.get(DeviceStatus, report.device_id)
+                if row is None:
+                    row = DeviceStatus(device_id=report.device_id)
+                    session.add(row)
+                if report.online is not None:
+                    row.online = report.online
+                    row.status_at = report.at
+                if report.heartbeat:
+                    row.last_heartbeat_at = report.at
+                    row.online = True
+                row.battery = report.battery if report.battery is not None else row.battery
+                row.rssi = report.rssi if report.rssi is not None else row.rssi
+                row.firmware = report.firmware or row.firmware
+
+    def device_statuses(self) -> list[DeviceStatus]:
+        with self.session() as session:
+            return list(session.scalars(select(DeviceStatus).order_by(DeviceStatus.device_id)))
+
+    # ---- read side for the API -------------------------------------------------------------------
+
+    def open_alarm_rows(self) -> list[tuple[Alarm, AlarmState]]:
+        with self.session() as session:
+            rows = session.scalars(select(Alarm).where(Alarm.is_open).order_by(Alarm.raised_at.desc()))
+            return [(row, load_state(row.state)) for row in rows]
+
+    def incident(self, incident_id: int) -> tuple[Incident, list[TimelineEntry]] | None:
+        with self.session() as session:
+            incident = session.get(Incident, incident_id)
+            if incident is None:
+                return None
+            entries = session.scalars(
+                select(TimelineEntry).where(TimelineEntry.incident_id == incident_id).order_by(TimelineEntry.id)
+            )
+            return incident, list(entries)
+
+
+def _incident_for(state: AlarmState, now: datetime) -> dict[str, Any]:
+    where = state.plan.where
+    position: dict[str, Any] | None = None
+    if state.position is not None:
+        position = {k: v for k, v in vars(state.position).items() if v is not None}
+    return {
+        "alarm_uid": state.uid, "opened_at": now, "occurred_at": state.raised_at, "status": "open",
+        "site_id": where.site_id, "site_name": where.site_name, "location": where.describe() or None,
+        "position": position, "person_affected": state.plan.device.person_name,
+        "reporter": f"device {state.device_id}", "kind": state.kind,
+    }
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the HTTP API read while the dispatcher writes; FULL sync keeps a stored alarm
+    # stored through a power cut, which is what `received` promises the device.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()

@@ -1,0 +1,161 @@
+"""Tables. Alembic migrations in `migrations/versions` create them; this module is their
+typed description for queries. Times are stored as UTC and always come back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """SQLite keeps no time zone; store naive UTC, hand back aware UTC on every database."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
+
+
+class Incident(Base):
+    """The incident record (DESIGN.md "Incident record"). Opened automatically for every alarm;
+    most fields are completed later by the coordinator."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alarm_uid: Mapped[str | None] = mapped_column(String(40), unique=True)
+    opened_at: Mapped[datetime]
+    occurred_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    site_id: Mapped[str | None] = mapped_column(String(64))
+    site_name: Mapped[str | None] = mapped_column(String(200))
+    location: Mapped[str | None] = mapped_column(String(300))
+    position: Mapped[dict[str, Any] | None]
+    person_affected: Mapped[str | None] = mapped_column(String(200))
+    reporter: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str | None] = mapped_column(String(32))
+    abcd_class: Mapped[str | None] = mapped_column(String(1))
+    aggression_forms: Mapped[list[str] | None]
+    description: Mapped[str | None] = mapped_column(Text)
+    offenders: Mapped[str | None] = mapped_column(Text)
+    injury: Mapped[str | None] = mapped_column(Text)
+    hospital_admission: Mapped[bool | None] = mapped_column(Boolean)
+    death: Mapped[bool | None] = mapped_column(Boolean)
+    damage_personal_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    damage_personal_recovered: Mapped[bool | None] = mapped_column(Boolean)
+    damage_employer_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    damage_employer_recovered: Mapped[bool | None] = mapped_column(Boolean)
+    police_report: Mapped[bool | None] = mapped_column(Boolean)
+    police_report_date: Mapped[date | None] = mapped_column(Date)
+    repeat_offender: Mapped[bool | None] = mapped_column(Boolean)
+    sanction: Mapped[str | None] = mapped_column(String(32))
+    aftercare: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class Alarm(Base):
+    """One alarm and its whole core state (JSON). The columns beside it are what queries need:
+    which alarms are open, which deadline is due."""
+
+    __tablename__ = "alarms"
+
+    uid: Mapped[str] = mapped_column(String(40), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    device_alarm_id: Mapped[str] = mapped_column(String(64))
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    raised_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    deadline_at: Mapped[datetime | None]
+    state: Mapped[dict[str, Any]]
+    version: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        # One open alarm per (device, alarm id): the database backs up the de-duplication.
+        Index("uq_alarms_open_key", "device_id", "device_alarm_id", unique=True,
+              sqlite_where=text("is_open"), postgresql_where=text("is_open")),
+        Index("ix_alarms_key", "device_id", "device_alarm_id"),
+        Index("ix_alarms_open_deadline", "is_open", "deadline_at"),
+    )
+
+
+class TimelineEntry(Base):
+    __tablename__ = "timeline"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    alarm_uid: Mapped[str | None] = mapped_column(String(40))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    notice: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict[str, Any]]
+
+
+class OutboxItem(Base):
+    """A message decided but maybe not yet sent. Written in the decision's transaction, so a
+    crash between deciding and sending loses nothing; sent rows keep the delivery record."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alarm_uid: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # notify | feedback
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_outbox_unsent", "sent_at", "failed_at"),)
+
+
+class DeviceStatus(Base):
+    """What the devices last said about themselves (heartbeat, status, battery)."""
+
+    __tablename__ = "device_status"
+
+    device_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    online: Mapped[bool | None] = mapped_column(Boolean)
+    status_at: Mapped[datetime | None]
+    last_heartbeat_at: Mapped[datetime | None]
+    battery: Mapped[float | None]
+    rssi: Mapped[int | None] = mapped_column(Integer)
+    firmware: Mapped[str | None] = mapped_column(String(64))
+    last_alarm_at: Mapped[datetime | None]

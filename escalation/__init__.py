@@ -1,0 +1,1 @@
+"""Assistance agreements: model, loading and checking, target resolution, notifiers."""

@@ -1,0 +1,242 @@
+"""The assistance agreement file as a typed model (see DESIGN.md, "Assistance agreements").
+
+Only shape and single-field rules live here; references between sections are checked
+in `escalation.references` so that every error can point at a line of the file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    field_validator,
+    model_validator,
+)
+
+from escalation.weekly import WeeklySchedule, parse_duration_seconds
+
+Channel = Literal["pager", "sms", "voice", "app"]
+DeviceType = Literal["fixed_button", "mobile_alarm", "responder_pager"]
+AlarmKind = Literal["panic", "assist", "man_down", "no_movement", "checkin_missed"]
+Language = Literal["nl", "en"]
+
+ALARM_DEVICE_TYPES: tuple[DeviceType, ...] = ("fixed_button", "mobile_alarm")
+_ID = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
+_PHONE = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def _duration(value: object) -> int:
+    return parse_duration_seconds(value)
+
+
+def _schedule(value: object) -> WeeklySchedule:
+    if isinstance(value, WeeklySchedule):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = "; ".join(value)
+    if not isinstance(value, str):
+        raise ValueError("`when` is text like 'mon-fri 08:00-17:30' or a list of such parts")
+    return WeeklySchedule.parse(value)
+
+
+Seconds = Annotated[int, PlainValidator(_duration)]
+Schedule = Annotated[WeeklySchedule, PlainValidator(_schedule)]
+Id = Annotated[str, Field(pattern=_ID)]
+
+
+class _Strict(BaseModel):
+    # A misspelt key (`ack_timout`) must be an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Location(_Strict):
+    id: Id
+    name: str
+    gathering_point: str | None = None
+
+
+class Zone(_Strict):
+    id: Id
+    name: str
+    gathering_point: str | None = None
+    locations: list[Location] = Field(default_factory=list)
+
+
+class Site(_Strict):
+    id: Id
+    name: str
+    address: str = ""
+    zones: list[Zone] = Field(min_length=1)
+
+
+def _phone(value: str) -> str:
+    compact = re.sub(r"[\s().-]", "", value)
+    if not _PHONE.match(compact):
+        raise ValueError("phone numbers are written in international form, e.g. +31612345678")
+    return compact
+
+
+Phone = Annotated[str, AfterValidator(_phone)]
+
+
+class Person(_Strict):
+    id: Id
+    name: str
+    phone: Phone | None = None
+    language: Language = "nl"
+    roles: list[str] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list)
+    zones: list[str] = Field(default_factory=list)
+    devices: list[str] = Field(default_factory=list)
+
+
+class Contact(_Strict):
+    id: Id
+    name: str
+    phone: Phone | None = None
+    language: Language = "nl"
+
+
+class Device(_Strict):
+    id: Id
+    type: DeviceType
+    location: str | None = None
+    person: str | None = None
+    cancel_pin: str | None = None
+    duress_pin: str | None = None
+
+    @field_validator("cancel_pin", "duress_pin", mode="before")
+    @classmethod
+    def _pin_is_text(cls, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            # YAML reads 0123 as a number (and drops the 0): make the author quote it.
+            raise ValueError('write a PIN in quotes, e.g. "1234"')
+        if isinstance(value, str) and not re.fullmatch(r"\d{4,8}", value):
+            raise ValueError("a PIN is 4 to 8 digits")
+        return value
+
+    @model_validator(mode="after")
+    def _placement(self) -> Device:
+        if self.type == "fixed_button" and not self.location:
+            raise ValueError("a fixed_button needs a `location` (site/location)")
+        if self.type in ("mobile_alarm", "responder_pager") and not self.person:
+            raise ValueError(f"a {self.type} needs a `person`")
+        if self.cancel_pin and self.cancel_pin == self.duress_pin:
+            raise ValueError("cancel_pin and duress_pin must differ")
+        return self
+
+
+class Duty(_Strict):
+    person: str
+    role: str
+    when: Schedule | None = None
+
+
+class Target(_Strict):
+    team: str | None = None
+    role: str | None = None
+    person: str | None = None
+    contact: str | None = None
+    on_duty: bool = False
+    same_zone: bool = False
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Target:
+        chosen = [k for k in ("team", "role", "person", "contact") if getattr(self, k)]
+        if len(chosen) != 1:
+            raise ValueError("a target names exactly one of team, role, person or contact")
+        if self.on_duty and not self.role:
+            raise ValueError("on_duty applies to a role target")
+        if self.contact and self.same_zone:
+            raise ValueError("same_zone does not apply to an outside contact")
+        return self
+
+    def describe(self) -> str:
+        if self.team:
+            return f"team {self.team}" + (" (same zone)" if self.same_zone else "")
+        if self.role:
+            extra = [w for w, on in (("on duty", self.on_duty), ("same zone", self.same_zone)) if on]
+            return f"role {self.role}" + (f" ({', '.join(extra)})" if extra else "")
+        if self.person:
+            return f"person {self.person}"
+        return f"contact {self.contact}"
+
+
+class Step(_Strict):
+    id: Id
+    code: str | None = None
+    targets: list[Target] = Field(min_length=1)
+    channels: list[Channel] = Field(min_length=1)
+    ack_timeout: Seconds | None = None
+    required: int = Field(default=1, ge=1)
+
+    @field_validator("channels")
+    @classmethod
+    def _no_repeats(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("a channel is listed twice")
+        return value
+
+
+class Match(_Strict):
+    sites: list[str] | None = None
+    zones: list[str] | None = None
+    locations: list[str] | None = None
+    device_types: list[DeviceType] | None = None
+    kinds: list[AlarmKind] | None = None
+    when: Schedule | None = None
+
+
+class Agreement(_Strict):
+    id: Id
+    match: Match = Field(default_factory=Match)
+    steps: list[Step] = Field(min_length=1)
+    on_severe: str | None = None
+    repeat_every: Seconds = 60
+
+    @model_validator(mode="after")
+    def _steps(self) -> Agreement:
+        ids = [s.id for s in self.steps]
+        if len(set(ids)) != len(ids):
+            raise ValueError("two steps have the same id")
+        if self.on_severe is not None and self.on_severe not in ids:
+            raise ValueError(f"on_severe names step {self.on_severe!r}, which is not one of {ids}")
+        for step in self.steps[:-1]:
+            if step.ack_timeout is None:
+                raise ValueError(
+                    f"step {step.id!r} needs an ack_timeout: without it the next step would never start"
+                )
+        return self
+
+
+class Organisation(_Strict):
+    organisation: str
+    timezone: str = "Europe/Amsterdam"
+    language: Language = "nl"
+    fallback: str
+    sites: list[Site] = Field(min_length=1)
+    people: list[Person] = Field(default_factory=list)
+    contacts: list[Contact] = Field(default_factory=list)
+    devices: list[Device] = Field(default_factory=list)
+    duty: list[Duty] = Field(default_factory=list)
+    agreements: list[Agreement] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use e.g. Europe/Amsterdam") from None
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

@@ -1,0 +1,79 @@
+"""What is sent to people and devices: the payload of the core's notification effects.
+
+Defined here, beside the notifiers that deliver them, so that channels never import the
+dispatcher; the core builds these values and the channels render them in the recipient's
+language.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from escalation.plan import Position, Route, Where
+
+
+class Purpose(StrEnum):
+    PAGE = "page"  # please come: the request an accept answers
+    ROLE = "role"  # you accepted; this is your role
+    UPDATE = "update"  # news for someone already coming (another responder, duress)
+    STAND_DOWN = "stand_down"  # the alarm is over: do not come / you can stop
+
+
+class FeedbackState(StrEnum):
+    RECEIVED = "received"
+    HELP_COMING = "help_coming"
+    ON_SCENE = "on_scene"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class Helper:
+    """Someone coming, as shown to the person in danger and to other responders."""
+
+    name: str
+    role: int | None  # None for an outside contact such as the police
+
+
+@dataclass(frozen=True)
+class Message:
+    """Everything a channel needs to write a page, SMS or call in the recipient's language."""
+
+    alarm_uid: str
+    device_id: str
+    kind: str
+    silent: bool
+    where: Where
+    step_id: str
+    code: str | None = None
+    person_name: str | None = None  # the wearer of a mobile alarm
+    position: Position | None = None
+    role: int | None = None
+    duress: bool = False
+    unknown_device: bool = False
+    helpers: tuple[Helper, ...] = ()
+    outcome: str | None = None
+
+
+@dataclass(frozen=True)
+class Notify:
+    page_id: str
+    recipient: str
+    name: str
+    language: str
+    route_index: int
+    route: Route
+    purpose: Purpose
+    message: Message
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """To the device that raised the alarm."""
+
+    device_id: str
+    device_alarm_id: str
+    state: FeedbackState
+    helpers: tuple[Helper, ...] = ()
+    reason: str | None = None  # cancelled | resolved | false_alarm | wrong_pin | pin_required | …
+    language: str = "nl"

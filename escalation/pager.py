@@ -1,0 +1,41 @@
+"""The pager channel: pages over MQTT to responder pagers (`page` out, `response` in).
+
+A page's role and updates go out as the same `page_id` with new text; the stand-down after a
+cancel or close goes to the pager's `feedback` topic as `closed`, so a pager can clear it.
+A publish that the broker cannot take now is a TemporaryFailure: the dispatcher retries, and
+moves the person to their next route when the broker stays away.
+"""
+
+from __future__ import annotations
+
+from devices.protocol import FeedbackPayload, PagePayload, Topics, encode
+from escalation.channels import Publisher
+from escalation.notices import Notify, Purpose
+from escalation.texts import location_text, page_text
+
+
+class PagerChannel:
+    name = "pager"
+
+    def __init__(self, publisher: Publisher, topics: Topics) -> None:
+        self._publisher = publisher
+        self._topics = topics
+
+    async def send(self, notify: Notify) -> None:
+        message = notify.message
+        pager = notify.route.address
+        text = page_text(notify.purpose, message, notify.language)
+        if notify.purpose is Purpose.STAND_DOWN:
+            payload = encode(FeedbackPayload(alarm_id=message.alarm_uid, state="closed", text=text))
+            await self._publisher.publish(self._topics.device(pager, "feedback"), payload, qos=1)
+            return
+        page = PagePayload(
+            page_id=notify.page_id,
+            alarm_id=message.alarm_uid,
+            code=message.code or "",
+            text=text,
+            location=location_text(message, notify.language),
+            gathering_point=message.where.gathering_point,
+            role=message.role if message.role in (1, 2, 3) else None,  # type: ignore[arg-type]
+        )
+        await self._publisher.publish(self._topics.device(pager, "page"), encode(page), qos=1)

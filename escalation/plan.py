@@ -1,0 +1,107 @@
+"""The chain frozen onto an alarm when it starts.
+
+A plan is plain data: the agreement's steps with their recipients already resolved (who is
+on duty, who works in that zone) and every address needed to reach them. The dispatcher core
+runs an alarm from its plan alone, so reloading the agreement file mid-alarm changes nothing
+for alarms already running, and a restart needs nothing but the stored plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Route:
+    """One way to reach a recipient: a channel and the address on it."""
+
+    channel: str  # pager | sms | voice | app
+    address: str  # pager device id, phone number, or person id for the app
+
+
+@dataclass(frozen=True)
+class Recipient:
+    key: str  # "person:jan" or "contact:politie"
+    name: str
+    language: str = "nl"
+
+    @property
+    def is_contact(self) -> bool:
+        return self.key.startswith("contact:")
+
+
+@dataclass(frozen=True)
+class StepTarget:
+    recipient: str  # Recipient.key
+    routes: tuple[Route, ...]  # in the step's channel order: the next one is the fallback
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    id: str
+    code: str | None
+    channels: tuple[str, ...]
+    ack_timeout_s: int | None  # None only on the last step, which then repeats
+    required: int
+    targets: tuple[StepTarget, ...]
+    unreachable: tuple[str, ...] = ()  # names that matched but have no address on these channels
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a mobile alarm says it is: coordinates, a named zone, or both."""
+
+    lat: float | None = None
+    lon: float | None = None
+    accuracy_m: float | None = None
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class Where:
+    site_id: str | None = None
+    site_name: str | None = None
+    address: str | None = None
+    zone_id: str | None = None
+    zone_name: str | None = None
+    location_id: str | None = None
+    location_name: str | None = None
+    gathering_point: str | None = None
+
+    def describe(self) -> str:
+        parts = [p for p in (self.location_name, self.zone_name, self.site_name) if p]
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class AlarmDevice:
+    id: str
+    type: str | None  # None for a device the agreement file does not know
+    person: str | None = None  # Recipient.key of the wearer of a mobile alarm
+    person_name: str | None = None
+    cancel_pin: str | None = None
+    duress_pin: str | None = None
+    language: str = "nl"  # of what the device shows: its wearer's, else the organisation's
+
+    @property
+    def known(self) -> bool:
+        return self.type is not None
+
+
+@dataclass(frozen=True)
+class Plan:
+    organisation: str
+    agreement_id: str
+    fallback: bool  # the fallback agreement applied because nothing else matched
+    steps: tuple[PlanStep, ...]
+    severe_step: int | None  # index of on_severe
+    repeat_every_s: int
+    recipients: tuple[Recipient, ...]
+    where: Where
+    device: AlarmDevice
+
+    def recipient(self, key: str) -> Recipient:
+        for recipient in self.recipients:
+            if recipient.key == key:
+                return recipient
+        raise KeyError(key)

@@ -1,0 +1,223 @@
+"""From an alarm to a frozen plan: which agreement applies and whom each step reaches.
+
+Pure functions of the organisation and the time: the service calls them once when an alarm
+starts, `code4 check` calls them for every location and hour of the week.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from escalation.directory import Directory, Place, UnknownReference
+from escalation.model import Agreement, Device, Person, Step, Target
+from escalation.plan import AlarmDevice, Plan, PlanStep, Recipient, Route, StepTarget, Where
+from escalation.weekly import minute_of_week
+
+
+def select_agreement(
+    directory: Directory, *, place: Place, device_type: str | None, kind: str, minute: int
+) -> tuple[Agreement, bool]:
+    """The first agreement in file order that matches, and whether it is the fallback.
+
+    The fallback also counts as the fallback when its own match selected it, so that
+    `check` can list the hours where nothing but the fallback stands between a person and help.
+    """
+    for agreement in directory.org.agreements:
+        if _matches(directory, agreement, place, device_type, kind, minute):
+            return agreement, agreement.id == directory.org.fallback
+    return directory.agreement(directory.org.fallback), True
+
+
+def _matches(
+    directory: Directory, agreement: Agreement, place: Place, device_type: str | None,
+    kind: str, minute: int,
+) -> bool:
+    match = agreement.match
+    if match.when is not None and not match.when.contains_minute(minute):
+        return False
+    if match.device_types is not None and device_type not in match.device_types:
+        return False
+    if match.kinds is not None and kind not in match.kinds:
+        return False
+    if match.sites is not None and (place.site is None or place.site.id not in match.sites):
+        return False
+    zone_keys, location_keys = directory.match_places[agreement.id]
+    if zone_keys is not None and (
+        place.site is None or place.zone is None or f"{place.site.id}/{place.zone.id}" not in zone_keys
+    ):
+        return False
+    return location_keys is None or (place.location_id is not None and place.key in location_keys)
+
+
+def on_duty(directory: Directory, person_id: str, role: str, minute: int) -> bool:
+    return any(
+        rule.person == person_id and rule.role == role
+        and (rule.when is None or rule.when.contains_minute(minute))
+        for rule in directory.org.duty
+    )
+
+
+def resolve_target(
+    directory: Directory, target: Target, *, place: Place, minute: int
+) -> list[Person] | str:
+    """People a target names at this minute, or a contact id."""
+    if target.contact:
+        return target.contact
+    if target.person:
+        people = [directory.person(target.person)]
+    elif target.team:
+        people = [p for p in directory.org.people if target.team in p.teams]
+    else:
+        assert target.role is not None
+        if target.on_duty:
+            people = [p for p in directory.org.people if on_duty(directory, p.id, target.role, minute)]
+        else:
+            people = [p for p in directory.org.people if target.role in p.roles]
+    if target.same_zone:
+        if place.site is None or place.zone is None:
+            return []
+        zone_key = f"{place.site.id}/{place.zone.id}"
+        people = [p for p in people if zone_key in directory.person_zone_keys(p)]
+    return people
+
+
+def routes_for_person(directory: Directory, person: Person, channels: tuple[str, ...]) -> tuple[Route, ...]:
+    routes: list[Route] = []
+    for channel in channels:
+        if channel == "pager":
+            routes.extend(Route("pager", pager) for pager in directory.pagers_by_person.get(person.id, [])[:1])
+        elif channel in ("sms", "voice") and person.phone:
+            routes.append(Route(channel, person.phone))
+        elif channel == "app":
+            routes.append(Route("app", person.id))
+    return tuple(routes)
+
+
+def plan_step(
+    directory: Directory, step: Step, *, place: Place, exclude: str | None, minute: int
+) -> tuple[PlanStep, list[Recipient]]:
+    channels = tuple(step.channels)
+    targets: list[StepTarget] = []
+    recipients: list[Recipient] = []
+    unreachable: list[str] = []
+    seen: set[str] = set()
+    for target in step.targets:
+        found = resolve_target(directory, target, place=place, minute=minute)
+        if isinstance(found, str):
+            contact = directory.contact(found)
+            key = f"contact:{contact.id}"
+            routes = tuple(Route(c, contact.phone) for c in channels if c in ("sms", "voice") and contact.phone)
+            candidates = [(key, contact.name, contact.language, routes)]
+        else:
+            candidates = [
+                (f"person:{p.id}", p.name, p.language, routes_for_person(directory, p, channels))
+                for p in found if p.id != exclude
+            ]
+        for key, name, language, routes in candidates:
+            if key in seen:
+                continue
+            seen.add(key)
+            if not routes:
+                unreachable.append(name)
+                continue
+            targets.append(StepTarget(key, routes))
+            recipients.append(Recipient(key, name, language))
+    planned = PlanStep(
+        id=step.id, code=step.code, channels=channels, ack_timeout_s=step.ack_timeout,
+        required=step.required, targets=tuple(targets), unreachable=tuple(unreachable),
+    )
+    return planned, recipients
+
+
+def place_for_alarm(directory: Directory, device: Device | None, zone_ref: str | None) -> Place:
+    """A fixed button's own location; for a mobile alarm the zone it reported, if known."""
+    if device is not None and device.location:
+        return directory.location(device.location)
+    if zone_ref:
+        try:
+            return directory.zone_place(zone_ref)
+        except UnknownReference:
+            return Place()
+    return Place()
+
+
+def plan_alarm(
+    directory: Directory, *, device_id: str, kind: str, zone_ref: str | None, now: datetime
+) -> Plan:
+    """The plan an alarm from this device would run if it started at `now`."""
+    device = directory.devices.get(device_id)
+    return plan_for_place(
+        directory,
+        device_id=device_id,
+        device=device,
+        place=place_for_alarm(directory, device, zone_ref),
+        kind=kind,
+        minute=minute_of_week(now, directory.org.tz),
+    )
+
+
+def plan_for_place(
+    directory: Directory, *, device_id: str, device: Device | None, place: Place, kind: str,
+    minute: int,
+) -> Plan:
+    agreement, fallback = select_agreement(
+        directory, place=place, device_type=device.type if device else None, kind=kind, minute=minute
+    )
+    wearer = directory.people.get(device.person) if device and device.person else None
+    steps: list[PlanStep] = []
+    recipients: dict[str, Recipient] = {}
+    for step in agreement.steps:
+        planned, found = plan_step(
+            directory, step, place=place, exclude=wearer.id if wearer else None, minute=minute
+        )
+        steps.append(planned)
+        recipients.update((r.key, r) for r in found)
+    severe = next((i for i, s in enumerate(agreement.steps) if s.id == agreement.on_severe), None)
+    return Plan(
+        organisation=directory.org.organisation,
+        agreement_id=agreement.id,
+        fallback=fallback,
+        steps=tuple(steps),
+        severe_step=severe,
+        repeat_every_s=agreement.repeat_every,
+        recipients=tuple(recipients.values()),
+        where=where_of(place),
+        device=AlarmDevice(
+            id=device_id,
+            type=device.type if device else None,
+            person=f"person:{wearer.id}" if wearer else None,
+            person_name=wearer.name if wearer else None,
+            cancel_pin=device.cancel_pin if device else None,
+            duress_pin=device.duress_pin if device else None,
+            language=wearer.language if wearer else directory.org.language,
+        ),
+    )
+
+
+def where_of(place: Place) -> Where:
+    return Where(
+        site_id=place.site.id if place.site else None,
+        site_name=place.site.name if place.site else None,
+        address=place.site.address or None if place.site else None,
+        zone_id=place.zone.id if place.zone else None,
+        zone_name=place.zone.name if place.zone else None,
+        location_id=place.location_id,
+        location_name=place.location_name,
+        gathering_point=place.gathering_point,
+    )
+
+
+def emergency_plan(organisation: str, device_id: str) -> Plan:
+    """For when planning itself fails (a bug, a file the service could not read): the alarm
+    still opens and shows as unanswered to the control room instead of being lost."""
+    return Plan(
+        organisation=organisation,
+        agreement_id="(none: planning failed)",
+        fallback=True,
+        steps=(PlanStep("meldkamer", None, (), None, 1, ()),),
+        severe_step=None,
+        repeat_every_s=60,
+        recipients=(),
+        where=Where(),
+        device=AlarmDevice(id=device_id, type=None),
+    )

@@ -1,0 +1,1 @@
+"""The edges of code4: MQTT session, HTTP app, command line, settings and logging."""

@@ -1,0 +1,254 @@
+"""`code4 run`: the whole service in one process — broker (when none is given), MQTT session,
+dispatcher, device monitor, HTTP API — and the glue between them.
+
+Also what tests start in-process, with a fake clock, to drive real MQTT and a real database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any
+
+import structlog
+import uvicorn
+
+from devices.endpoint import MqttEndpoint
+from devices.monitor import DeviceMonitor
+from devices.protocol import DeviceMessage, ProtocolError, Topics, parse_uplink
+from dispatcher.clock import Clock, SystemClock
+from dispatcher.outbox import RetryPolicy
+from dispatcher.service import Dispatcher
+from dispatcher.store.repository import Store
+from escalation.check import load_organisation
+from escalation.directory import Directory
+from escalation.feedback import DeviceFeedback
+from escalation.loader import AgreementFileError
+from escalation.pager import PagerChannel
+from gateway.broker import Broker, embedded_broker
+from gateway.http import create_app
+from gateway.mqtt import MqttSession
+from gateway.settings import Settings
+
+log = structlog.get_logger("code4.service")
+
+ROUTED_TO_DISPATCHER = {"alarm", "cancel", "response"}
+ROUTED_TO_MONITOR = {"heartbeat", "status", "position"}
+
+
+class Code4Service:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        retry: RetryPolicy | None = None,
+        watch_interval: float = 2.0,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._retry = retry or RetryPolicy(page_give_up_after=settings.page_give_up_after_s)
+        self._watch_interval = watch_interval
+        self._broker: Broker | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._server: uvicorn.Server | None = None
+        self.protocol_errors = 0
+        self.mqtt_url = settings.mqtt_url or ""
+        self.agreement_file = settings.agreement_file
+        self._file_stamp: tuple[float, int] | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, *, ready_timeout: float = 20.0) -> None:
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        loaded, issues = load_organisation(self.agreement_file)  # a broken file stops start-up here
+        for issue in issues:
+            (log.error if issue.severity == "error" else log.warning)("agreement file", problem=str(issue))
+        self._file_stamp = _stamp(self.agreement_file)
+        if settings.mqtt_url is None:
+            self._broker = embedded_broker(settings.data_dir)
+            await self._broker.start()
+            self.mqtt_url = self._broker.url
+        self.store = Store(settings.effective_database_url)
+        await asyncio.to_thread(self.store.migrate)  # before anything can read or write
+        self.topics = Topics(settings.topic_prefix)
+        self.session = MqttSession(
+            MqttEndpoint.parse(self.mqtt_url), client_id=settings.mqtt_client_id, topics=self.topics,
+            on_message=self.handle_message,
+        )
+        self.dispatcher = Dispatcher(
+            store=self.store,
+            directory=Directory(loaded.organisation),
+            clock=self.clock,
+            channels={"pager": PagerChannel(self.session, self.topics)},
+            feedback=DeviceFeedback(self.session, self.topics),
+            retry=self._retry,
+        )
+        self.monitor = DeviceMonitor(self._store_device_reports)
+        self._server = _HttpServer(uvicorn.Config(
+            create_app(self.store, self), host=settings.http_host, port=settings.http_port,
+            log_level="warning", lifespan="off", access_log=False,
+        ))
+        self._runner = asyncio.create_task(self._run(), name="code4")
+        waiting = [asyncio.ensure_future(self.dispatcher.ready.wait()), asyncio.ensure_future(self._runner)]
+        done, _ = await asyncio.wait(waiting, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED)
+        if self._runner in done:
+            self._runner.result()  # start-up failed: raise its error
+        waiting[0].cancel()
+        try:
+            await asyncio.wait_for(self.session.connected.wait(), ready_timeout)
+        except TimeoutError:
+            log.error("broker not reachable yet; alarms wait at the broker until it is", broker=self.mqtt_url)
+        await self._wait_for_http(ready_timeout)
+        self._write_run_file()
+        log.info("code4 running", organisation=self.organisation, http=self.http_url, broker=self.mqtt_url,
+                 agreements=str(self.agreement_file))
+
+    async def _run(self) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            jobs: list[tuple[str, Coroutine[Any, Any, None]]] = [
+                ("dispatcher", self.dispatcher.run()),
+                ("mqtt", self.session.run()),
+                ("device-monitor", self.monitor.run()),
+                ("agreement-watch", self._watch_agreements()),
+            ]
+            for name, job in jobs:
+                tasks.create_task(job, name=name)
+            assert self._server is not None
+            await self._server.serve()
+            # The HTTP server returns only when stopped or broken: take everything down with it.
+            raise asyncio.CancelledError
+
+    async def stop(self) -> None:
+        if self._runner is not None and not self._runner.done():
+            await self.dispatcher.drain()
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._runner is not None:
+            self._runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._runner
+            self._runner = None
+        await self.monitor.flush()
+        self.store.close()
+        if self._broker is not None:
+            await self._broker.stop()
+            self._broker = None
+        with contextlib.suppress(FileNotFoundError):
+            self.run_file.unlink()
+        log.info("code4 stopped")
+
+    async def wait(self) -> None:
+        """Until the service ends (a signal to the HTTP server, or a crash)."""
+        assert self._runner is not None
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._runner
+
+    async def __aenter__(self) -> Code4Service:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
+    # ---- glue ---------------------------------------------------------------------------------
+
+    async def handle_message(self, topic: str, payload: bytes) -> None:
+        parsed = parse_uplink(self.topics, topic, payload)
+        if isinstance(parsed, ProtocolError):
+            self.protocol_errors += 1
+            log.warning("protocol error: message ignored", device_id=parsed.device_id, kind=parsed.kind,
+                        topic=topic, reason=parsed.reason, protocol_errors=self.protocol_errors)
+            return
+        assert isinstance(parsed, DeviceMessage)
+        if parsed.kind in ROUTED_TO_DISPATCHER:
+            await self.dispatcher.submit(parsed)
+        elif parsed.kind in ROUTED_TO_MONITOR:
+            self.monitor.observe(parsed, self.clock.now())
+
+    async def _store_device_reports(self, reports: list[Any]) -> None:
+        await asyncio.to_thread(self.store.record_device_reports, reports)
+
+    def reload(self) -> bool:
+        """Load the agreement file again; a broken file keeps the previous one running."""
+        try:
+            loaded, issues = load_organisation(self.agreement_file)
+        except AgreementFileError as exc:
+            for issue in exc.issues:
+                log.error("agreement file not reloaded: keeping the previous version", problem=str(issue))
+            return False
+        for issue in issues:
+            (log.error if issue.severity == "error" else log.warning)("agreement file", problem=str(issue))
+        self.dispatcher.reload(Directory(loaded.organisation))
+        return True
+
+    async def _watch_agreements(self) -> None:
+        while True:
+            await asyncio.sleep(self._watch_interval)
+            stamp = _stamp(self.agreement_file)
+            if stamp is not None and stamp != self._file_stamp:
+                self._file_stamp = stamp
+                self.reload()
+
+    # ---- what the API and tools see ----------------------------------------------------------------
+
+    @property
+    def mqtt_connected(self) -> bool:
+        return self.session.connected.is_set()
+
+    @property
+    def organisation(self) -> str:
+        return self.dispatcher.directory.org.organisation
+
+    def counters(self) -> dict[str, int]:
+        return {"protocol_errors": self.protocol_errors, **dict(self.dispatcher.metrics)}
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.settings.http_host}:{self.bound_port}"
+
+    @property
+    def bound_port(self) -> int:
+        if self._server is not None and self._server.servers:
+            return int(self._server.servers[0].sockets[0].getsockname()[1])
+        return self.settings.http_port
+
+    @property
+    def run_file(self) -> Path:
+        return self.settings.data_dir / "run.json"
+
+    async def _wait_for_http(self, limit: float) -> None:
+        assert self._server is not None
+        for _ in range(int(limit / 0.05)):
+            if self._server.started:
+                return
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"the HTTP API did not start on {self.settings.http}")
+
+    def _write_run_file(self) -> None:
+        """Tells `code4 simulate` where this service's broker and API are."""
+        data = {"mqtt_url": MqttEndpoint.parse(self.mqtt_url).url(), "http_url": self.http_url,
+                "topic_prefix": self.settings.topic_prefix, "pid": os.getpid()}
+        self.run_file.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+class _HttpServer(uvicorn.Server):
+    """uvicorn without its own signal handling: code4 stops its parts in order on a signal
+    (uvicorn would re-raise the signal after its own shutdown and end the process early)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _stamp(path: Path) -> tuple[float, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime, stat.st_size)

@@ -1,0 +1,241 @@
+"""The `code4` command: run, check, simulate, bench."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from devices.endpoint import MqttEndpoint
+from devices.protocol import DEFAULT_PREFIX, Topics
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="code4", description="Alarm and assistance dispatch.")
+    commands = parser.add_subparsers(title="commands")
+
+    run = commands.add_parser("run", help="run the service (broker, dispatcher, HTTP API)")
+    run.add_argument("--config", type=Path, help="agreement file (default: CODE4_CONFIG or the example organisation)")
+    run.add_argument("--http", help="HTTP address host:port (default: CODE4_HTTP or 127.0.0.1:8080)")
+    run.set_defaults(func=_run)
+
+    check = commands.add_parser("check", help="validate an agreement file and show each location's chain")
+    check.add_argument("file", type=Path)
+    check.add_argument("--at", help="show the chain at this local time, e.g. '2026-11-28 23:00' (default: now)")
+    check.set_defaults(func=_check)
+
+    simulate = commands.add_parser("simulate", help="simulated devices against a running code4")
+    devices = simulate.add_subparsers(title="devices")
+    button = devices.add_parser("button", help="press a panic button or mobile alarm and follow its feedback")
+    button.add_argument("device", help="device id, e.g. knop-balie-1")
+    button.add_argument("--kind", default="panic", choices=["panic", "assist", "man_down", "no_movement"])
+    button.add_argument("--zone", help="position zone for a mobile alarm")
+    button.add_argument("--again-after", type=float, metavar="S", help="press again after S seconds (escalates)")
+    button.add_argument("--cancel-after", type=float, metavar="S", help="cancel after S seconds")
+    button.add_argument("--pin", help="PIN for the cancel")
+    button.add_argument("--wait", type=float, default=300, metavar="S", help="stop following after S seconds")
+    _mqtt_args(button)
+    button.set_defaults(func=_simulate_button)
+
+    pager = devices.add_parser("pager", help="a responder pager: show pages and answer them")
+    pager.add_argument("device", help="pager id, e.g. pager-07")
+    pager.add_argument("--answer", choices=["accept", "decline", "on_scene"], help="answer every page like this")
+    pager.add_argument("--delay", type=float, default=2.0, metavar="S", help="answer after S seconds (default 2)")
+    pager.add_argument("--respond", nargs=2, metavar=("PAGE_ID", "ANSWER"), help="answer one page and exit")
+    pager.add_argument("--wait", type=float, default=300, metavar="S", help="stop listening after S seconds")
+    _mqtt_args(pager)
+    pager.set_defaults(func=_simulate_pager)
+
+    bench = commands.add_parser("bench", help="measure alarm latency and throughput against a real broker")
+    bench.add_argument("--alarms", type=int, default=200, help="alarms in the latency run (default 200)")
+    bench.add_argument("--burst", type=int, default=1000, help="alarms in the throughput run (default 1000)")
+    bench.add_argument("--buttons", type=int, default=100, help="simulated buttons (default 100)")
+    bench.add_argument("--pagers", type=int, default=20, help="simulated pagers (default 20)")
+    bench.add_argument("--mqtt", help="broker URL (default: start a Mosquitto of its own)")
+    bench.add_argument("--database", help="database URL (default: a fresh SQLite file)")
+    bench.set_defaults(func=_bench)
+    return parser
+
+
+def _mqtt_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mqtt", help="broker URL (default: CODE4_MQTT_URL, else the broker of `code4 run` here)")
+    parser.add_argument("--prefix", help=f"topic prefix (default: CODE4_TOPIC_PREFIX or {DEFAULT_PREFIX})")
+
+
+# ---- run ------------------------------------------------------------------------------------
+
+
+def _run(args: argparse.Namespace) -> int:
+    from escalation.loader import AgreementFileError
+    from gateway.app import Code4Service
+    from gateway.logging import configure
+    from gateway.settings import Settings, SettingsError
+
+    overrides: dict[str, object] = {}
+    if args.config:
+        overrides["config"] = args.config
+    if args.http:
+        overrides["http"] = args.http
+    try:
+        settings = Settings.load(**overrides)
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure(fmt=settings.log_format, level=settings.log_level)
+
+    async def serve() -> None:
+        service = Code4Service(settings)
+        await service.start()
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(signal.SIGHUP, service.reload)
+        try:
+            ended = asyncio.ensure_future(service.wait())
+            await asyncio.wait([ended, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            await service.stop()
+
+    try:
+        asyncio.run(serve())
+    except AgreementFileError as exc:
+        print("code4 cannot start: the agreement file has errors\n" + str(exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+# ---- check ------------------------------------------------------------------------------------
+
+
+def _check(args: argparse.Namespace) -> int:
+    from escalation.check import check_file, render_report
+
+    result = check_file(args.file)
+    now = datetime.now(UTC)
+    if args.at:
+        tz = ZoneInfo(result.loaded.organisation.timezone) if result.loaded else ZoneInfo("Europe/Amsterdam")
+        try:
+            now = datetime.strptime(args.at, "%Y-%m-%d %H:%M").replace(tzinfo=tz)
+        except ValueError:
+            print("--at takes local time as 'YYYY-MM-DD HH:MM'", file=sys.stderr)
+            return 2
+    report = render_report(result, now=now)
+    print(report, file=sys.stdout if result.ok else sys.stderr)
+    return 0 if result.ok else 1
+
+
+# ---- simulate -----------------------------------------------------------------------------------
+
+
+def _endpoint(args: argparse.Namespace) -> tuple[MqttEndpoint, Topics]:
+    url = args.mqtt or os.environ.get("CODE4_MQTT_URL")
+    prefix = args.prefix or os.environ.get("CODE4_TOPIC_PREFIX")
+    run_file = Path(os.environ.get("CODE4_DATA_DIR", "var")) / "run.json"
+    if (not url or not prefix) and run_file.exists():
+        running = json.loads(run_file.read_text(encoding="utf-8"))
+        url = url or running["mqtt_url"]
+        prefix = prefix or running["topic_prefix"]
+    return MqttEndpoint.parse(url or "mqtt://127.0.0.1:1883"), Topics(prefix or DEFAULT_PREFIX)
+
+
+def _say(text: str) -> None:
+    print(f"{datetime.now().astimezone():%H:%M:%S}  {text}", flush=True)
+
+
+def _simulate_button(args: argparse.Namespace) -> int:
+    from simulators.devices import SimButton
+
+    endpoint, topics = _endpoint(args)
+    button = SimButton(endpoint, args.device, topics=topics)
+    button.on(lambda kind, data: _say(f"{kind}: {data.get('state')}  {data.get('text', '')}"))
+    button.connect()
+    position = {"zone": args.zone} if args.zone else None
+    alarm_id = button.press(kind=args.kind, position=position)
+    _say(f"{args.device} pressed ({args.kind}), alarm {alarm_id}, via {endpoint.url()}")
+    started = time.monotonic()
+    pressed_again = cancelled = False
+    try:
+        while time.monotonic() - started < args.wait:
+            elapsed = time.monotonic() - started
+            if args.again_after is not None and not pressed_again and elapsed >= args.again_after:
+                pressed_again = True
+                _say(f"pressed again (press {button.press_again(alarm_id, kind=args.kind)})")
+            if args.cancel_after is not None and not cancelled and elapsed >= args.cancel_after:
+                cancelled = True
+                button.cancel(alarm_id, args.pin)
+                _say("cancel sent" + (" with PIN" if args.pin else ""))
+            if any(d.get("state") == "closed" for d in button.messages("feedback")):
+                return 0
+            time.sleep(0.2)
+        _say("still open; stopped following (the alarm goes on in code4)")
+        return 0
+    finally:
+        button.close()
+
+
+def _simulate_pager(args: argparse.Namespace) -> int:
+    from simulators.devices import SimPager
+
+    endpoint, topics = _endpoint(args)
+    pager = SimPager(endpoint, args.device, topics=topics, auto=args.answer, auto_delay=args.delay)
+    pager.connect()
+    try:
+        if args.respond:
+            page_id, answer = args.respond
+            pager.respond(page_id, answer)
+            _say(f"{args.device} answered {answer} to {page_id}")
+            time.sleep(0.3)
+            return 0
+
+        shown: set[object] = set()
+
+        def show(kind: str, data: dict[str, object]) -> None:
+            if kind == "page":
+                role = f"  [nummer {data['role']}]" if data.get("role") else ""
+                _say(f"PAGE {data['page_id']}: {data.get('text')}{role}")
+                if args.answer and data["page_id"] not in shown:
+                    _say(f"  answering {args.answer} in {args.delay:g} s")
+                shown.add(data["page_id"])
+            else:
+                _say(f"{kind}: {data.get('state')}  {data.get('text', '')}")
+
+        pager.on(show)
+        _say(f"{args.device} listening on {endpoint.url()}" + (f", answering {args.answer}" if args.answer else ""))
+        time.sleep(args.wait)
+        return 0
+    finally:
+        pager.close()
+
+
+# ---- bench -------------------------------------------------------------------------------------------
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from simulators.bench import run_bench
+
+    return run_bench(alarms=args.alarms, burst=args.burst, buttons=args.buttons, pagers=args.pagers,
+                     mqtt_url=args.mqtt, database_url=args.database)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The dispatcher's MQTT session.
+
+A persistent session (fixed client id, clean_session false) so that alarms published while
+code4 restarts wait at the broker and arrive when it is back. Reconnects with jittered
+backoff; while disconnected, publishing raises TemporaryFailure and the outbox retries.
+Incoming messages are handed to `on_message` as they arrive; it must be quick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import socket
+import ssl
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiomqtt
+import structlog
+
+from devices.endpoint import MqttEndpoint
+from devices.protocol import Topics
+from escalation.channels import TemporaryFailure
+
+log = structlog.get_logger("code4.mqtt")
+
+
+class MqttSession:
+    def __init__(
+        self,
+        endpoint: MqttEndpoint,
+        *,
+        client_id: str,
+        topics: Topics,
+        on_message: Callable[[str, bytes], Awaitable[None]],
+        ca_file: Path | None = None,
+        keepalive: int = 15,
+    ) -> None:
+        self._endpoint = endpoint
+        self._client_id = client_id
+        self._topics = topics
+        self._on_message = on_message
+        self._ca_file = ca_file
+        self._keepalive = keepalive
+        self._client: aiomqtt.Client | None = None
+        self.connected = asyncio.Event()
+        self.connections = 0
+
+    async def run(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                async with aiomqtt.Client(
+                    self._endpoint.host,
+                    self._endpoint.port,
+                    username=self._endpoint.username,
+                    password=self._endpoint.password,
+                    identifier=self._client_id,
+                    clean_session=False,
+                    keepalive=self._keepalive,
+                    tls_context=self._tls_context(),
+                    max_inflight_messages=200,
+                    # Small messages must not wait for Nagle's algorithm (up to 40 ms per hop).
+                    socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+                ) as client:
+                    await client.subscribe(self._topics.uplink_filters())
+                    self._client = client
+                    self.connections += 1
+                    self.connected.set()
+                    delay = 0.5
+                    log.info("connected to broker", broker=self._endpoint.url(), client_id=self._client_id,
+                             reconnect=self.connections > 1)
+                    async for message in client.messages:
+                        await self._on_message(str(message.topic), _as_bytes(message.payload))
+            except aiomqtt.MqttError as exc:
+                log.warning("broker connection lost; reconnecting", broker=self._endpoint.url(), error=str(exc),
+                            retry_in_s=round(delay, 1))
+            finally:
+                self._client = None
+                self.connected.clear()
+            await asyncio.sleep(delay * random.uniform(0.7, 1.3))
+            delay = min(delay * 2, 10.0)
+
+    async def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
+        client = self._client
+        if client is None:
+            raise TemporaryFailure("not connected to the broker")
+        try:
+            await client.publish(topic, payload, qos=qos, timeout=5)
+        except aiomqtt.MqttError as exc:
+            raise TemporaryFailure(f"broker did not take the message: {exc}") from exc
+
+    def _tls_context(self) -> ssl.SSLContext | None:
+        if not self._endpoint.tls:
+            return None
+        return ssl.create_default_context(cafile=str(self._ca_file) if self._ca_file else None)
+
+
+def _as_bytes(payload: object) -> bytes:
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload)
+    if payload is None:
+        return b""
+    return str(payload).encode("utf-8")

@@ -1,0 +1,77 @@
+"""Settings from the environment (CODE4_*), checked at start-up with errors that name the
+variable. Defaults run everything on one laptop: SQLite under ./var, a broker started for you,
+the example organisation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from devices.endpoint import MqttEndpoint
+from devices.protocol import DEFAULT_PREFIX
+
+REPO_EXAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "examples" / "wormerland.yaml"
+PACKAGED_EXAMPLE = Path(__file__).resolve().parent / "examples" / "wormerland.yaml"
+
+
+class SettingsError(Exception):
+    pass
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CODE4_", extra="ignore")
+
+    mqtt_url: str | None = None  # unset: code4 starts a broker of its own
+    mqtt_client_id: str = "code4-dispatcher"
+    database_url: str | None = None  # unset: SQLite file in data_dir
+    http: str = "127.0.0.1:8080"
+    topic_prefix: str = DEFAULT_PREFIX
+    data_dir: Path = Path("var")
+    config: Path | None = None  # the agreement file; unset: the example organisation
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    page_give_up_after_s: float = 15.0
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _mqtt(cls, value: str | None) -> str | None:
+        if value:
+            MqttEndpoint.parse(value)
+        return value or None
+
+    @field_validator("http")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit():
+            raise ValueError("use host:port, e.g. 127.0.0.1:8080")
+        return value
+
+    @property
+    def http_host(self) -> str:
+        return self.http.rpartition(":")[0]
+
+    @property
+    def http_port(self) -> int:
+        return int(self.http.rpartition(":")[2])
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'code4.db'}"
+
+    @property
+    def agreement_file(self) -> Path:
+        if self.config is not None:
+            return self.config
+        return REPO_EXAMPLE if REPO_EXAMPLE.exists() else PACKAGED_EXAMPLE
+
+    @classmethod
+    def load(cls, **overrides: object) -> Settings:
+        try:
+            return cls(**overrides)  # type: ignore[arg-type]
+        except ValidationError as exc:
+            problems = [f"CODE4_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+            raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None

@@ -1,0 +1,1 @@
+"""Black-box clients for testers: buttons, pagers, load. They speak only the protocol."""

@@ -1,0 +1,138 @@
+"""Small builders for plans and alarms in unit tests of the pure core."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from dispatcher.core import (
+    AlarmRaised,
+    AlarmState,
+    Effect,
+    Event,
+    Feedback,
+    Notify,
+    Purpose,
+    Timeline,
+    decide,
+)
+from escalation.plan import AlarmDevice, Plan, PlanStep, Recipient, Route, StepTarget, Where
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, 11:00 in Wormer
+
+PEOPLE = {
+    "jan": "Jan de Vries", "fatima": "Fatima El Amrani", "sanne": "Sanne de Jong",
+    "kees": "Kees Bakker", "anouk": "Anouk Visser", "mohamed": "Mohamed Yilmaz",
+}
+
+
+def target(who: str, *channels: str) -> StepTarget:
+    """A target reached on the given channels, pager first by default."""
+    if who.startswith("contact:"):
+        return StepTarget(who, tuple(Route(c, "+31880000000") for c in channels or ("voice",)))
+    routes = []
+    for channel in channels or ("pager",):
+        if channel == "pager":
+            address = f"pager-{who}"
+        elif channel == "app":
+            address = who
+        else:
+            address = "+316120000" + str(list(PEOPLE).index(who) if who in PEOPLE else 99).zfill(2)
+        routes.append(Route(channel, address))
+    return StepTarget(f"person:{who}", tuple(routes))
+
+
+def step(step_id: str, targets: Iterable[StepTarget], *, ack: int | None = 20, required: int = 1,
+         code: str | None = None, unreachable: tuple[str, ...] = ()) -> PlanStep:
+    targets = tuple(targets)
+    return PlanStep(step_id, code, tuple(dict.fromkeys(r.channel for t in targets for r in t.routes)),
+                    ack, required, targets, unreachable)
+
+
+def make_plan(*steps: PlanStep, severe: str | None = None, repeat: int = 60, cancel_pin: str | None = None,
+              duress_pin: str | None = None, known: bool = True) -> Plan:
+    recipients = {}
+    for s in steps:
+        for t in s.targets:
+            ident = t.recipient.split(":", 1)[1]
+            name = "Politie assistentielijn" if t.recipient.startswith("contact:") else PEOPLE.get(ident, ident)
+            recipients[t.recipient] = Recipient(t.recipient, name)
+    return Plan(
+        organisation="Gemeente Test",
+        agreement_id="test",
+        fallback=not known,
+        steps=steps,
+        severe_step=next((i for i, s in enumerate(steps) if s.id == severe), None),
+        repeat_every_s=repeat,
+        recipients=tuple(recipients.values()),
+        where=Where("stadhuis", "Gemeentehuis", "Koetserstraat 1", "publiekshal", "Publiekshal",
+                    "balie-1", "Balie 1", "Trap naast de lift"),
+        device=AlarmDevice("knop-1" if known else "knop-x", "fixed_button" if known else None,
+                           cancel_pin=cancel_pin, duress_pin=duress_pin),
+    )
+
+
+def standard_plan(**kwargs: object) -> Plan:
+    """colleague (20 s, 1 needed) → BHV code 4 (45 s, 2 needed) → police (last, repeats)."""
+    return make_plan(
+        step("collega", [target("sanne"), target("mohamed")]),
+        step("bhv", [target("jan"), target("fatima"), target("kees")], ack=45, required=2, code="4"),
+        step("politie", [target("contact:politie", "voice")], ack=None),
+        severe="bhv",
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@dataclass
+class Run:
+    """Drives one alarm through `decide`, keeping its state and the last effects."""
+
+    plan: Plan
+    kind: str = "panic"
+    press: int = 1
+    at: datetime = T0
+    state: AlarmState = field(init=False)
+    effects: list[Effect] = field(init=False)
+    history: list[Effect] = field(init=False, default_factory=list)
+
+    def __post_init__(self) -> None:
+        event = AlarmRaised("a1", self.plan.device.id, "dev-alarm-1", self.press, self.kind, True, self.plan)
+        self.state, self.effects = decide(None, event, self.at)
+        self.history = list(self.effects)
+
+    def send(self, event: Event, *, after: float = 0) -> list[Effect]:
+        self.at = self.at + timedelta(seconds=after)
+        self.state, self.effects = decide(self.state, event, self.at)
+        self.history += self.effects
+        return self.effects
+
+    def page_for(self, who: str) -> Notify:
+        """The latest page that went to `who` (a person id or contact key)."""
+        key = who if ":" in who else f"person:{who}"
+        pages = [e for e in self.history if isinstance(e, Notify) and e.recipient == key and e.purpose is Purpose.PAGE]
+        assert pages, f"{who} was never paged"
+        return pages[-1]
+
+
+def pages(effects: Iterable[Effect]) -> list[str]:
+    """Recipient ids paged (purpose PAGE) by these effects, in order."""
+    return [e.recipient.split(":", 1)[1] for e in effects if isinstance(e, Notify) and e.purpose is Purpose.PAGE]
+
+
+def notifications(effects: Iterable[Effect], purpose: Purpose) -> list[Notify]:
+    return [e for e in effects if isinstance(e, Notify) and e.purpose is purpose]
+
+
+def feedback(effects: Iterable[Effect]) -> list[Feedback]:
+    return [e for e in effects if isinstance(e, Feedback)]
+
+
+def kinds(effects: Iterable[Effect]) -> list[str]:
+    return [e.kind for e in effects if isinstance(e, Timeline)]
+
+
+def timeline(effects: Iterable[Effect], kind: str) -> Timeline:
+    found = [e for e in effects if isinstance(e, Timeline) and e.kind == kind]
+    assert found, f"no {kind} on the timeline; got {kinds(effects)}"
+    return found[-1]

@@ -1,0 +1,108 @@
+"""code4 in-process against a real broker and database, driven by simulated devices.
+
+The service uses a FakeClock: escalation deadlines move only when a test calls `advance`,
+so a 45-second step costs no waiting. Everything else (MQTT, the database) is real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from devices.endpoint import MqttEndpoint
+from dispatcher.clock import FakeClock
+from dispatcher.outbox import RetryPolicy
+from gateway.app import Code4Service
+from gateway.broker import Mosquitto
+from gateway.settings import Settings
+from simulators.devices import SimButton, SimDevice, SimPager
+from tests.conftest import TESTORG
+
+T = TypeVar("T")
+
+
+class Harness:
+    def __init__(self, *, mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path,
+                 config: Path = TESTORG) -> None:
+        self.mosquitto = mosquitto
+        self.database_url = database_url
+        self.clock = clock
+        self.tmp_path = tmp_path
+        self.config = config
+        self.client_id = f"code4-test-{uuid.uuid4().hex[:8]}"
+        self.service: Code4Service | None = None
+        self._devices: list[SimDevice] = []
+
+    @property
+    def endpoint(self) -> MqttEndpoint:
+        return MqttEndpoint.parse(self.mosquitto.url)
+
+    def settings(self) -> Settings:
+        return Settings(
+            mqtt_url=self.mosquitto.url, database_url=self.database_url, http="127.0.0.1:0",
+            data_dir=self.tmp_path / "var", config=self.config, mqtt_client_id=self.client_id,
+        )
+
+    async def start(self) -> Code4Service:
+        self.service = Code4Service(self.settings(), clock=self.clock, retry=RetryPolicy(page_give_up_after=2.0),
+                                    watch_interval=3600)
+        await self.service.start()
+        return self.service
+
+    async def stop(self) -> None:
+        if self.service is not None:
+            await self.service.stop()
+            self.service = None
+
+    async def close(self) -> None:
+        await self.stop()
+        for device in self._devices:
+            device.close()
+
+    def button(self, device_id: str, *, repeat_every: float = 3.0) -> SimButton:
+        button = SimButton(self.endpoint, device_id, repeat_every=repeat_every)
+        self._devices.append(button.connect())
+        return button
+
+    def pager(self, device_id: str, **kwargs: Any) -> SimPager:
+        pager = SimPager(self.endpoint, device_id, **kwargs)
+        self._devices.append(pager.connect())
+        return pager
+
+    async def wait(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking simulator wait without stopping the service's event loop."""
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def advance(self, seconds: float) -> None:
+        await self.clock.advance(seconds)
+
+    async def api(self, path: str, **params: str) -> Any:
+        assert self.service is not None
+        async with httpx.AsyncClient(base_url=self.service.http_url, timeout=10) as client:
+            response = await client.get(path, params=params)
+            response.raise_for_status()
+            return response.json()
+
+    async def alarm_when(self, predicate: Callable[[dict[str, Any]], bool], limit: float = 10) -> dict[str, Any]:
+        """The first open alarm (as the API shows it) for which `predicate` holds, once it does."""
+        for _ in range(int(limit / 0.02)):
+            for alarm in await self.api("/api/alarms"):
+                if predicate(alarm):
+                    return alarm
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no open alarm became as expected; now: {await self.api('/api/alarms')}")
+
+    async def settled(self) -> None:
+        """Until every decided message has been handed to the broker."""
+        assert self.service is not None
+        store = self.service.store
+        for _ in range(200):
+            if not await asyncio.to_thread(store.unsent):
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError("the outbox did not empty")

@@ -1,0 +1,91 @@
+"""The `code4` command as a user runs it: check a file, run the service on its embedded
+defaults, press a simulated button and answer as a pager."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from gateway.broker import free_port, wait_for_port
+from tests.conftest import FIXTURES
+
+ROOT = Path(__file__).parents[2]
+EXAMPLE = ROOT / "deploy" / "examples" / "wormerland.yaml"
+
+
+def code4(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "gateway.cli", *args], cwd=cwd, env=env or os.environ.copy(),
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_check_accepts_the_example_and_shows_each_chain(tmp_path: Path) -> None:
+    result = code4("check", str(EXAMPLE), "--at", "2026-11-23 10:00", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "stadhuis/balie-1 (fixed_button)  Balie 1, Publiekshal, Gemeentehuis Wormer" in result.stdout
+    assert "2. bhv code 4 (on_severe): pager, sms, 45s, 2 needed -> Jan de Vries, Fatima El Amrani, Anouk Visser, " \
+           "Kees Bakker" in result.stdout
+    assert result.stdout.rstrip().endswith("has a path to help at every hour of the week")
+
+
+def test_check_on_a_broken_file_names_file_line_and_field_and_fails(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    text = (FIXTURES / "testorg.yaml").read_text(encoding="utf-8")
+    broken.write_text(text.replace("ack_timeout: 45s, required: 2}", "ack_timeout: 45 seconds, required: 2}")
+                      .replace("person: marieke}", "person: mariek}"), encoding="utf-8")
+    result = code4("check", str(broken), cwd=tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert f"{broken}:56: agreements[0].steps[1].ack_timeout: '45 seconds' is not a duration; write it like " \
+           "'20s', '2m' or '1m30s'" in lines
+    assert lines[-1] == "FAILED: 1 error(s); the file was not loaded"
+
+
+def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
+    """What the README's first command does: broker, SQLite under ./var, the example site."""
+    env = os.environ.copy()
+    for key in [k for k in env if k.startswith("CODE4_")]:
+        del env[key]
+    port = free_port()
+    env["CODE4_HTTP"] = f"127.0.0.1:{port}"
+    service = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert wait_for_port(port, 30), "code4 run did not open its HTTP port"
+        for _ in range(100):
+            if (tmp_path / "var" / "run.json").exists():
+                break
+            time.sleep(0.1)
+        running = json.loads((tmp_path / "var" / "run.json").read_text(encoding="utf-8"))
+        assert (tmp_path / "var" / "code4.db").exists()
+        assert httpx.get(f"http://127.0.0.1:{port}/api/health").json()["organisation"] == "Gemeente Wormerland"
+
+        pager = subprocess.Popen([sys.executable, "-m", "gateway.cli", "simulate", "pager", "pager-11",
+                                  "--answer", "accept", "--delay", "0.2", "--wait", "20"],
+                                 cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert pager.stdout is not None
+        seen = [pager.stdout.readline()]  # the pager keeps no session: let it subscribe first
+        assert "listening" in seen[0], seen
+        button = code4("simulate", "button", "knop-balie-1", "--wait", "15", "--cancel-after", "4", "--pin", "1234",
+                       cwd=tmp_path, env=env, timeout=40)
+        pager.terminate()
+        pager_out = seen[0] + pager.communicate(timeout=10)[0]
+        assert button.returncode == 0, button.stdout
+        assert "feedback: received  Alarm ontvangen." in button.stdout
+        assert "feedback: help_coming  Hulp komt: Sanne de Jong (1)." in button.stdout
+        assert "feedback: closed  Alarm ingetrokken." in button.stdout
+        assert "Jij bent nummer 1" in pager_out
+        assert running["mqtt_url"].startswith("mqtt://127.0.0.1:")
+    finally:
+        service.terminate()
+        output = service.communicate(timeout=20)[0]
+    assert service.returncode == 0, output
+    assert "code4 stopped" in output
+    assert not (tmp_path / "var" / "run.json").exists()

@@ -1,0 +1,76 @@
+"""The whole story over a real Mosquitto, on SQLite and on PostgreSQL:
+
+press → colleague paged → no accept in time → BHV paged with code 4 → two accepts → roles 1
+and 2 and `help_coming` at the button → on scene → closed, all of it in the incident timeline.
+"""
+
+from __future__ import annotations
+
+from tests.integration.harness import Harness
+
+
+async def test_press_escalates_to_bhv_and_help_arrives(code4: Harness) -> None:
+    pagers = {name: code4.pager(f"pager-{name}") for name in ("sanne", "mohamed", "jan", "fatima", "kees")}
+    button = code4.button("knop-balie-1")
+
+    alarm_id = button.press()
+    received = await code4.wait(button.feedback, "received", alarm_id)
+    assert received["text"] == "Alarm ontvangen. Hulp wordt gezocht."
+    [alarm] = await code4.api("/api/alarms")
+    assert (alarm["status"], alarm["step"]["id"], alarm["where"]["location"]) == ("notifying", "collega", "Balie 1")
+
+    # Step 1: the colleagues in the same zone.
+    page = await code4.wait(pagers["sanne"].page)
+    assert page["code"] == "" and page["location"] == "Balie 1, Publiekshal, Stadhuis Testdorp"
+    assert page["gathering_point"] == "Trap naast de lift"
+    await code4.wait(pagers["mohamed"].page)
+    assert pagers["jan"].pages() == [], "BHV is not paged before the colleagues had their 20 seconds"
+
+    # Nobody answers in time: the BHV on duty are paged with code 4.
+    await code4.advance(20)
+    bhv_pages = {name: await code4.wait(pagers[name].page, lambda p: p["code"] == "4")
+                 for name in ("jan", "fatima", "kees")}
+    assert "Code 4" in bhv_pages["jan"]["text"]
+
+    # Two accept: roles in order of acceptance, and the person in danger hears who is coming.
+    pagers["jan"].respond(bhv_pages["jan"]["page_id"], "accept")
+    role_jan = await code4.wait(pagers["jan"].page, lambda p: p.get("role") == 1)
+    assert "nummer 1" in role_jan["text"]
+    pagers["fatima"].respond(bhv_pages["fatima"]["page_id"], "accept")
+    await code4.wait(pagers["fatima"].page, lambda p: p.get("role") == 2)
+    coming = await code4.wait(button.wait_for, "feedback", lambda f: "Fatima El Amrani (2)" in f.get("text", ""))
+    assert coming["text"] == "Hulp komt: Jan de Vries (1), Fatima El Amrani (2)."
+    [alarm] = await code4.api("/api/alarms")
+    assert alarm["status"] == "accepted" and alarm["deadline"] is None
+    assert [(r["name"], r["role"]) for r in alarm["responders"]] == [("Jan de Vries", 1), ("Fatima El Amrani", 2)]
+
+    # Jan is there; the person cancels with the PIN once it is over.
+    pagers["jan"].respond(bhv_pages["jan"]["page_id"], "on_scene")
+    await code4.wait(button.feedback, "on_scene", alarm_id)
+    button.cancel(alarm_id, "1234")
+    closed = await code4.wait(button.feedback, "closed", alarm_id)
+    assert closed["text"] == "Alarm afgesloten."
+    await code4.wait(pagers["kees"].wait_for, "feedback", lambda f: f["state"] == "closed")
+    assert await code4.api("/api/alarms") == []
+
+    record = await code4.api(f"/api/incidents/{alarm['incident_id']}")
+    assert record["outcome"] == "resolved" and record["location"] == "Balie 1, Publiekshal, Stadhuis Testdorp"
+    story = [(e["kind"], e["data"].get("recipient") or e["data"].get("step")) for e in record["timeline"]
+             if e["kind"] != "notified"]
+    assert story == [
+        ("alarm_raised", None),
+        ("step_started", "collega"),
+        ("escalated", None),
+        ("step_started", "bhv"),
+        ("accepted", "Jan de Vries"),
+        ("accepted", "Fatima El Amrani"),
+        ("help_organised", "bhv"),
+        ("on_scene", "Jan de Vries"),
+        ("closed", None),
+    ]
+    notified = [e["text"] for e in record["timeline"] if e["kind"] == "notified"]
+    assert notified == [f"{name} opgeroepen via pager" for name in (
+        "Sanne de Jong", "Mohamed Yilmaz", "Jan de Vries", "Fatima El Amrani", "Kees Bakker")]
+    english = await code4.api(f"/api/incidents/{alarm['incident_id']}", lang="en")
+    accepted = [e["text"] for e in english["timeline"] if e["kind"] == "accepted"]
+    assert accepted == ["Jan de Vries is coming (number 1)", "Fatima El Amrani is coming (number 2)"]
