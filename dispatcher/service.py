@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from devices.protocol import AlarmPayload, CancelPayload, DeviceMessage, ResponsePayload
 from dispatcher.clock import Clock
@@ -243,7 +243,7 @@ class Dispatcher:
 
     def _state_for_key(self, key: tuple[str, str]) -> AlarmState | None:
         uid = self._open_keys.get(key) or self._closed_keys.get(key)
-        return (self._open.get(uid) or self._closed.get(uid)) if uid else None
+        return self._known(uid) if uid else None
 
     # ---- deciding and storing ------------------------------------------------------------------
 
@@ -254,9 +254,8 @@ class Dispatcher:
                 new_state, effects = decide(state, event, now)
             except IllegalTransition as exc:
                 self.metrics["refused_events"] += 1
-                level = log.warning if "address" in exc.reason else log.info
-                level("event refused", refused=type(event).__name__, reason=exc.reason,
-                      security="address" in exc.reason)
+                level = log.warning if exc.security else log.info
+                level("event refused", refused=type(event).__name__, reason=exc.reason, security=exc.security)
                 return None
             outgoing = await self._store_decision(new_state, effects, now)
             self._remember(new_state)
@@ -272,7 +271,7 @@ class Dispatcher:
         while True:
             try:
                 return await self._db(self._store.save_decision, state=state, effects=effects, now=now)
-            except SQLAlchemyError as exc:
+            except (OperationalError, InterfaceError) as exc:  # the database is away, not the data wrong
                 self.metrics["database_errors"] += 1
                 log.error("database unavailable; decision not stored yet, retrying", error=str(exc).splitlines()[0],
                           retry_in_s=delay)

@@ -117,28 +117,16 @@ class Directory:
     # ---- people and devices ---------------------------------------------------------------
 
     def person(self, ref: str) -> Person:
-        try:
-            return self.people[ref]
-        except KeyError:
-            raise UnknownReference(f"unknown person {ref!r}") from None
+        return _lookup(self.people, ref, "person")
 
     def contact(self, ref: str) -> Contact:
-        try:
-            return self.contacts[ref]
-        except KeyError:
-            raise UnknownReference(f"unknown contact {ref!r}") from None
+        return _lookup(self.contacts, ref, "contact")
 
     def device(self, ref: str) -> Device:
-        try:
-            return self.devices[ref]
-        except KeyError:
-            raise UnknownReference(f"unknown device {ref!r}") from None
+        return _lookup(self.devices, ref, "device")
 
     def agreement(self, ref: str) -> Agreement:
-        try:
-            return self.agreements[ref]
-        except KeyError:
-            raise UnknownReference(f"unknown agreement {ref!r}") from None
+        return _lookup(self.agreements, ref, "agreement")
 
     @cached_property
     def pagers_by_person(self) -> dict[str, list[str]]:
@@ -186,3 +174,10 @@ class Directory:
                 None if locations is None else {self.location(ref).key for ref in locations},
             )
         return result
+
+
+def _lookup(index: dict[str, T], ref: str, what: str) -> T:
+    try:
+        return index[ref]
+    except KeyError:
+        raise UnknownReference(f"unknown {what} {ref!r}") from None

@@ -64,12 +64,14 @@ Handler = Callable[[Any, Any, datetime], Decision]
 
 
 class IllegalTransition(Exception):
-    """An event that does not apply to the alarm in its current state."""
+    """An event that does not apply to the alarm in its current state. `security` marks one
+    that looks like an attempt to act for someone else (an answer from a foreign address)."""
 
-    def __init__(self, status: Status | None, event: Event, reason: str) -> None:
+    def __init__(self, status: Status | None, event: Event, reason: str, *, security: bool = False) -> None:
         self.status = status
         self.event = event
         self.reason = reason
+        self.security = security
         where = status.value if status else "no alarm"
         super().__init__(f"{type(event).__name__} not allowed in {where}: {reason}")
 
@@ -302,7 +304,8 @@ def _answerable_page(state: AlarmState, event: Responded) -> Page:
     if page is None:
         raise IllegalTransition(state.status, event, f"no page {event.page_id} on this alarm")
     if event.channel != OPERATOR_CHANNEL and Route(event.channel, event.address) not in page.routes:
-        raise IllegalTransition(state.status, event, "the answer came from an address the page was not sent to")
+        raise IllegalTransition(state.status, event, "the answer came from an address the page was not sent to",
+                                security=True)
     return page
 
 

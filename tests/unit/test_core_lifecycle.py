@@ -426,8 +426,9 @@ def test_an_answer_on_any_of_the_page_routes_counts_but_not_from_elsewhere() -> 
     run = Run(plan)
     page = run.page_for("sanne")
     before = run.state
-    with pytest.raises(IllegalTransition):
+    with pytest.raises(IllegalTransition) as refused:
         run.send(Responded(page.page_id, Response.ACCEPT, "pager", "pager-jan"))
+    assert refused.value.security
     assert run.state is before, "an illegal event leaves the state as it was"
     sms = plan.steps[0].targets[0].routes[1]
     run.send(Responded(page.page_id, Response.ACCEPT, sms.channel, sms.address), after=1)
