@@ -13,7 +13,7 @@ import asyncio
 import itertools
 import secrets
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -34,6 +34,8 @@ from dispatcher.core import (
     Effect,
     Event,
     IllegalTransition,
+    Page,
+    PageStatus,
     Position,
     Pressed,
     Responded,
@@ -93,11 +95,13 @@ class Dispatcher:
         feedback: FeedbackSender,
         retry: RetryPolicy | None = None,
         new_uid: Callable[[datetime], str] = new_alarm_uid,
+        listeners: Sequence[Callable[[AlarmState], None]] = (),
     ) -> None:
         self._store = store
         self._directory = directory
         self._clock = clock
         self._new_uid = new_uid
+        self._listeners = list(listeners)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="code4-db")
         self._queue: asyncio.PriorityQueue[tuple[int, int, Inbound]] = asyncio.PriorityQueue()
         self._order = itertools.count()
@@ -157,6 +161,20 @@ class Dispatcher:
     def open_alarms(self) -> list[AlarmState]:
         return list(self._open.values())
 
+    async def alarm(self, uid: str) -> AlarmState | None:
+        return self._known(uid) or await self._db(self._store.alarm, uid)
+
+    def answerable(self, address: str) -> list[tuple[AlarmState, Page]]:
+        """Per open alarm, the latest page sent to `address` (a phone number) that is still
+        waiting for an answer or was accepted: what an SMS from that number can answer."""
+        found = []
+        for state in self._open.values():
+            pages = [p for p in state.pages if p.status in (PageStatus.PENDING, PageStatus.ACCEPTED)
+                     and any(r.address == address for r in p.routes)]
+            if pages:
+                found.append((state, pages[-1]))
+        return sorted(found, key=lambda pair: pair[0].raised_at)
+
     async def submit(self, item: Inbound) -> None:
         priority = _PRIORITY.get(item.kind, 1) if isinstance(item, DeviceMessage) else 1
         await self._queue.put((priority, next(self._order), item))
@@ -198,7 +216,7 @@ class Dispatcher:
             if state is not None:
                 await self._apply(state, DeliveryFailed(item.page_id, item.route, item.purpose, item.reason), now)
         else:
-            state = self._known(item.uid) or await self._db(self._store.alarm, item.uid)
+            state = await self.alarm(item.uid)
             result = await self._apply(state, item.event, now) if state is not None else None
             item.done.set_result(result)
 
@@ -230,8 +248,7 @@ class Dispatcher:
         await self._apply(state, CancelRequested(payload.pin), now)
 
     async def _on_response(self, device_id: str, payload: ResponsePayload, now: datetime) -> None:
-        uid = payload.page_id.rsplit(".", 1)[0]
-        state = self._known(uid) or await self._db(self._store.alarm, uid)
+        state = await self.alarm(payload.page_id.rsplit(".", 1)[0])
         if state is None:
             self.metrics["response_unknown_page"] += 1
             log.warning("answer to a page code4 does not know", page_id=payload.page_id)
@@ -262,6 +279,11 @@ class Dispatcher:
             _log_effects(effects)
             self._sender.submit(outgoing)
             self._timers_changed.set()
+            for listener in self._listeners:
+                try:
+                    listener(new_state)
+                except Exception:
+                    log.exception("a change listener failed")
             return new_state
 
     async def _store_decision(self, state: AlarmState, effects: list[Effect], now: datetime) -> list[Outgoing]:

@@ -53,6 +53,8 @@ class Message:
     unknown_device: bool = False
     helpers: tuple[Helper, ...] = ()
     outcome: str | None = None
+    organisation: str = ""
+    coming: bool = False  # the recipient has accepted (or, for a contact, confirmed)
 
 
 @dataclass(frozen=True)

@@ -88,8 +88,8 @@ def routes_for_person(directory: Directory, person: Person, channels: tuple[str,
             routes.extend(Route("pager", pager) for pager in directory.pagers_by_person.get(person.id, [])[:1])
         elif channel in ("sms", "voice") and person.phone:
             routes.append(Route(channel, person.phone))
-        elif channel == "app":
-            routes.append(Route("app", person.id))
+        elif channel == "app" and person.phone:
+            routes.append(Route("app", person.phone))  # the link to the one-tap page travels by SMS
     return tuple(routes)
 
 

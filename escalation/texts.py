@@ -113,3 +113,112 @@ def feedback_text(feedback: Feedback) -> str:
     if feedback.state is FeedbackState.CLOSED:
         return OUTCOME[language].get(feedback.reason or "", words["closed"]).split(":")[0] + "."
     return words[feedback.state.value]
+
+
+# ---- SMS -----------------------------------------------------------------------------------
+
+SMS = {
+    "nl": {"answer": "Antwoord 1 = ik kom, 2 = kan niet, 3 = ter plaatse", "tap": "Of tik",
+           "tap_only": "Tik om te antwoorden", "help": "Antwoord met 1 = ik kom, 2 = kan niet, 3 = ter plaatse.",
+           "none_open": "Er staat geen oproep voor dit nummer open.",
+           "which": "Je hebt {n} open oproepen: {list}. Antwoord bijvoorbeeld '1 {code}'.",
+           "unknown_code": "Code {code} hoort niet bij een open oproep van jou."},
+    "en": {"answer": "Reply 1 = coming, 2 = can't come, 3 = on scene", "tap": "Or tap",
+           "tap_only": "Tap to answer", "help": "Reply 1 = coming, 2 = can't come, 3 = on scene.",
+           "none_open": "There is no open call for this number.",
+           "which": "You have {n} open calls: {list}. Reply for example '1 {code}'.",
+           "unknown_code": "Code {code} is not one of your open calls."},
+}
+
+
+def short_code(alarm_uid: str) -> str:
+    """Four characters that tell a person's open alarms apart in an SMS reply."""
+    return alarm_uid[-4:].upper()
+
+
+def sms_text(purpose: Purpose, message: Message, language: str, link: str | None = None) -> str:
+    language = lang(language)
+    words = SMS[language]
+    tag = f"[{short_code(message.alarm_uid)}]"
+    body = page_text(purpose, message, language)
+    if purpose is Purpose.PAGE:
+        tap = f" {words['tap']}: {link}" if link else ""
+        return f"{body} {words['answer']} {tag}.{tap}"
+    return f"{body} {tag}"
+
+
+def app_link_text(message: Message, language: str, link: str) -> str:
+    language = lang(language)
+    kind = KIND[language].get(message.kind, message.kind)
+    return (f"{headline(message, language)}: {kind}. {location_text(message, language)}. "
+            f"{SMS[language]['tap_only']}: {link} [{short_code(message.alarm_uid)}]")
+
+
+# ---- voice ---------------------------------------------------------------------------------
+
+VOICE_LANGUAGE = {"nl": "nl-NL", "en": "en-GB"}
+VOICE = {
+    "nl": {"intro": "Dit is code4.", "keys": "Druk 1 als je komt. Druk 2 als je niet kunt. Druk 3 als je ter "
+           "plaatse bent. Druk sterretje om te herhalen.",
+           "accepted": "Dank je.", "declined": "Dank je. We zoeken verder.",
+           "on_scene": "Dank je. Je staat genoteerd als ter plaatse.", "again": "Die toets ken ik niet.",
+           "contact_intro": "Dit is een automatisch alarmbericht van {org}.",
+           "contact_alarm": "Een medewerker heeft een {kind} gemaakt bij {where}.",
+           "silent": "Het is een stil alarm: de agressor weet mogelijk niet dat er hulp komt.",
+           "contact_keys": "Druk 1 om te bevestigen dat u dit bericht heeft ontvangen.",
+           "confirmed": "Dank u. Uw bevestiging is genoteerd.", "goodbye": "Geen toets ontvangen. Tot ziens.",
+           "address": "Adres"},
+    "en": {"intro": "This is code4.", "keys": "Press 1 if you are coming. Press 2 if you cannot come. Press 3 "
+           "when you are on scene. Press star to repeat.",
+           "accepted": "Thank you.", "declined": "Thank you. We will look further.",
+           "on_scene": "Thank you. You are noted as on scene.", "again": "I do not know that key.",
+           "contact_intro": "This is an automatic alarm message from {org}.",
+           "contact_alarm": "A member of staff raised a {kind} at {where}.",
+           "silent": "It is a silent alarm: the aggressor may not know that help is coming.",
+           "contact_keys": "Press 1 to confirm that you received this message.",
+           "confirmed": "Thank you. Your confirmation is noted.", "goodbye": "No key received. Goodbye.",
+           "address": "Address"},
+}
+
+
+def voice_page_script(message: Message, language: str) -> str:
+    """What a responder hears: the page, then the keys."""
+    language = lang(language)
+    return f"{VOICE[language]['intro']} {page_text(Purpose.PAGE, message, language)} {VOICE[language]['keys']}"
+
+
+def voice_notice_script(purpose: Purpose, message: Message, language: str) -> str:
+    """A call that only tells (duress news, stand-down): no keys."""
+    language = lang(language)
+    return f"{VOICE[language]['intro']} {page_text(purpose, message, language)}"
+
+
+def voice_contact_script(message: Message, language: str) -> str:
+    """For an outside contact such as the police assistance line: who, where, what is known."""
+    language = lang(language)
+    words = VOICE[language]
+    kind = KIND[language].get(message.kind, message.kind)
+    parts = [words["contact_intro"].format(org=message.organisation or "code4"),
+             words["contact_alarm"].format(kind=kind, where=location_text(message, language))]
+    if message.where.address:
+        parts.append(f"{words['address']}: {message.where.address}.")
+    if message.duress:
+        parts.append(WORDS[language]["duress"])
+    elif message.silent:
+        parts.append(words["silent"])
+    if message.helpers:
+        parts.append(f"{WORDS[language]['coming']}: {helpers_text(message.helpers, language)}.")
+    parts.append(words["contact_keys"])
+    return " ".join(parts)
+
+
+def voice_after_answer(response: str, message: Message, language: str, *, contact: bool) -> str:
+    language = lang(language)
+    words = VOICE[language]
+    if contact:
+        return words["confirmed"]
+    if response == "accept" and message.role in (1, 2, 3):
+        point = message.where.gathering_point
+        gather = f" {WORDS[language]['gather']}: {point}." if point else ""
+        return f"{words['accepted']} {ROLE[language][message.role]}{gather}"
+    return words.get({"accept": "accepted", "decline": "declined", "on_scene": "on_scene"}[response], "")

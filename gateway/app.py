@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,15 +25,22 @@ from dispatcher.clock import Clock, SystemClock
 from dispatcher.outbox import RetryPolicy
 from dispatcher.service import Dispatcher
 from dispatcher.store.repository import Store
+from escalation.channels import Channel
 from escalation.check import load_organisation
 from escalation.directory import Directory
 from escalation.feedback import DeviceFeedback
+from escalation.links import ResponderLinks
 from escalation.loader import AgreementFileError
 from escalation.pager import PagerChannel
+from escalation.phone_channels import AppLinkChannel, SmsChannel, VoiceChannel
+from escalation.twilio_api import TwilioApi, TwilioConfig, WebhookUrls
 from gateway.broker import Broker, embedded_broker
 from gateway.http import create_app
+from gateway.live import LiveFeed
 from gateway.mqtt import MqttSession
+from gateway.responder_page import responder_router
 from gateway.settings import Settings
+from gateway.twilio_webhooks import twilio_router
 
 log = structlog.get_logger("code4.service")
 
@@ -81,18 +89,41 @@ class Code4Service:
             MqttEndpoint.parse(self.mqtt_url), client_id=settings.mqtt_client_id, topics=self.topics,
             on_message=self.handle_message,
         )
+        self.public_url = settings.effective_public_url
+        self.live = LiveFeed()
+        self.links = ResponderLinks(secret=self._secret_key(), public_url=self.public_url,
+                                    ttl_s=settings.link_ttl_s, now=self.clock.now)
+        channels: dict[str, Channel] = {"pager": PagerChannel(self.session, self.topics)}
+        self.twilio: TwilioApi | None = None
+        if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
+            self.twilio = TwilioApi(TwilioConfig(
+                account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token.get_secret_value(),
+                from_number=settings.twilio_from, public_url=self.public_url, api_base=settings.twilio_api_base,
+            ))
+            urls = WebhookUrls(self.public_url)
+            channels |= {"sms": SmsChannel(self.twilio, urls, self.links),
+                         "voice": VoiceChannel(self.twilio, urls),
+                         "app": AppLinkChannel(self.twilio, urls, self.links)}
+        else:
+            log.warning("Twilio is not configured: sms, voice and app steps fall back to other channels "
+                        "or count as unreachable")
         self.dispatcher = Dispatcher(
             store=self.store,
             directory=Directory(loaded.organisation),
             clock=self.clock,
-            channels={"pager": PagerChannel(self.session, self.topics)},
+            channels=channels,
             feedback=DeviceFeedback(self.session, self.topics),
             retry=self._retry,
+            listeners=[self.live.publish],
         )
         self.monitor = DeviceMonitor(self._store_device_reports)
+        routers = [responder_router(dispatcher=self.dispatcher, links=self.links, live=self.live)]
+        if self.twilio is not None:
+            routers.append(twilio_router(dispatcher=self.dispatcher, auth_token=self.twilio.config.auth_token,
+                                         public_url=self.public_url))
         self._server = _HttpServer(uvicorn.Config(
-            create_app(self.store, self), host=settings.http_host, port=settings.http_port,
-            log_level="warning", lifespan="off", access_log=False,
+            create_app(self.store, self, routers=routers), host=settings.http_host, port=settings.http_port,
+            log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2,
         ))
         self._runner = asyncio.create_task(self._run(), name="code4")
         waiting = [asyncio.ensure_future(self.dispatcher.ready.wait()), asyncio.ensure_future(self._runner)]
@@ -130,9 +161,14 @@ class Code4Service:
         if self._server is not None:
             self._server.should_exit = True
         if self._runner is not None:
-            self._runner.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._runner
+            # Let the HTTP server close its socket itself (it then ends the other tasks);
+            # cancelling it mid-shutdown would leave the port bound.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._runner), 10)
+            if not self._runner.done():
+                self._runner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._runner
             self._runner = None
         await self.monitor.flush()
         self.store.close()
@@ -229,6 +265,16 @@ class Code4Service:
                 return
             await asyncio.sleep(0.05)
         raise RuntimeError(f"the HTTP API did not start on {self.settings.http}")
+
+    def _secret_key(self) -> str:
+        """Signs responder links. Kept on disk so links survive a restart; never logged."""
+        if self.settings.secret_key is not None:
+            return self.settings.secret_key.get_secret_value()
+        path = self.settings.data_dir / "secret.key"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
+            path.chmod(0o600)
+        return path.read_text(encoding="utf-8").strip()
 
     def _write_run_file(self) -> None:
         """Tells `code4 simulate` where this service's broker and API are."""

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import signal
 import sys
 import time
@@ -64,6 +65,25 @@ def _parser() -> argparse.ArgumentParser:
     pager.add_argument("--wait", type=float, default=300, metavar="S", help="stop listening after S seconds")
     _mqtt_args(pager)
     pager.set_defaults(func=_simulate_pager)
+
+    twilio = devices.add_parser("twilio", help="a local Twilio-compatible server: the phones of a demo or test")
+    twilio.add_argument("--port", type=int, default=8090)
+    twilio.add_argument("--account-sid", help="default: CODE4_TWILIO_ACCOUNT_SID, else a local test account")
+    twilio.add_argument("--auth-token", help="default: CODE4_TWILIO_AUTH_TOKEN, else a local test token")
+    twilio.add_argument("--sms-webhook", help="where phones' texts go (default: CODE4_PUBLIC_URL/twilio/sms/inbound)")
+    twilio.set_defaults(func=_simulate_twilio)
+
+    phone = devices.add_parser("phone", help="act as a phone on the local Twilio server")
+    phone.add_argument("number", help="the phone number, e.g. +31612000001")
+    phone.add_argument("--sms", metavar="TEXT", help="text code4 from this phone (e.g. 1, ja, 'nee K3X9')")
+    phone.add_argument("--press", metavar="DIGITS", help="press keys on the call in progress")
+    phone.add_argument("--auto-press", metavar="DIGITS", help="answer the next call with these keys by itself")
+    phone.add_argument("--sms-mode", choices=["deliver", "undelivered", "failed", "5xx", "slow"],
+                       help="how texts to this number go from now on")
+    phone.add_argument("--voice-mode", choices=["answer", "busy", "no-answer", "failed", "5xx", "slow"],
+                       help="how calls to this number go from now on")
+    phone.add_argument("--twilio", default="http://127.0.0.1:8090", help="the local Twilio server")
+    phone.set_defaults(func=_simulate_phone)
 
     bench = commands.add_parser("bench", help="measure alarm latency and throughput against a real broker")
     bench.add_argument("--alarms", type=int, default=200, help="alarms in the latency run (default 200)")
@@ -225,6 +245,66 @@ def _simulate_pager(args: argparse.Namespace) -> int:
         return 0
     finally:
         pager.close()
+
+
+LOCAL_SID = "AC" + "0" * 32
+
+
+def _simulate_twilio(args: argparse.Namespace) -> int:
+    from simulators.twilio_server import TwilioSimulator
+
+    sid = args.account_sid or os.environ.get("CODE4_TWILIO_ACCOUNT_SID") or LOCAL_SID
+    # A fresh token unless one is shared through the environment: never a well-known one.
+    token = args.auth_token or os.environ.get("CODE4_TWILIO_AUTH_TOKEN") or secrets.token_urlsafe(24)
+    public = os.environ.get("CODE4_PUBLIC_URL") or f"http://{os.environ.get('CODE4_HTTP', '127.0.0.1:8080')}"
+    webhook = args.sms_webhook or f"{public.rstrip('/')}/twilio/sms/inbound"
+
+    async def serve() -> None:
+        simulator = TwilioSimulator(account_sid=sid, auth_token=token, sms_webhook=webhook)
+        await simulator.start(port=args.port)
+        print(f"Local Twilio server on {simulator.api_base}; traffic log: {simulator.api_base}/\n"
+              f"Phones' texts go to {webhook}. Run code4 with these settings:\n"
+              f"  export CODE4_TWILIO_API_BASE={simulator.api_base} CODE4_TWILIO_ACCOUNT_SID={sid} "
+              f"CODE4_TWILIO_AUTH_TOKEN={token} CODE4_TWILIO_FROM=+3197010000000", flush=True)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await simulator.stop()
+
+    asyncio.run(serve())
+    return 0
+
+
+def _simulate_phone(args: argparse.Namespace) -> int:
+    import httpx
+
+    base = args.twilio.rstrip("/")
+    number = args.number
+    with httpx.Client(base_url=base, timeout=30) as client:
+        rules = {k: v for k, v in (("sms", args.sms_mode), ("voice", args.voice_mode), ("press", args.auto_press))
+                 if v is not None}
+        if rules:
+            client.put(f"/_sim/numbers/{number}", json=rules).raise_for_status()
+            _say(f"{number}: {rules}")
+        if args.sms:
+            replies = client.post(f"/_sim/phones/{number}/sms", json={"body": args.sms}).raise_for_status().json()
+            _say(f"{number} texted {args.sms!r}" + "".join(f"\n  code4 answered: {r}" for r in replies["replies"]))
+        if args.press:
+            answer = client.post(f"/_sim/phones/{number}/press", json={"digits": args.press})
+            if answer.status_code == 404:
+                print(f"no call in progress to {number}", file=sys.stderr)
+                return 1
+            answer.raise_for_status()
+            _say(f"{number} pressed {args.press}")
+        traffic = client.get("/_sim/traffic").raise_for_status().json()
+    for message in traffic["messages"]:
+        if number in (message["to"], message["from"]):
+            arrow = "<-" if message["to"] == number else "->"
+            print(f"  sms {arrow} {message['status']:<11} {message['body']}")
+    for call in traffic["calls"]:
+        if call["to"] == number:
+            print(f"  call {call['status']:<11} heard: {' | '.join(call['heard'])}  pressed: {call['pressed']}")
+    return 0
 
 
 # ---- bench -------------------------------------------------------------------------------------------

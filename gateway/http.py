@@ -7,10 +7,11 @@ Accept-Language asks otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from fastapi import FastAPI, Header, HTTPException, Query
+from fastapi import APIRouter, FastAPI, Header, HTTPException, Query, Response
 from pydantic import BaseModel
 
 from dispatcher.core import AlarmState
@@ -149,7 +150,7 @@ def alarm_view(incident_id: int, state: AlarmState) -> AlarmView:
     )
 
 
-def create_app(store: Store, service: ServiceView) -> FastAPI:
+def create_app(store: Store, service: ServiceView, *, routers: Sequence[APIRouter] = ()) -> FastAPI:
     app = FastAPI(
         title="code4",
         description="Alarm and assistance dispatch: open alarms and incident records.",
@@ -195,6 +196,12 @@ def create_app(store: Store, service: ServiceView) -> FastAPI:
             ],
         )
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)  # browsers ask on every page; an error would be noise
+
+    for router in routers:
+        app.include_router(router)
     return app
 
 

@@ -4,18 +4,12 @@ JSON in production and readable columns on a terminal. Phone numbers are masked 
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from typing import Any
 
 import structlog
 
-_PHONE = re.compile(r"\+\d{6,15}")
-
-
-def mask_phone(text: str) -> str:
-    """+31612345678 -> +316123****78: enough to tell numbers apart, not enough to call."""
-    return _PHONE.sub(lambda m: m.group(0)[:6] + "*" * (len(m.group(0)) - 8) + m.group(0)[-2:], text)
+from escalation.privacy import mask_phone
 
 
 def _mask(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:

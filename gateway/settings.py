@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import ValidationError, field_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from devices.endpoint import MqttEndpoint
@@ -34,6 +34,30 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     page_give_up_after_s: float = 15.0
+    public_url: str | None = None  # how phones and Twilio reach this service; unset: http://{http}
+    secret_key: SecretStr | None = None  # signs responder links; unset: kept in data_dir/secret.key
+    link_ttl_s: int = 7200
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from: str | None = None  # the sender number, e.g. +3197010000000
+    twilio_api_base: str = "https://api.twilio.com"
+
+    @model_validator(mode="after")
+    def _twilio_complete(self) -> Settings:
+        given = {"CODE4_TWILIO_ACCOUNT_SID": self.twilio_account_sid, "CODE4_TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+                 "CODE4_TWILIO_FROM": self.twilio_from}
+        missing = [name for name, value in given.items() if not value]
+        if 0 < len(missing) < len(given):
+            raise ValueError(f"Twilio is half configured: also set {', '.join(missing)}")
+        return self
+
+    @property
+    def twilio_configured(self) -> bool:
+        return bool(self.twilio_account_sid)
+
+    @property
+    def effective_public_url(self) -> str:
+        return (self.public_url or f"http://{self.http}").rstrip("/")
 
     @field_validator("mqtt_url")
     @classmethod
@@ -73,5 +97,6 @@ class Settings(BaseSettings):
         try:
             return cls(**overrides)  # type: ignore[arg-type]
         except ValidationError as exc:
-            problems = [f"CODE4_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" for e in exc.errors()]
+            problems = [f"CODE4_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+                        for e in exc.errors()]
             raise SettingsError("invalid settings:\n  " + "\n  ".join(problems)) from None

@@ -24,7 +24,7 @@ from dispatcher.core.events import (
     Responded,
     Response,
 )
-from dispatcher.core.machine import SEVERE_KINDS, TRANSITIONS, IllegalTransition, decide
+from dispatcher.core.machine import SEVERE_KINDS, TRANSITIONS, IllegalTransition, decide, message_for_page
 from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Status
 
 __all__ = [
@@ -32,5 +32,5 @@ __all__ = [
     "DeadlineReached", "DeliveryFailed", "Effect", "EscalateRequested", "Event", "Feedback",
     "FeedbackState", "Helper", "IllegalTransition", "Message", "Notify", "Outcome", "Page",
     "PageStatus", "Position", "Pressed", "Purpose", "Responded", "Responder", "Response", "Status",
-    "Timeline", "decide",
+    "Timeline", "decide", "message_for_page",
 ]

@@ -58,6 +58,9 @@ from escalation.plan import Route
 SEVERE_KINDS = frozenset({"man_down", "no_movement"})
 SYSTEM = "code4"
 OPERATOR_CHANNEL = "operator"
+# Channels whose answers the shell has authenticated itself: the control room acting for
+# someone, and the one-tap page reached through a signed link minted for that page.
+TRUSTED_CHANNELS = frozenset({OPERATOR_CHANNEL, "app"})
 
 Decision = tuple[AlarmState, list[Effect]]
 Handler = Callable[[Any, Any, datetime], Decision]
@@ -303,7 +306,9 @@ def _answerable_page(state: AlarmState, event: Responded) -> Page:
     page = state.page(event.page_id)
     if page is None:
         raise IllegalTransition(state.status, event, f"no page {event.page_id} on this alarm")
-    if event.channel != OPERATOR_CHANNEL and Route(event.channel, event.address) not in page.routes:
+    # Any address the page was sent to may answer: a person paged by pager may text back
+    # from their registered number. Pager ids and phone numbers cannot be confused.
+    if event.channel not in TRUSTED_CHANNELS and event.address not in {r.address for r in page.routes}:
         raise IllegalTransition(state.status, event, "the answer came from an address the page was not sent to",
                                 security=True)
     return page
@@ -324,7 +329,8 @@ def _accept(state: AlarmState, page: Page, event: Responded, now: datetime) -> D
         pages=_mark(state.pages, page.recipient, {PageStatus.PENDING}, PageStatus.ACCEPTED),
     )
     effects: list[Effect] = [
-        Timeline("accepted", _responder_actor(recipient.name, event), channel=event.channel, data={
+        Timeline("confirmed" if recipient.is_contact else "accepted", _responder_actor(recipient.name, event),
+                 channel=event.channel, data={
             "recipient": recipient.name, "role": role, "step": state.plan.steps[page.step].id,
             "on_behalf": event.channel == OPERATOR_CHANNEL,
         }, notice=True),
@@ -501,9 +507,12 @@ def _latest_pages(state: AlarmState, statuses: set[PageStatus]) -> list[Page]:
 
 
 def _reply_route(page: Page, event: Responded) -> int:
-    if event.channel == OPERATOR_CHANNEL:
-        return page.route
-    return page.routes.index(Route(event.channel, event.address))
+    """The route to answer on: the one they used, else one to the same address, else the page's."""
+    for wanted in (lambda r: r == Route(event.channel, event.address), lambda r: r.address == event.address):
+        for index, route in enumerate(page.routes):
+            if wanted(route):
+                return index
+    return page.route
 
 
 def _anyone_on_scene(state: AlarmState) -> bool:
@@ -535,23 +544,32 @@ def _responder_actor(name: str, event: Responded) -> str:
     return f"operator:{event.actor} for {name}" if event.channel == OPERATOR_CHANNEL else name
 
 
+def message_for_page(
+    state: AlarmState, page: Page, *, role: int | None = None, outcome: str | None = None
+) -> Message:
+    """What a notification about this page says now: the same for pages, texts and calls."""
+    step = state.plan.steps[page.step]
+    responder = state.responder(page.recipient)
+    if role is None and responder is not None:
+        role = responder.role
+    return Message(
+        alarm_uid=state.uid, device_id=state.device_id, kind=state.kind, silent=state.silent,
+        where=state.plan.where, step_id=step.id, code=step.code, person_name=state.plan.device.person_name,
+        position=state.position, role=role, duress=state.duress, unknown_device=not state.plan.device.known,
+        helpers=_helpers(state), outcome=outcome, organisation=state.plan.organisation,
+        coming=responder is not None,
+    )
+
+
 def _notify(
     state: AlarmState, page: Page, purpose: Purpose, route_index: int, *,
     role: int | None = None, outcome: str | None = None,
 ) -> Notify:
     recipient = state.plan.recipient(page.recipient)
-    step = state.plan.steps[page.step]
-    if role is None and (responder := state.responder(page.recipient)) is not None:
-        role = responder.role
-    message = Message(
-        alarm_uid=state.uid, device_id=state.device_id, kind=state.kind, silent=state.silent,
-        where=state.plan.where, step_id=step.id, code=step.code, person_name=state.plan.device.person_name,
-        position=state.position, role=role, duress=state.duress, unknown_device=not state.plan.device.known,
-        helpers=_helpers(state), outcome=outcome,
-    )
     return Notify(
         page_id=page.page_id, recipient=recipient.key, name=recipient.name, language=recipient.language,
-        route_index=route_index, route=page.routes[route_index], purpose=purpose, message=message,
+        route_index=route_index, route=page.routes[route_index], purpose=purpose,
+        message=message_for_page(state, page, role=role, outcome=outcome),
     )
 
 

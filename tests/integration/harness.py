@@ -18,17 +18,23 @@ from devices.endpoint import MqttEndpoint
 from dispatcher.clock import FakeClock
 from dispatcher.outbox import RetryPolicy
 from gateway.app import Code4Service
-from gateway.broker import Mosquitto
+from gateway.broker import Mosquitto, free_port
 from gateway.settings import Settings
 from simulators.devices import SimButton, SimDevice, SimPager
+from simulators.twilio_server import TwilioSimulator
 from tests.conftest import TESTORG
 
 T = TypeVar("T")
 
 
+TWILIO_SID = "AC" + "0" * 32
+TWILIO_TOKEN = "test-auth-token-not-secret"
+TWILIO_FROM = "+3197010000000"
+
+
 class Harness:
     def __init__(self, *, mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path,
-                 config: Path = TESTORG) -> None:
+                 config: Path = TESTORG, twilio: bool = False, link_ttl_s: int = 7200) -> None:
         self.mosquitto = mosquitto
         self.database_url = database_url
         self.clock = clock
@@ -36,6 +42,14 @@ class Harness:
         self.config = config
         self.client_id = f"code4-test-{uuid.uuid4().hex[:8]}"
         self.service: Code4Service | None = None
+        self.port = free_port()
+        self.public_url = f"http://127.0.0.1:{self.port}"
+        self.link_ttl_s = link_ttl_s
+        self.twilio: TwilioSimulator | None = (
+            TwilioSimulator(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN,
+                            sms_webhook=f"{self.public_url}/twilio/sms/inbound", gather_wait=5.0)
+            if twilio else None
+        )
         self._devices: list[SimDevice] = []
 
     @property
@@ -43,12 +57,19 @@ class Harness:
         return MqttEndpoint.parse(self.mosquitto.url)
 
     def settings(self) -> Settings:
+        twilio: dict[str, object] = {}
+        if self.twilio is not None:
+            twilio = {"twilio_account_sid": TWILIO_SID, "twilio_auth_token": TWILIO_TOKEN, "twilio_from": TWILIO_FROM,
+                      "twilio_api_base": self.twilio.api_base}
         return Settings(
-            mqtt_url=self.mosquitto.url, database_url=self.database_url, http="127.0.0.1:0",
-            data_dir=self.tmp_path / "var", config=self.config, mqtt_client_id=self.client_id,
+            mqtt_url=self.mosquitto.url, database_url=self.database_url, http=f"127.0.0.1:{self.port}",
+            public_url=self.public_url, data_dir=self.tmp_path / "var", config=self.config,
+            mqtt_client_id=self.client_id, link_ttl_s=self.link_ttl_s, **twilio,  # type: ignore[arg-type]
         )
 
     async def start(self) -> Code4Service:
+        if self.twilio is not None and not self.twilio.port:
+            await self.twilio.start()
         self.service = Code4Service(self.settings(), clock=self.clock, retry=RetryPolicy(page_give_up_after=2.0),
                                     watch_interval=3600)
         await self.service.start()
@@ -63,6 +84,8 @@ class Harness:
         await self.stop()
         for device in self._devices:
             device.close()
+        if self.twilio is not None:
+            await self.twilio.stop()
 
     def button(self, device_id: str, *, repeat_every: float = 3.0) -> SimButton:
         button = SimButton(self.endpoint, device_id, repeat_every=repeat_every)

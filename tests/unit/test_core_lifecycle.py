@@ -211,6 +211,7 @@ def test_an_outside_contact_confirming_gets_no_role_but_counts() -> None:
     run.send(deadline(run), after=20)
     run.send(deadline(run), after=45)
     run.send(answer(run, "contact:politie", Response.ACCEPT), after=10)
+    assert kinds(run.effects)[0] == "confirmed"
     assert run.state.responders[0].role is None
     assert run.state.status is Status.ACCEPTED
     assert not run.state.unanswered
@@ -431,8 +432,26 @@ def test_an_answer_on_any_of_the_page_routes_counts_but_not_from_elsewhere() -> 
     assert refused.value.security
     assert run.state is before, "an illegal event leaves the state as it was"
     sms = plan.steps[0].targets[0].routes[1]
-    run.send(Responded(page.page_id, Response.ACCEPT, sms.channel, sms.address), after=1)
+    effects = run.send(Responded(page.page_id, Response.ACCEPT, sms.channel, sms.address), after=1)
     assert run.state.responders[0].channel == "sms"
+    [role] = notifications(effects, Purpose.ROLE)
+    assert role.route == sms, "the role goes back the way they answered"
+
+
+def test_an_answer_by_text_from_the_number_of_a_voice_route_counts() -> None:
+    run = Run(make_plan(step("collega", [target("sanne", "pager", "voice")])))
+    page = run.page_for("sanne")
+    phone = run.plan.steps[0].targets[0].routes[1].address
+    effects = run.send(Responded(page.page_id, Response.ACCEPT, "sms", phone), after=1)
+    assert run.state.responders[0].channel == "sms"
+    assert notifications(effects, Purpose.ROLE)[0].route.channel == "voice", "same number, the route it has"
+
+
+def test_the_signed_one_tap_page_is_trusted_like_the_operator() -> None:
+    run = Run(make_plan(step("collega", [target("sanne", "pager")])))
+    page = run.page_for("sanne")
+    run.send(Responded(page.page_id, Response.ACCEPT, "app", ""), after=1)
+    assert run.state.responders[0].channel == "app"
 
 
 @pytest.mark.parametrize("event", [Pressed(1), CancelRequested(None), DeadlineReached(0)])

@@ -1,0 +1,82 @@
+"""Phones as channels: SMS, voice calls, and the one-tap link (`app`).
+
+What each sends, so nobody gets a message storm: one page per person per step; the role only
+to someone who answered; news of others joining only where it shows without a new message
+(pager, the live page), except duress, which everyone coming must hear; a stand-down only to
+those who are coming. The one-tap page itself shows all of it live.
+"""
+
+from __future__ import annotations
+
+from escalation.links import ResponderLinks
+from escalation.notices import Notify, Purpose
+from escalation.texts import app_link_text, sms_text
+from escalation.twilio_api import TwilioApi, WebhookUrls
+
+
+def _worth_a_message(notify: Notify) -> bool:
+    purpose, message = notify.purpose, notify.message
+    if purpose is Purpose.UPDATE:
+        return message.duress
+    if purpose is Purpose.STAND_DOWN:
+        return message.coming  # they were on their way; the others were never told to come
+    return True
+
+
+class SmsChannel:
+    name = "sms"
+
+    def __init__(self, api: TwilioApi, urls: WebhookUrls, links: ResponderLinks) -> None:
+        self._api, self._urls, self._links = api, urls, links
+
+    async def send(self, notify: Notify) -> None:
+        if not _worth_a_message(notify):
+            return
+        link = self._links.url(notify.page_id) if notify.purpose is Purpose.PAGE else None
+        await self._api.send_sms(
+            to=notify.route.address,
+            body=sms_text(notify.purpose, notify.message, notify.language, link),
+            status_callback=self._urls.sms_status(notify.page_id, notify.route_index, notify.purpose.value),
+        )
+
+
+class AppLinkChannel:
+    """The one-tap responder page, reached by a short SMS with its signed link. Once open, the
+    page shows the role and who else is coming by itself."""
+
+    name = "app"
+
+    def __init__(self, api: TwilioApi, urls: WebhookUrls, links: ResponderLinks) -> None:
+        self._api, self._urls, self._links = api, urls, links
+
+    async def send(self, notify: Notify) -> None:
+        if notify.purpose is Purpose.ROLE or not _worth_a_message(notify):
+            return
+        if notify.purpose is Purpose.PAGE:
+            body = app_link_text(notify.message, notify.language, self._links.url(notify.page_id))
+        else:
+            body = sms_text(notify.purpose, notify.message, notify.language)
+        await self._api.send_sms(
+            to=notify.route.address, body=body,
+            status_callback=self._urls.sms_status(notify.page_id, notify.route_index, notify.purpose.value),
+        )
+
+
+class VoiceChannel:
+    """A call that speaks the page and takes a key. The words are fetched by Twilio from
+    code4's TwiML webhook when the call is answered, so they are current then."""
+
+    name = "voice"
+
+    def __init__(self, api: TwilioApi, urls: WebhookUrls) -> None:
+        self._api, self._urls = api, urls
+
+    async def send(self, notify: Notify) -> None:
+        if notify.purpose is Purpose.ROLE or not _worth_a_message(notify):
+            return  # the role is spoken in the call that was answered
+        purpose = notify.purpose.value
+        await self._api.place_call(
+            to=notify.route.address,
+            twiml_url=self._urls.voice_twiml(notify.page_id, notify.route_index, purpose),
+            status_callback=self._urls.voice_status(notify.page_id, notify.route_index, purpose),
+        )

@@ -1,0 +1,39 @@
+"""Alarm changes, live, for pages that show them (the one-tap responder page, the board).
+
+The dispatcher calls `publish` after each stored decision; each open page holds a small
+queue. A slow page loses old updates, never the latest: every update is the whole state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dispatcher.core import AlarmState
+
+QUEUE_SIZE = 16
+
+
+class LiveFeed:
+    def __init__(self) -> None:
+        self._subscribers: defaultdict[str | None, set[asyncio.Queue[AlarmState]]] = defaultdict(set)
+
+    def publish(self, state: AlarmState) -> None:
+        for queue in self._subscribers.get(state.uid, set()) | self._subscribers.get(None, set()):
+            if queue.full():
+                queue.get_nowait()  # drop the oldest: the newest state says everything
+            queue.put_nowait(state)
+
+    @contextmanager
+    def subscribe(self, uid: str | None = None) -> Iterator[asyncio.Queue[AlarmState]]:
+        """Changes of one alarm, or of every alarm with `uid=None`."""
+        queue: asyncio.Queue[AlarmState] = asyncio.Queue(QUEUE_SIZE)
+        self._subscribers[uid].add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers[uid].discard(queue)
+            if not self._subscribers[uid]:
+                del self._subscribers[uid]

@@ -1,0 +1,187 @@
+"""The one-tap responder page behind a signed link: where, the gathering point, what kind of
+alarm, your role, who else is coming, and three big buttons. It updates itself as others
+answer (server-sent events) and works without JavaScript too (plain form posts).
+
+An expired or forged link shows a short message and nothing about any alarm. Others appear by
+name and role only; the link itself is kept out of referrers and caches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import structlog
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from dispatcher.core import AlarmState, Page, PageStatus, Responded, message_for_page
+from dispatcher.core import Response as Answer
+from dispatcher.service import Dispatcher
+from escalation.links import LinkExpired, LinkInvalid, ResponderLinks
+from escalation.texts import KIND, OUTCOME, ROLE, WORDS, headline, lang, location_text, short_code
+from gateway.live import LiveFeed
+
+log = structlog.get_logger("code4.responder")
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                        autoescape=select_autoescape(["html"]))
+KEEPALIVE_S = 15
+
+TEXT = {
+    "nl": {"title": "Oproep", "where": "Locatie", "gather": "Verzamelen", "others": "Onderweg",
+           "nobody": "Nog niemand", "accept": "Ik kom", "decline": "Kan niet", "on_scene": "Ter plaatse",
+           "pending": "Kun je komen?", "accepted": "Je komt.", "declined": "Je hebt laten weten dat je niet kunt.",
+           "on_scene_status": "Je bent ter plaatse.", "closed": "Dit alarm is afgesloten.", "you": "jij",
+           "expired": "Deze link is verlopen.", "invalid": "Deze link is ongeldig.",
+           "problem_hint": "Antwoord op de sms of bel de meldkamer.", "offline": "Verbinding weg, opnieuw verbinden…",
+           "duress": WORDS["nl"]["duress"]},
+    "en": {"title": "Call-out", "where": "Location", "gather": "Gather at", "others": "On the way",
+           "nobody": "Nobody yet", "accept": "I'm coming", "decline": "Can't come", "on_scene": "On scene",
+           "pending": "Can you come?", "accepted": "You are coming.", "declined": "You said you cannot come.",
+           "on_scene_status": "You are on scene.", "closed": "This alarm is closed.", "you": "you",
+           "expired": "This link has expired.", "invalid": "This link is not valid.",
+           "problem_hint": "Reply to the text message or call the control room.",
+           "offline": "Connection lost, reconnecting…", "duress": WORDS["en"]["duress"]},
+}
+
+
+def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, Any]:
+    """What the page shows, as data: rendered into HTML first, then sent on every change."""
+    words = TEXT[language]
+    message = message_for_page(state, page)
+    me = state.responder(page.recipient)
+    mine = [p for p in state.pages if p.recipient == page.recipient]
+    if not state.is_open:
+        status = "closed"
+        status_text = OUTCOME[language].get(state.outcome.value if state.outcome else "", words["closed"])
+    elif me is not None and me.on_scene_at is not None:
+        status, status_text = "on_scene", words["on_scene_status"]
+    elif me is not None:
+        status, status_text = "accepted", words["accepted"]
+    elif mine and all(p.status is PageStatus.DECLINED for p in mine):
+        status, status_text = "declined", words["declined"]
+    else:
+        status, status_text = "pending", words["pending"]
+    role = me.role if me is not None else None
+    return {
+        "open": state.is_open,
+        "code": short_code(state.uid),
+        "headline": f"{headline(message, language)}: {KIND[language].get(state.kind, state.kind)}",
+        "location": location_text(message, language),
+        "gathering_point": message.where.gathering_point,
+        "duress": state.duress,
+        "status": status,
+        "status_text": status_text,
+        "role": role,
+        "role_text": ROLE[language].get(role, "") if role else "",
+        "others": [{"name": r.name, "role": r.role, "on_scene": r.on_scene_at is not None}
+                   for r in state.responders if r.recipient != page.recipient],
+    }
+
+
+def responder_router(*, dispatcher: Dispatcher, links: ResponderLinks, live: LiveFeed) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    async def resolve(token: str) -> tuple[AlarmState, Page]:
+        try:
+            page_id = links.page_id(token)
+        except LinkExpired:
+            raise HTTPException(410, "expired") from None
+        except LinkInvalid:
+            log.warning("responder link refused: bad signature", security=True)
+            raise HTTPException(404, "invalid") from None
+        state = await dispatcher.alarm(page_id.rsplit(".", 1)[0])
+        page = state.page(page_id) if state else None
+        if state is None or page is None:
+            raise HTTPException(404, "invalid")
+        return state, page
+
+    def language_of(state: AlarmState, page: Page, requested: str | None) -> str:
+        return lang(requested) if requested in TEXT else lang(state.plan.recipient(page.recipient).language)
+
+    @router.get("/r/{token}", response_class=HTMLResponse)
+    async def show(token: str, lang_: str | None = Query(None, alias="lang")) -> Response:
+        try:
+            state, page = await resolve(token)
+        except HTTPException as exc:
+            return _problem(exc.status_code, lang_)
+        language = language_of(state, page, lang_)
+        nonce = secrets.token_urlsafe(16)
+        body = TEMPLATES.get_template("responder.html").render(
+            t=TEXT[language], language=language, view=responder_view(state, page, language), token=token,
+            nonce=nonce,
+        )
+        return HTMLResponse(body, headers=_headers(nonce))
+
+    @router.get("/r/{token}/view")
+    async def view(token: str, lang_: str | None = Query(None, alias="lang")) -> JSONResponse:
+        state, page = await resolve(token)
+        return JSONResponse(responder_view(state, page, language_of(state, page, lang_)), headers=_headers())
+
+    @router.post("/r/{token}/respond")
+    async def respond(token: str, request: Request) -> Response:
+        state, page = await resolve(token)
+        form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+        if form:
+            data = dict(parse_qsl((await request.body()).decode("utf-8")))
+        else:
+            data = await request.json()
+        try:
+            answer = Answer(data.get("response"))
+        except ValueError:
+            raise HTTPException(422, "response is accept, decline or on_scene") from None
+        with structlog.contextvars.bound_contextvars(alarm_id=state.uid):
+            log.info("one-tap answer", response=answer.value, page_id=page.page_id)
+            new_state = await dispatcher.command(state.uid, Responded(page.page_id, answer, "app", ""))
+        if form:
+            return RedirectResponse(f"/r/{token}", status_code=303)
+        language = language_of(state, page, None)
+        return JSONResponse(responder_view(new_state or state, page, language), headers=_headers())
+
+    @router.get("/r/{token}/events")
+    async def events(token: str) -> StreamingResponse:
+        state, page = await resolve(token)
+        language = language_of(state, page, None)
+
+        async def stream() -> AsyncIterator[str]:
+            with live.subscribe(state.uid) as changes:
+                yield "retry: 2000\n"
+                current = await dispatcher.alarm(state.uid) or state
+                yield f"data: {json.dumps(responder_view(current, page, language))}\n\n"
+                while True:
+                    try:
+                        changed = await asyncio.wait_for(changes.get(), KEEPALIVE_S)
+                    except TimeoutError:
+                        yield ": keepalive\n\n"
+                        continue
+                    yield f"data: {json.dumps(responder_view(changed, page, language))}\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=_headers())
+
+    return router
+
+
+def _problem(status: int, requested: str | None) -> HTMLResponse:
+    language = lang(requested)
+    words = TEXT[language]
+    message = words["expired"] if status == 410 else words["invalid"]
+    nonce = secrets.token_urlsafe(16)
+    body = TEMPLATES.get_template("link_problem.html").render(t=words, language=language, message=message,
+                                                              nonce=nonce)
+    return HTMLResponse(body, status_code=status, headers=_headers(nonce))
+
+
+def _headers(nonce: str | None = None) -> dict[str, str]:
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex",
+               "X-Content-Type-Options": "nosniff"}
+    if nonce:
+        headers["Content-Security-Policy"] = (
+            f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; base-uri 'none'; "
+            "form-action 'self'; frame-ancestors 'none'")
+    return headers

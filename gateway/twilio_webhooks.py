@@ -1,0 +1,209 @@
+"""Twilio's calls into code4: inbound SMS, message and call status, the TwiML of a call and
+the keys pressed in it.
+
+Every request must carry a valid `X-Twilio-Signature` for the public URL it was sent to
+(`CODE4_PUBLIC_URL`); anything else gets 403, is logged as a security event, and changes
+nothing. Answers go through the dispatcher like any other event.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+import structlog
+from fastapi import APIRouter, HTTPException, Request, Response
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from dispatcher.core import PageStatus, Responded, message_for_page
+from dispatcher.core import Response as Answer
+from dispatcher.outbox import Undeliverable
+from dispatcher.service import Dispatcher
+from escalation.notices import Purpose
+from escalation.privacy import mask_phone
+from escalation.replies import parse_reply
+from escalation.texts import (
+    SMS,
+    VOICE,
+    VOICE_LANGUAGE,
+    lang,
+    location_text,
+    short_code,
+    voice_after_answer,
+    voice_contact_script,
+    voice_notice_script,
+    voice_page_script,
+)
+from escalation.twilio_api import WebhookUrls
+
+log = structlog.get_logger("code4.twilio")
+
+CALL_FAILED = {"busy", "no-answer", "failed", "canceled"}
+SMS_FAILED = {"failed", "undelivered"}
+DIGITS = {"1": Answer.ACCEPT, "2": Answer.DECLINE, "3": Answer.ON_SCENE}
+MAX_CALL_ROUNDS = 3
+
+
+def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str) -> APIRouter:
+    router = APIRouter(prefix="/twilio", tags=["twilio webhooks"], include_in_schema=False)
+    validator = RequestValidator(auth_token)
+    urls = WebhookUrls(public_url)
+
+    async def verified(request: Request) -> dict[str, str]:
+        params = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+        url = urls.base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        signature = request.headers.get("X-Twilio-Signature", "")
+        if not signature or not validator.validate(url, params, signature):
+            log.warning("webhook refused: bad or missing Twilio signature", security=True, path=request.url.path,
+                        remote=request.client.host if request.client else None, signed=bool(signature))
+            raise HTTPException(403, "invalid Twilio signature")
+        return params
+
+    # ---- SMS -----------------------------------------------------------------------------------
+
+    @router.post("/sms/inbound")
+    async def sms_inbound(request: Request) -> Response:
+        params = await verified(request)
+        sender, body = params.get("From", ""), params.get("Body", "")
+        language = _language_of(dispatcher, sender)
+        if language is None:
+            log.info("SMS from a number code4 does not know; not answered", sender=mask_phone(sender))
+            return _twiml(MessagingResponse())
+        words = SMS[language]
+        open_pages = dispatcher.answerable(sender)
+        codes = {short_code(state.uid): (state, page) for state, page in open_pages}
+        reply = parse_reply(body, set(codes))
+        if not open_pages:
+            return _sms_reply(words["none_open"])
+        if reply.code is None and len(open_pages) > 1:
+            listed = ", ".join(f"{code} ({location_text(message_for_page(s, p), language)})"
+                               for code, (s, p) in codes.items())
+            return _sms_reply(words["which"].format(n=len(open_pages), list=listed, code=next(iter(codes))))
+        if reply.response is None:
+            return _sms_reply(words["help"])
+        state, page = codes[reply.code] if reply.code else open_pages[0]
+        with structlog.contextvars.bound_contextvars(alarm_id=state.uid):
+            log.info("SMS answer", sender=mask_phone(sender), response=reply.response)
+            await dispatcher.command(state.uid, Responded(page.page_id, Answer(reply.response), "sms", sender))
+        return _twiml(MessagingResponse())  # the role follows as a message of its own
+
+    @router.post("/sms/status")
+    async def sms_status(request: Request, p: str, r: int, u: str) -> Response:
+        params = await verified(request)
+        status = params.get("MessageStatus", "")
+        if status in SMS_FAILED:
+            code = params.get("ErrorCode")
+            reason = f"sms {status}" + (f" (error {code})" if code else "")
+            await dispatcher.submit(Undeliverable(_uid(p), p, r, u, reason))
+        return Response(status_code=204)
+
+    # ---- voice ---------------------------------------------------------------------------------
+
+    @router.post("/voice/twiml")
+    async def voice_twiml(request: Request, p: str, r: int, u: str, n: int = 1) -> Response:
+        await verified(request)
+        state = await dispatcher.alarm(_uid(p))
+        page = state.page(p) if state else None
+        response = VoiceResponse()
+        if state is None or page is None:
+            response.say("Dit bericht is niet meer geldig.", language="nl-NL")
+            response.hangup()
+            return _twiml(response)
+        recipient = state.plan.recipient(page.recipient)
+        language = lang(recipient.language)
+        voice = VOICE_LANGUAGE[language]
+        if not state.is_open:  # closed while the phone rang: say so, ask nothing
+            outcome = state.outcome.value if state.outcome else None
+            notice = voice_notice_script(Purpose.STAND_DOWN, message_for_page(state, page, outcome=outcome), language)
+        elif u != Purpose.PAGE.value:  # duress news or a stand-down: tell, ask nothing
+            notice = voice_notice_script(Purpose(u), message_for_page(state, page), language)
+        else:
+            notice = None
+        if notice is not None:
+            response.say(notice, language=voice)
+            response.hangup()
+            return _twiml(response)
+        message = message_for_page(state, page)
+        script = (voice_contact_script if recipient.is_contact else voice_page_script)(message, language)
+        gather = Gather(num_digits=1, action=urls.voice_gather(p, r), timeout=8)
+        gather.say(script, language=voice)
+        response.append(gather)
+        if n < MAX_CALL_ROUNDS:
+            response.redirect(urls.voice_twiml(p, r, u, n + 1))  # no key: say it again
+        else:
+            response.say(VOICE[language]["goodbye"], language=voice)
+            response.hangup()
+        return _twiml(response)
+
+    @router.post("/voice/gather")
+    async def voice_gather(request: Request, p: str, r: int) -> Response:
+        params = await verified(request)
+        digits = params.get("Digits", "")
+        uid = _uid(p)
+        state = await dispatcher.alarm(uid)
+        page = state.page(p) if state else None
+        response = VoiceResponse()
+        if state is None or page is None:
+            response.hangup()
+            return _twiml(response)
+        recipient = state.plan.recipient(page.recipient)
+        language = lang(recipient.language)
+        answer = DIGITS.get(digits)
+        if recipient.is_contact and answer is not Answer.ACCEPT:
+            answer = None  # an outside contact only confirms
+        if answer is None:
+            if digits != "*":
+                response.say(VOICE[language]["again"], language=VOICE_LANGUAGE[language])
+            response.redirect(urls.voice_twiml(p, r, Purpose.PAGE.value))
+            return _twiml(response)
+        with structlog.contextvars.bound_contextvars(alarm_id=uid):
+            log.info("key pressed on a call", response=answer.value, digits=digits)
+            new_state = await dispatcher.command(uid, Responded(p, answer, "voice", params.get("To", "")))
+        if new_state is not None:
+            message = message_for_page(new_state, page)
+            response.say(voice_after_answer(answer.value, message, language, contact=recipient.is_contact),
+                         language=VOICE_LANGUAGE[language])
+        response.hangup()
+        return _twiml(response)
+
+    @router.post("/voice/status")
+    async def voice_status(request: Request, p: str, r: int, u: str) -> Response:
+        params = await verified(request)
+        status = params.get("CallStatus", "")
+        reason = None
+        if status in CALL_FAILED:
+            reason = f"call {status}"
+        elif status == "completed" and u == Purpose.PAGE.value:
+            state = await dispatcher.alarm(_uid(p))
+            page = state.page(p) if state else None
+            if page is not None and page.status is PageStatus.PENDING and page.route == r:
+                reason = "call ended without an answer"
+        if reason:
+            await dispatcher.submit(Undeliverable(_uid(p), p, r, u, reason))
+        return Response(status_code=204)
+
+    return router
+
+
+def _uid(page_id: str) -> str:
+    return page_id.rsplit(".", 1)[0]
+
+
+def _language_of(dispatcher: Dispatcher, phone: str) -> str | None:
+    org = dispatcher.directory.org
+    for person in [*org.people, *org.contacts]:
+        if person.phone == phone:
+            return lang(person.language)
+    return None
+
+
+def _sms_reply(text: str) -> Response:
+    response = MessagingResponse()
+    response.message(text)
+    return _twiml(response)
+
+
+def _twiml(response: MessagingResponse | VoiceResponse) -> Response:
+    return Response(content=str(response), media_type="application/xml")
+

@@ -1,0 +1,222 @@
+"""Responders' phones end to end: the real `twilio` library talks to the local Twilio-compatible
+server, which texts, calls and posts signed webhooks back to code4."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import structlog
+from structlog.testing import capture_logs
+from twilio.request_validator import RequestValidator
+
+from dispatcher.clock import FakeClock
+from gateway.broker import Mosquitto
+from gateway.logging import configure
+from simulators.twilio_server import TwilioSimulator
+from tests.conftest import FIXTURES
+from tests.integration.harness import TWILIO_TOKEN, Harness
+
+JAN, FATIMA, KEES, EVA, POLICE = "+31612000001", "+31612000002", "+31612000003", "+31612000004", "+31880000000"
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+async def phones(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Harness]:
+    harness = Harness(mosquitto=mosquitto, database_url=database_url, clock=clock, tmp_path=tmp_path,
+                      config=FIXTURES / "phoneorg.yaml", twilio=True)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.close()
+
+
+def sim(harness: Harness) -> TwilioSimulator:
+    assert harness.twilio is not None
+    return harness.twilio
+
+
+async def severe_alarm(harness: Harness) -> dict[str, object]:
+    """A man-down at Balie 1: straight to the BHV step (on_severe)."""
+    button = harness.button("knop-balie-1")
+    button.press(kind="man_down")
+    return await harness.alarm_when(lambda a: a["step"]["id"] == "bhv")
+
+
+async def timeline(harness: Harness, alarm: dict[str, object]) -> list[dict[str, object]]:
+    return (await harness.api(f"/api/incidents/{alarm['incident_id']}"))["timeline"]  # type: ignore[no-any-return]
+
+
+async def test_bhv_get_an_sms_and_a_reply_of_1_makes_role_1(phones: Harness) -> None:
+    twilio = sim(phones)
+    alarm = await severe_alarm(phones)
+    page = await twilio.message_to(JAN, "Code 4")
+    assert page.body.startswith("Code 4: man-down (persoon ligt), stil alarm. Balie 1, Publiekshal, Stadhuis "
+                                "Testdorp. Verzamelen: Trap naast de lift. Antwoord 1 = ik kom, 2 = kan niet, "
+                                "3 = ter plaatse [")
+    assert f"Of tik: {phones.public_url}/r/" in page.body
+    english = await twilio.message_to(KEES, "Code 4")
+    assert "Reply 1 = coming, 2 = can't come, 3 = on scene" in english.body and "Gather at:" in english.body
+
+    replies = await twilio.phone_sends_sms(JAN, "1")
+    assert replies == [], "the role follows as a message of its own"
+    role = await twilio.message_to(JAN, "nummer 1")
+    assert role.body.startswith("Jij bent nummer 1: jij benadert de persoon.")
+    await twilio.phone_sends_sms(FATIMA, "Ja, ik kom eraan")
+    await twilio.message_to(FATIMA, "nummer 2")
+    alarm = await phones.alarm_when(lambda a: a["status"] == "accepted")
+    assert [(r["name"], r["role"], r["channel"]) for r in alarm["responders"]] == [  # type: ignore[index]
+        ("Jan de Vries", 1, "sms"), ("Fatima El Amrani", 2, "sms")]
+
+    await phones.settled()
+    # No storm: one page each, the role only to those who answered, no "Fatima joins" text to Jan.
+    assert [len(twilio.inbox(n)) for n in (JAN, FATIMA, KEES)] == [2, 2, 1]
+
+
+async def test_replies_are_read_tolerantly_and_explained_when_unclear(phones: Harness) -> None:
+    twilio = sim(phones)
+    first = phones.button("knop-balie-1")
+    first.press(kind="man_down")
+    await twilio.message_to(JAN, "Balie 1")
+    assert await twilio.phone_sends_sms(JAN, "hallo, wat is er?") == [
+        "Antwoord met 1 = ik kom, 2 = kan niet, 3 = ter plaatse."]
+    assert await twilio.phone_sends_sms(JAN, "ik kom niet") == [
+        "Antwoord met 1 = ik kom, 2 = kan niet, 3 = ter plaatse."], "never read a doubtful reply as coming"
+
+    second = phones.button("knop-balie-2")
+    second.press(kind="man_down")
+    await twilio.message_to(JAN, "Balie 2")
+    [which] = await twilio.phone_sends_sms(JAN, "1")
+    assert which.startswith("Je hebt 2 open oproepen: ") and "(Balie 1, Publiekshal" in which
+    codes = [a["uid"][-4:].upper() for a in await phones.api("/api/alarms")]
+    balie_2 = next(a for a in await phones.api("/api/alarms") if a["where"]["location"] == "Balie 2")
+    assert await twilio.phone_sends_sms(JAN, f"nee {balie_2['uid'][-4:].lower()}") == []
+    alarm = await phones.alarm_when(lambda a: a["uid"] == balie_2["uid"] and any(
+        r["name"] == "Jan de Vries" and r["status"] == "declined" for r in a["reached"]))
+    assert alarm["responders"] == [] and len(codes) == 2
+    assert await twilio.phone_sends_sms("+31699999999", "1") == [], "unknown numbers get no answer"
+
+
+async def test_a_call_speaks_the_page_and_key_1_makes_role_1(phones: Harness) -> None:
+    twilio = sim(phones)
+    twilio.rule(JAN).sms = "undelivered"  # so Jan is called instead
+    alarm = await severe_alarm(phones)
+    call = await twilio.call_to(JAN)
+    await twilio.wait_for(lambda: call.heard)
+    assert call.heard[0].startswith("Dit is code4. Code 4: man-down (persoon ligt), stil alarm. Balie 1")
+    assert call.heard[0].endswith("Druk 1 als je komt. Druk 2 als je niet kunt. Druk 3 als je ter plaatse bent. "
+                                  "Druk sterretje om te herhalen.")
+    await twilio.press(JAN, "1")
+    await twilio.call_to(JAN, status="completed")
+    assert call.heard[-1] == ("Dank je. Jij bent nummer 1: jij benadert de persoon. Verzamelen: Trap naast de "
+                              "lift.")
+    alarm = await phones.alarm_when(lambda a: bool(a["responders"]))
+    assert [(r["name"], r["role"], r["channel"]) for r in alarm["responders"]] == [("Jan de Vries", 1, "voice")]
+    story = [(e["kind"], e["channel"]) for e in await timeline(phones, alarm)
+             if e["data"].get("recipient") == "Jan de Vries"]
+    assert story[:3] == [("notified", "sms"), ("channel_failed", "sms"), ("accepted", "voice")]
+
+
+async def test_an_undelivered_sms_falls_back_to_a_voice_call_and_the_control_room_sees_it(phones: Harness) -> None:
+    twilio = sim(phones)
+    twilio.rule(FATIMA).sms = "undelivered"
+    alarm = await severe_alarm(phones)
+    await twilio.call_to(FATIMA)
+    failed = next(e for e in await timeline(phones, alarm) if e["kind"] == "channel_failed")
+    assert failed["notice"] and failed["data"]["recipient"] == "Fatima El Amrani"
+    assert failed["text"] == "sms naar Fatima El Amrani mislukt (sms undelivered (error 30003)); verder via voice"
+
+
+async def test_api_5xx_is_retried_then_falls_back(phones: Harness) -> None:
+    twilio = sim(phones)
+    twilio.rule(KEES).sms = "5xx"
+    alarm = await severe_alarm(phones)
+    await twilio.call_to(KEES, within=15)
+    attempts = [status for kind, to, status in twilio.api_requests if kind == "sms" and to == KEES]
+    assert len(attempts) >= 3 and set(attempts) == {503}, "retried with backoff before giving up"
+    failed = next(e for e in await timeline(phones, alarm) if e["kind"] == "channel_failed")
+    assert failed["data"]["recipient"] == "Kees Bakker" and "503" in failed["data"]["reason"]
+
+
+async def test_a_call_nobody_answers_counts_as_unreachable(phones: Harness) -> None:
+    twilio = sim(phones)
+    for number in (JAN, FATIMA, KEES):
+        twilio.rule(number).sms = "failed"
+        twilio.rule(number).voice = "no-answer"
+    alarm = await severe_alarm(phones)
+    alarm = await phones.alarm_when(lambda a: a["step"]["id"] == "politie", limit=15)
+    kinds = [(e["kind"], e["data"].get("reason")) for e in await timeline(phones, alarm)
+             if e["data"].get("recipient") == "Jan de Vries"]
+    assert ("unreachable", "call no-answer") in kinds
+    escalated = [e for e in await timeline(phones, alarm) if e["kind"] == "escalated"]
+    assert escalated[-1]["data"]["reason"] == "nobody_reachable", "nobody left: the police at once"
+
+
+async def test_the_police_hear_who_where_and_what_and_confirm_with_1(phones: Harness) -> None:
+    twilio = sim(phones)
+    twilio.rule(POLICE).press = "1"
+    button = phones.button("knop-balie-1")
+    alarm_id = button.press(kind="man_down")
+    await phones.alarm_when(lambda a: a["step"]["id"] == "bhv")
+    button.press_again(alarm_id)  # beyond on_severe: one step further, the police
+    call = await twilio.call_to(POLICE, status="completed")
+    assert call.heard[0] == (
+        "Dit is een automatisch alarmbericht van Testgemeente. Een medewerker heeft een man-down (persoon ligt) "
+        "gemaakt bij Balie 1, Publiekshal, Stadhuis Testdorp. Adres: Teststraat 1, Testdorp. Het is een stil "
+        "alarm: de agressor weet mogelijk niet dat er hulp komt. Druk 1 om te bevestigen dat u dit bericht heeft "
+        "ontvangen.")
+    assert call.pressed == ["1"] and call.heard[-1] == "Dank u. Uw bevestiging is genoteerd."
+    alarm = await phones.alarm_when(lambda a: any(r["name"] == "Politie assistentielijn" for r in a["responders"]))
+    confirmed = [e for e in await timeline(phones, alarm) if e["kind"] == "confirmed"]
+    assert confirmed[0]["text"] == "Politie assistentielijn heeft het alarm bevestigd"
+
+
+async def test_forged_webhooks_are_refused_and_change_nothing(phones: Harness) -> None:
+    twilio = sim(phones)
+    alarm = await severe_alarm(phones)
+    await twilio.message_to(JAN, "Code 4")
+    inbound = f"{phones.public_url}/twilio/sms/inbound"
+    params = {"From": JAN, "Body": "1", "MessageSid": "SMforged"}
+    good = RequestValidator(TWILIO_TOKEN).compute_signature(inbound, params)
+    forged = RequestValidator("not-the-token").compute_signature(inbound, params)
+    other_url = RequestValidator(TWILIO_TOKEN).compute_signature(f"{phones.public_url}/twilio/sms/status", params)
+    with capture_logs() as logs:
+        async with httpx.AsyncClient() as client:
+            for headers in ({}, {"X-Twilio-Signature": forged}, {"X-Twilio-Signature": other_url},
+                            {"X-Twilio-Signature": good[:-2] + "xx"}):
+                response = await client.post(inbound, data=params, headers=headers)
+                assert response.status_code == 403
+            tampered = await client.post(inbound, data={**params, "Body": "3"}, headers={"X-Twilio-Signature": good})
+            assert tampered.status_code == 403, "the signature covers the body"
+    refusals = [e for e in logs if e["event"].startswith("webhook refused")]
+    assert len(refusals) == 5 and all(e["security"] for e in refusals)
+    assert (await phones.api("/api/alarms"))[0]["responders"] == []
+    assert alarm["responders"] == []
+
+
+async def test_phone_numbers_never_reach_logs_or_the_api(phones: Harness, tmp_path: Path) -> None:
+    twilio = sim(phones)
+    output = io.StringIO()
+    configure(fmt="json", level="debug")
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(output))
+    try:
+        twilio.rule(JAN).sms = "5xx"
+        alarm = await severe_alarm(phones)
+        await twilio.message_to(FATIMA, "Code 4")
+        await twilio.phone_sends_sms(FATIMA, "1")
+        await twilio.call_to(JAN, within=15)
+        await phones.settled()
+    finally:
+        structlog.reset_defaults()
+    lines = [json.loads(line) for line in output.getvalue().splitlines() if line.startswith("{")]
+    assert any(line.get("event") == "SMS answer" for line in lines)
+    everything = output.getvalue() + json.dumps(await phones.api("/api/alarms")) + json.dumps(
+        await phones.api(f"/api/incidents/{alarm['incident_id']}"))
+    for number in (JAN, FATIMA, KEES):
+        assert number not in everything
+    assert "+31612****01" in everything, "masked, still telling numbers apart"
