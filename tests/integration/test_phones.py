@@ -76,6 +76,12 @@ async def test_bhv_get_an_sms_and_a_reply_of_1_makes_role_1(phones: Harness) -> 
     await phones.settled()
     # No storm: one page each, the role only to those who answered, no "Fatima joins" text to Jan.
     assert [len(twilio.inbox(n)) for n in (JAN, FATIMA, KEES)] == [2, 2, 1]
+    def page_statuses() -> list[tuple[str, int | None]]:
+        return [(c.params["MessageStatus"], c.status) for c in twilio.callbacks
+                if c.params.get("MessageSid") == page.sid and c.params.get("MessageStatus")]
+
+    statuses = await twilio.wait_for(lambda: len(page_statuses()) >= 2 and page_statuses())
+    assert statuses == [("sent", 204), ("delivered", 204)], "signed status callbacks, accepted by code4"
 
 
 async def test_replies_are_read_tolerantly_and_explained_when_unclear(phones: Harness) -> None:
@@ -111,6 +117,9 @@ async def test_a_call_speaks_the_page_and_key_1_makes_role_1(phones: Harness) ->
     assert call.heard[0].startswith("Dit is code4. Code 4: man-down (persoon ligt), stil alarm. Balie 1")
     assert call.heard[0].endswith("Druk 1 als je komt. Druk 2 als je niet kunt. Druk 3 als je ter plaatse bent. "
                                   "Druk sterretje om te herhalen.")
+    await twilio.press(JAN, "*")  # say it again
+    await twilio.wait_for(lambda: len(call.heard) >= 2)
+    assert call.heard[1] == call.heard[0]
     await twilio.press(JAN, "1")
     await twilio.call_to(JAN, status="completed")
     assert call.heard[-1] == ("Dank je. Jij bent nummer 1: jij benadert de persoon. Verzamelen: Trap naast de "
