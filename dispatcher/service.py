@@ -72,6 +72,7 @@ class AlarmCommand:
     uid: str
     event: Event
     done: asyncio.Future[AlarmState | None]
+    strict: bool = False  # a refusal raises IllegalTransition to the caller instead of giving None
 
 
 Inbound = DeviceMessage | DeadlineDue | Undeliverable | AlarmCommand
@@ -179,10 +180,11 @@ class Dispatcher:
         priority = _PRIORITY.get(item.kind, 1) if isinstance(item, DeviceMessage) else 1
         await self._queue.put((priority, next(self._order), item))
 
-    async def command(self, uid: str, event: Event) -> AlarmState | None:
-        """Run an event for an alarm through the loop; returns its new state (None if refused)."""
+    async def command(self, uid: str, event: Event, *, strict: bool = False) -> AlarmState | None:
+        """Run an event for an alarm through the loop; returns its new state. A refusal gives
+        None, or with `strict` raises the IllegalTransition that says why; no such alarm is None."""
         done: asyncio.Future[AlarmState | None] = asyncio.get_running_loop().create_future()
-        await self.submit(AlarmCommand(uid, event, done))
+        await self.submit(AlarmCommand(uid, event, done, strict))
         return await done
 
     # ---- the event loop ----------------------------------------------------------------------
@@ -217,7 +219,11 @@ class Dispatcher:
                 await self._apply(state, DeliveryFailed(item.page_id, item.route, item.purpose, item.reason), now)
         else:
             state = await self.alarm(item.uid)
-            result = await self._apply(state, item.event, now) if state is not None else None
+            try:
+                result = await self._apply(state, item.event, now, strict=item.strict) if state else None
+            except IllegalTransition as exc:
+                item.done.set_exception(exc)
+                return
             item.done.set_result(result)
 
     async def _on_alarm(self, device_id: str, payload: AlarmPayload, now: datetime) -> None:
@@ -264,7 +270,9 @@ class Dispatcher:
 
     # ---- deciding and storing ------------------------------------------------------------------
 
-    async def _apply(self, state: AlarmState | None, event: Event, now: datetime) -> AlarmState | None:
+    async def _apply(
+        self, state: AlarmState | None, event: Event, now: datetime, *, strict: bool = False
+    ) -> AlarmState | None:
         uid = state.uid if state else getattr(event, "uid", "?")
         with structlog.contextvars.bound_contextvars(alarm_id=uid):
             try:
@@ -273,6 +281,8 @@ class Dispatcher:
                 self.metrics["refused_events"] += 1
                 level = log.warning if exc.security else log.info
                 level("event refused", refused=type(event).__name__, reason=exc.reason, security=exc.security)
+                if strict:
+                    raise
                 return None
             outgoing = await self._store_decision(new_state, effects, now)
             self._remember(new_state)

@@ -34,6 +34,7 @@ from escalation.loader import AgreementFileError
 from escalation.pager import PagerChannel
 from escalation.phone_channels import AppLinkChannel, SmsChannel, VoiceChannel
 from escalation.twilio_api import TwilioApi, TwilioConfig, WebhookUrls
+from gateway.accounts import Accounts, LoginThrottle
 from gateway.broker import Broker, embedded_broker
 from gateway.http import create_app
 from gateway.live import LiveFeed
@@ -117,12 +118,15 @@ class Code4Service:
             listeners=[self.live.publish],
         )
         self.monitor = DeviceMonitor(self._store_device_reports)
+        self.accounts = Accounts(self.store, now=self.clock.now)
+        self.throttle = LoginThrottle()
         routers = [responder_router(dispatcher=self.dispatcher, links=self.links, live=self.live)]
         if self.twilio is not None:
             routers.append(twilio_router(dispatcher=self.dispatcher, auth_token=self.twilio.config.auth_token,
                                          public_url=self.public_url))
         self._server = _HttpServer(uvicorn.Config(
-            create_app(self.store, self, routers=routers), host=settings.http_host, port=settings.http_port,
+            create_app(self, routers=routers, secure_cookies=self.public_url.startswith("https://")),
+            host=settings.http_host, port=settings.http_port,
             log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2,
         ))
         self._runner = asyncio.create_task(self._run(), name="code4")
@@ -158,6 +162,7 @@ class Code4Service:
     async def stop(self) -> None:
         if self._runner is not None and not self._runner.done():
             await self.dispatcher.drain()
+        self.live.close()
         if self._server is not None:
             self._server.should_exit = True
         if self._runner is not None:

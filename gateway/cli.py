@@ -12,10 +12,14 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from devices.endpoint import MqttEndpoint
 from devices.protocol import DEFAULT_PREFIX, Topics
+
+if TYPE_CHECKING:
+    from gateway.accounts import Accounts
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,6 +88,28 @@ def _parser() -> argparse.ArgumentParser:
                        help="how calls to this number go from now on")
     phone.add_argument("--twilio", default="http://127.0.0.1:8090", help="the local Twilio server")
     phone.set_defaults(func=_simulate_phone)
+
+    users = commands.add_parser("users", help="who may sign in: add users, passwords, API tokens")
+    user_commands = users.add_subparsers(title="user commands")
+    add = user_commands.add_parser("add", help="add a user (the first admin, too); asks for the password")
+    add.add_argument("username")
+    add.add_argument("--role", action="append", required=True,
+                     choices=["operator", "coordinator", "admin", "responder"], help="give once per role")
+    add.add_argument("--name", help="the name shown on the timeline (default: the user name)")
+    add.add_argument("--person", help="the person in the agreement file (for responders)")
+    add.add_argument("--language", choices=["nl", "en"], default="nl")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.set_defaults(func=_users_add)
+    passwd = user_commands.add_parser("passwd", help="set a new password (signs the user out everywhere)")
+    passwd.add_argument("username")
+    passwd.add_argument("--password-stdin", action="store_true")
+    passwd.set_defaults(func=_users_passwd)
+    listing = user_commands.add_parser("list", help="list users and their roles")
+    listing.set_defaults(func=_users_list)
+    token = user_commands.add_parser("token", help="create an API token for a user (shown once)")
+    token.add_argument("username")
+    token.add_argument("--name", default="api", help="what the token is for")
+    token.set_defaults(func=_users_token)
 
     bench = commands.add_parser("bench", help="measure alarm latency and throughput against a real broker")
     bench.add_argument("--alarms", type=int, default=200, help="alarms in the latency run (default 200)")
@@ -304,6 +330,76 @@ def _simulate_phone(args: argparse.Namespace) -> int:
     for call in traffic["calls"]:
         if call["to"] == number:
             print(f"  call {call['status']:<11} heard: {' | '.join(call['heard'])}  pressed: {call['pressed']}")
+    return 0
+
+
+# ---- users ----------------------------------------------------------------------------------------
+
+
+def _accounts() -> Accounts:
+    from dispatcher.clock import SystemClock
+    from dispatcher.store.repository import Store
+    from gateway.accounts import Accounts
+    from gateway.settings import Settings
+
+    settings = Settings.load()
+    store = Store(settings.effective_database_url)
+    store.migrate()
+    return Accounts(store, now=SystemClock().now)
+
+
+def _password(from_stdin: bool) -> str:
+    import getpass
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password (at least 12 characters): ")
+    if getpass.getpass("Again: ") != first:
+        raise SystemExit("the passwords differ")
+    return first
+
+
+def _users_add(args: argparse.Namespace) -> int:
+    from gateway.accounts import AccountError
+
+    accounts = _accounts()
+    try:
+        accounts.add_user(args.username, _password(args.password_stdin), args.role,
+                          display_name=args.name, person_id=args.person, language=args.language)
+    except AccountError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"added {args.username} ({', '.join(sorted(set(args.role)))})")
+    return 0
+
+
+def _users_passwd(args: argparse.Namespace) -> int:
+    from gateway.accounts import AccountError
+
+    try:
+        _accounts().set_password(args.username, _password(args.password_stdin))
+    except AccountError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"password of {args.username} changed; signed out everywhere")
+    return 0
+
+
+def _users_list(_: argparse.Namespace) -> int:
+    for user in _accounts().users():
+        state = "" if user.active else "  (disabled)"
+        print(f"{user.username:<20} {', '.join(user.roles):<30} {user.display_name}{state}")
+    return 0
+
+
+def _users_token(args: argparse.Namespace) -> int:
+    accounts = _accounts()
+    user = next((u for u in accounts.users() if u.username == args.username.lower()), None)
+    if user is None:
+        print(f"no user {args.username}", file=sys.stderr)
+        return 1
+    _, token = accounts.create_token(user.id, args.name)
+    print(token)
     return 0
 
 

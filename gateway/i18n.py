@@ -50,6 +50,10 @@ TIMELINE = {
         "unreachable": "{recipient} onbereikbaar ({reason})",
         "late_response": "{recipient} antwoordde na afsluiten",
         "escalated_by_operator": "Opgeschaald door de meldkamer",
+        "police_requested": "Meldkamer: politie nu bellen (stap {step})",
+        "seen": "Gezien door de meldkamer",
+        "marked": "Gemarkeerd als {label_text}",
+        "note": "Notitie: {text}",
     },
     "en": {
         "alarm_raised": "Alarm ({kind}) at {where}",
@@ -76,6 +80,10 @@ TIMELINE = {
         "unreachable": "{recipient} unreachable ({reason})",
         "late_response": "{recipient} answered after closing",
         "escalated_by_operator": "Escalated by the control room",
+        "police_requested": "Control room: call the police now (step {step})",
+        "seen": "Seen by the control room",
+        "marked": "Marked as {label_text}",
+        "note": "Note: {text}",
     },
 }
 
@@ -101,6 +109,8 @@ def timeline_text(kind: str, data: dict[str, Any], language: str) -> str:
     values["role_text"] = (f" (nummer {role})" if language == "nl" else f" (number {role})") if role else ""
     nxt = data.get("next")
     values["next_text"] = ((f"; verder via {nxt}" if language == "nl" else f"; next: {nxt}") if nxt else "")
+    label = {"drill": ("oefening", "drill"), "false_alarm": ("loos alarm", "false alarm")}.get(str(data.get("label")))
+    values["label_text"] = (label[0] if language == "nl" else label[1]) if label else data.get("label")
     outcome = str(data.get("outcome"))
     values["outcome"] = OUTCOME[language].get(outcome, outcome).split(":")[0]
     values.setdefault("where", "?")
@@ -108,3 +118,61 @@ def timeline_text(kind: str, data: dict[str, Any], language: str) -> str:
         return template.format(**values)
     except (KeyError, IndexError):
         return kind.replace("_", " ")
+
+# ---- the control room's pages ------------------------------------------------------------------
+
+BOARD: dict[str, dict[str, str]] = {
+    "nl": {
+        "title": "code4 meldkamer", "alarms": "Alarmen", "devices": "Apparaten", "signout": "Afmelden",
+        "signin": "Aanmelden", "username": "Gebruikersnaam", "password": "Wachtwoord",
+        "bad_login": "Onbekende gebruiker of onjuist wachtwoord.",
+        "too_many": "Te veel mislukte pogingen. Probeer het over {minutes} minuten opnieuw.",
+        "no_alarms": "Geen open alarmen.", "connection_lost": "Verbinding met code4 verbroken – opnieuw verbinden…",
+        "sound_off": "Alarmgeluid staat UIT – klik hier om het aan te zetten", "sound_on": "Geluid aan",
+        "mute": "Geluid uit", "unanswered": "ONBEANTWOORD", "duress": "DWANG", "silent": "stil alarm",
+        "severe": "ernstig", "unknown_device": "onbekend apparaat", "drill": "OEFENING", "false_alarm": "LOOS ALARM",
+        "step": "Stap", "accepted_of": "{n} van {m} bevestigd", "next_in": "volgende stap over",
+        "repeats_in": "herhaling over", "seen": "Gezien", "seen_by": "gezien door", "escalate": "Nu opschalen",
+        "police": "Politie bellen", "details": "Details", "close": "Afsluiten",
+        "close_confirm": "Dit alarm afsluiten als: {outcome}?", "note": "Notitie", "add_note": "Notitie toevoegen",
+        "mark_drill": "Markeer als oefening", "mark_false": "Markeer als loos alarm", "accept_for": "Komt (namens)",
+        "outcome": "Uitkomst", "resolved": "opgelost", "cancelled": "ingetrokken", "false_alarm_outcome": "loos alarm",
+        "drill_outcome": "oefening", "pending": "wacht", "accepted": "komt", "declined": "kan niet",
+        "failed": "onbereikbaar", "on_scene": "ter plaatse", "new_alarm": "NIEUW ALARM", "timeline": "Tijdlijn",
+        "chain": "Afgesproken keten", "incident": "Incidentregistratie", "raised": "Gemaakt", "person": "Persoon",
+        "location": "Locatie", "device": "Apparaat", "type": "Soort", "online": "online", "offline": "offline",
+        "never_seen": "nooit gezien", "battery_low": "batterij bijna leeg", "last_heartbeat": "Laatste teken van leven",
+        "battery": "Batterij", "faults": "Storingen", "forbidden": "Geen toegang: dit vraagt de rol {roles}.",
+        "my_callouts": "Mijn oproepen", "no_callouts": "Geen open oproepen.", "reached": "Opgeroepen",
+        "responders": "Onderweg", "channel_failed": "{channel} mislukt", "closed": "afgesloten", "status": "Status",
+        "back": "Terug naar het bord", "nobody": "nog niemand", "gathering": "Verzamelen", "agreement": "Afspraak",
+        "open_alarm": "Open", "at_step": "huidige stap", "fault_free": "geen",
+    },
+    "en": {
+        "title": "code4 control room", "alarms": "Alarms", "devices": "Devices", "signout": "Sign out",
+        "signin": "Sign in", "username": "User name", "password": "Password",
+        "bad_login": "Unknown user or wrong password.",
+        "too_many": "Too many failed attempts. Try again in {minutes} minutes.",
+        "no_alarms": "No open alarms.", "connection_lost": "Connection to code4 lost – reconnecting…",
+        "sound_off": "Alarm sound is OFF – click here to turn it on", "sound_on": "Sound on", "mute": "Mute",
+        "unanswered": "UNANSWERED", "duress": "DURESS", "silent": "silent alarm", "severe": "severe",
+        "unknown_device": "unknown device", "drill": "DRILL", "false_alarm": "FALSE ALARM", "step": "Step",
+        "accepted_of": "{n} of {m} accepted", "next_in": "next step in", "repeats_in": "repeats in", "seen": "Seen",
+        "seen_by": "seen by", "escalate": "Escalate now", "police": "Call the police", "details": "Details",
+        "close": "Close", "close_confirm": "Close this alarm as: {outcome}?", "note": "Note", "add_note": "Add note",
+        "mark_drill": "Mark as drill", "mark_false": "Mark as false alarm", "accept_for": "Coming (on behalf)",
+        "outcome": "Outcome", "resolved": "resolved", "cancelled": "cancelled", "false_alarm_outcome": "false alarm",
+        "drill_outcome": "drill", "pending": "waiting", "accepted": "coming", "declined": "can't come",
+        "failed": "unreachable", "on_scene": "on scene", "new_alarm": "NEW ALARM", "timeline": "Timeline",
+        "chain": "Agreed chain", "incident": "Incident record", "raised": "Raised", "person": "Person",
+        "location": "Location", "device": "Device", "type": "Type", "online": "online", "offline": "offline",
+        "never_seen": "never seen", "battery_low": "battery low", "last_heartbeat": "Last sign of life",
+        "battery": "Battery", "faults": "Faults", "forbidden": "No access: this needs the role {roles}.",
+        "my_callouts": "My call-outs", "no_callouts": "No open call-outs.", "reached": "Called out",
+        "responders": "On the way", "channel_failed": "{channel} failed", "closed": "closed", "status": "Status",
+        "back": "Back to the board", "nobody": "nobody yet", "gathering": "Gather at", "agreement": "Agreement",
+        "open_alarm": "Open", "at_step": "current step", "fault_free": "none",
+    },
+}
+for _language, _words in BOARD.items():
+    _words.update({f"kind_{kind}": text for kind, text in KIND[_language].items()})

@@ -18,7 +18,18 @@ QUEUE_SIZE = 16
 
 class LiveFeed:
     def __init__(self) -> None:
-        self._subscribers: defaultdict[str | None, set[asyncio.Queue[AlarmState]]] = defaultdict(set)
+        self._subscribers: defaultdict[str | None, set[asyncio.Queue[AlarmState | None]]] = defaultdict(set)
+        self.closed = False
+
+    def close(self) -> None:
+        """At shutdown: every subscriber receives None and ends its stream, so the HTTP server
+        need not wait for open pages to go away."""
+        self.closed = True
+        for queues in self._subscribers.values():
+            for queue in queues:
+                if queue.full():
+                    queue.get_nowait()
+                queue.put_nowait(None)
 
     def publish(self, state: AlarmState) -> None:
         for queue in self._subscribers.get(state.uid, set()) | self._subscribers.get(None, set()):
@@ -27,9 +38,11 @@ class LiveFeed:
             queue.put_nowait(state)
 
     @contextmanager
-    def subscribe(self, uid: str | None = None) -> Iterator[asyncio.Queue[AlarmState]]:
-        """Changes of one alarm, or of every alarm with `uid=None`."""
-        queue: asyncio.Queue[AlarmState] = asyncio.Queue(QUEUE_SIZE)
+    def subscribe(self, uid: str | None = None) -> Iterator[asyncio.Queue[AlarmState | None]]:
+        """Changes of one alarm, or of every alarm with `uid=None`; None means: stop."""
+        queue: asyncio.Queue[AlarmState | None] = asyncio.Queue(QUEUE_SIZE)
+        if self.closed:
+            queue.put_nowait(None)
         self._subscribers[uid].add(queue)
         try:
             yield queue

@@ -160,6 +160,8 @@ def responder_router(*, dispatcher: Dispatcher, links: ResponderLinks, live: Liv
                     except TimeoutError:
                         yield ": keepalive\n\n"
                         continue
+                    if changed is None:
+                        return  # shutting down
                     yield f"data: {json.dumps(responder_view(changed, page, language))}\n\n"
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers=_headers())

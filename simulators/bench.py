@@ -258,7 +258,7 @@ def _wait_healthy(port: int, service: subprocess.Popen[bytes]) -> None:
         if service.poll() is not None:
             raise RuntimeError("code4 run exited during start-up; see its log")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).json().get("mqtt_connected"):
+            if httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=1).json().get("status") == "ok":
                 return
         except (httpx.HTTPError, ValueError):
             pass  # not up yet

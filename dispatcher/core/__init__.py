@@ -18,11 +18,15 @@ from dispatcher.core.events import (
     DeliveryFailed,
     EscalateRequested,
     Event,
+    Marked,
+    NoteAdded,
     Outcome,
+    PoliceRequested,
     Position,
     Pressed,
     Responded,
     Response,
+    Seen,
 )
 from dispatcher.core.machine import SEVERE_KINDS, TRANSITIONS, IllegalTransition, decide, message_for_page
 from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Status
@@ -30,7 +34,8 @@ from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Statu
 __all__ = [
     "SEVERE_KINDS", "TRANSITIONS", "AlarmRaised", "AlarmState", "CancelRequested", "CloseRequested",
     "DeadlineReached", "DeliveryFailed", "Effect", "EscalateRequested", "Event", "Feedback",
-    "FeedbackState", "Helper", "IllegalTransition", "Message", "Notify", "Outcome", "Page",
-    "PageStatus", "Position", "Pressed", "Purpose", "Responded", "Responder", "Response", "Status",
+    "FeedbackState", "Helper", "IllegalTransition", "Marked", "Message", "NoteAdded", "Notify", "Outcome", "Page",
+    "PageStatus", "PoliceRequested", "Position", "Pressed", "Purpose", "Responded", "Responder", "Response", "Seen",
+    "Status",
     "Timeline", "decide", "message_for_page",
 ]

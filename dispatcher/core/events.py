@@ -87,13 +87,42 @@ class EscalateRequested:
 
 
 @dataclass(frozen=True)
+class PoliceRequested:
+    """The control room wants the outside contact (police) called now."""
+
+    actor: str
+
+
+@dataclass(frozen=True)
+class Seen:
+    """An operator has seen the alarm on the board."""
+
+    actor: str
+
+
+@dataclass(frozen=True)
+class Marked:
+    """The control room marks a running alarm as a drill or a false alarm; closing it later
+    takes that as its outcome unless told otherwise."""
+
+    label: Outcome  # DRILL or FALSE_ALARM
+    actor: str
+
+
+@dataclass(frozen=True)
+class NoteAdded:
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True)
 class CloseRequested:
-    outcome: Outcome
+    outcome: Outcome | None  # None: the outcome the alarm was marked with, else resolved
     actor: str
     note: str | None = None
 
 
 Event = (
     AlarmRaised | Pressed | CancelRequested | Responded | DeadlineReached | DeliveryFailed
-    | EscalateRequested | CloseRequested
+    | EscalateRequested | PoliceRequested | Seen | Marked | NoteAdded | CloseRequested
 )

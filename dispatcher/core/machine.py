@@ -47,10 +47,14 @@ from dispatcher.core.events import (
     DeliveryFailed,
     EscalateRequested,
     Event,
+    Marked,
+    NoteAdded,
     Outcome,
+    PoliceRequested,
     Pressed,
     Responded,
     Response,
+    Seen,
 )
 from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Status
 from escalation.plan import Route
@@ -230,6 +234,42 @@ def _escalate_requested(state: AlarmState, event: EscalateRequested, now: dateti
     effects: list[Effect] = [Timeline("escalated_by_operator", event.actor, notice=True)]
     state, more = _advance(state, now, "operator", repeat_now=True)
     return state, effects + more
+
+
+def _police_requested(state: AlarmState, event: PoliceRequested, now: datetime) -> Decision:
+    """Start the step that reaches an outside contact, now (or repeat it when it is running)."""
+    steps = state.plan.steps
+    target = next((i for i, s in enumerate(steps) if any(t.recipient.startswith("contact:") for t in s.targets)), None)
+    if target is None:
+        raise IllegalTransition(state.status, event, "this alarm's agreement names no outside contact")
+    effects: list[Effect] = [Timeline("police_requested", event.actor, data={"step": steps[target].id}, notice=True)]
+    if target == state.step:
+        state = replace(state, round=state.round + 1)
+        state, paged = _page_step(state, now)
+        wait = steps[target].ack_timeout_s or state.plan.repeat_every_s
+        return _set_deadline(state, now + timedelta(seconds=wait)), effects + paged
+    state, more = _start_step(state, target, now, "operator", [])
+    return state, effects + more
+
+
+def _seen(state: AlarmState, event: Seen, now: datetime) -> Decision:
+    if state.seen_at is not None:
+        return state, []
+    return replace(state, seen_at=now, seen_by=event.actor), [Timeline("seen", event.actor)]
+
+
+def _marked(state: AlarmState, event: Marked, now: datetime) -> Decision:
+    if event.label not in (Outcome.DRILL, Outcome.FALSE_ALARM):
+        raise IllegalTransition(state.status, event, "an alarm is marked as drill or false alarm")
+    return replace(state, marked=event.label), [
+        Timeline("marked", event.actor, data={"label": event.label.value}, notice=True)]
+
+
+def _note(state: AlarmState, event: NoteAdded, now: datetime) -> Decision:
+    text = event.text.strip()
+    if not text:
+        raise IllegalTransition(state.status, event, "an empty note")
+    return state, [Timeline("note", event.actor, data={"text": text[:2000]})]
 
 
 # ---- presses and cancels --------------------------------------------------------------------
@@ -574,7 +614,8 @@ def _notify(
 
 
 def _close_requested(state: AlarmState, event: CloseRequested, now: datetime) -> Decision:
-    return _close(state, now, event.outcome, event.actor, event.note)
+    outcome = event.outcome or state.marked or Outcome.RESOLVED
+    return _close(state, now, outcome, event.actor, (event.note or "").strip() or None)
 
 
 def _ignore(state: AlarmState, event: Event, now: datetime) -> Decision:
@@ -593,6 +634,10 @@ _OPEN_HANDLERS: dict[type, Handler] = {
     DeadlineReached: _deadline,
     DeliveryFailed: _delivery_failed,
     EscalateRequested: _escalate_requested,
+    PoliceRequested: _police_requested,
+    Seen: _seen,
+    Marked: _marked,
+    NoteAdded: _note,
     CloseRequested: _close_requested,
 }
 TRANSITIONS: dict[tuple[Status | None, type], Handler] = {
@@ -603,4 +648,6 @@ TRANSITIONS: dict[tuple[Status | None, type], Handler] = {
     (Status.CLOSED, Responded): _respond_closed,
     (Status.CLOSED, DeadlineReached): _ignore,
     (Status.CLOSED, DeliveryFailed): _ignore,
+    (Status.CLOSED, NoteAdded): _note,  # notes may follow the alarm: what happened afterwards
+    (Status.CLOSED, Seen): _seen,
 }

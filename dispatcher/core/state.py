@@ -76,6 +76,9 @@ class AlarmState:
     unanswered: bool = False  # the last step is repeating without enough accepts
     outcome: Outcome | None = None
     closed_at: datetime | None = None
+    marked: Outcome | None = None  # drill or false alarm, said by the control room
+    seen_at: datetime | None = None  # first seen on the board
+    seen_by: str | None = None
     page_seq: int = 0
 
     @property

@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, bindparam, create_engine, event, insert, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -214,6 +214,49 @@ class Store:
         with self.session() as session:
             rows = session.scalars(select(Alarm).where(Alarm.is_open).order_by(Alarm.raised_at.desc()))
             return [(row, load_state(row.state)) for row in rows]
+
+    def alarm_page(self, *, state: str = "open", site: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None, limit: int = 50, offset: int = 0,
+                   ) -> tuple[int, list[tuple[int, AlarmState]]]:
+        """(total, [(incident id, state)]) newest first, filtered by open/closed/all, site and time."""
+        query = select(Alarm).join(Incident, Incident.id == Alarm.incident_id)
+        if state == "open":
+            query = query.where(Alarm.is_open)
+        elif state == "closed":
+            query = query.where(~Alarm.is_open)
+        if site:
+            query = query.where(Incident.site_id == site)
+        if since:
+            query = query.where(Alarm.raised_at >= since)
+        if until:
+            query = query.where(Alarm.raised_at < until)
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(query.order_by(Alarm.raised_at.desc()).offset(offset).limit(limit))
+            return total, [(row.incident_id, load_state(row.state)) for row in rows]
+
+    def alarm_with_timeline(self, uid: str) -> tuple[int, AlarmState, list[TimelineEntry]] | None:
+        with self.session() as session:
+            row = session.get(Alarm, uid)
+            if row is None:
+                return None
+            entries = session.scalars(select(TimelineEntry).where(TimelineEntry.incident_id == row.incident_id)
+                                      .order_by(TimelineEntry.id))
+            return row.incident_id, load_state(row.state), list(entries)
+
+    def incident_page(self, *, site: str | None = None, since: datetime | None = None,
+                      until: datetime | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[Incident]]:
+        query = select(Incident)
+        if site:
+            query = query.where(Incident.site_id == site)
+        if since:
+            query = query.where(Incident.occurred_at >= since)
+        if until:
+            query = query.where(Incident.occurred_at < until)
+        with self.session() as session:
+            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+            rows = session.scalars(query.order_by(Incident.occurred_at.desc()).offset(offset).limit(limit))
+            return total, list(rows)
 
     def incident(self, incident_id: int) -> tuple[Incident, list[TimelineEntry]] | None:
         with self.session() as session:

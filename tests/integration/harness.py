@@ -27,6 +27,7 @@ from tests.conftest import TESTORG
 T = TypeVar("T")
 
 
+OPERATOR_PASSWORD = "correct horse battery staple"
 TWILIO_SID = "AC" + "0" * 32
 TWILIO_TOKEN = "test-auth-token-not-secret"
 TWILIO_FROM = "+3197010000000"
@@ -51,6 +52,7 @@ class Harness:
             if twilio else None
         )
         self._devices: list[SimDevice] = []
+        self.token: str | None = None
 
     @property
     def endpoint(self) -> MqttEndpoint:
@@ -73,6 +75,11 @@ class Harness:
         self.service = Code4Service(self.settings(), clock=self.clock, retry=RetryPolicy(page_give_up_after=2.0),
                                     watch_interval=3600)
         await self.service.start()
+        if self.token is None:  # the same database across restarts: one operator, one token
+            accounts = self.service.accounts
+            user_id = await asyncio.to_thread(accounts.add_user, "ria", OPERATOR_PASSWORD, ["operator"],
+                                              display_name="Ria Meldkamer")
+            _, self.token = await asyncio.to_thread(accounts.create_token, user_id, "tests")
         return self.service
 
     async def stop(self) -> None:
@@ -104,21 +111,37 @@ class Harness:
     async def advance(self, seconds: float) -> None:
         await self.clock.advance(seconds)
 
-    async def api(self, path: str, **params: str) -> Any:
+    async def api(self, path: str, *, method: str = "GET", json: Any = None, **params: str) -> Any:
+        """The API as the operator Ria, with her API token."""
         assert self.service is not None
-        async with httpx.AsyncClient(base_url=self.service.http_url, timeout=10) as client:
-            response = await client.get(path, params=params)
+        async with httpx.AsyncClient(base_url=self.service.http_url, timeout=10,
+                                     headers={"Authorization": f"Bearer {self.token}"}) as client:
+            response = await client.request(method, path, params=params, json=json)
             response.raise_for_status()
             return response.json()
+
+    async def alarms(self, state: str = "open") -> list[dict[str, Any]]:
+        return (await self.api("/api/alarms", state=state))["items"]  # type: ignore[no-any-return]
 
     async def alarm_when(self, predicate: Callable[[dict[str, Any]], bool], limit: float = 10) -> dict[str, Any]:
         """The first open alarm (as the API shows it) for which `predicate` holds, once it does."""
         for _ in range(int(limit / 0.02)):
-            for alarm in await self.api("/api/alarms"):
+            for alarm in await self.alarms():
                 if predicate(alarm):
                     return alarm
             await asyncio.sleep(0.02)
-        raise AssertionError(f"no open alarm became as expected; now: {await self.api('/api/alarms')}")
+        raise AssertionError(f"no open alarm became as expected; now: {await self.alarms()}")
+
+    async def device_reported(self, device_id: str, predicate: Callable[[Any], bool], limit: float = 10) -> Any:
+        """The stored status of a device once `predicate` holds for it."""
+        assert self.service is not None
+        for _ in range(int(limit / 0.05)):
+            await self.service.monitor.flush()
+            for status in await asyncio.to_thread(self.service.store.device_statuses):
+                if status.device_id == device_id and predicate(status):
+                    return status
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{device_id} never reported as expected")
 
     async def settled(self) -> None:
         """Until every decided message has been handed to the broker."""

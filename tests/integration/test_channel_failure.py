@@ -28,7 +28,7 @@ async def test_channels_that_fail_move_on_and_end_visibly_unanswered(
         button.press()
         await code4.wait(eva.page)
         await code4.settled()
-        [alarm] = await code4.api("/api/alarms")
+        [alarm] = await code4.alarms()
         record = await code4.api(f"/api/incidents/{alarm['incident_id']}")
         failures = [(e["channel"], e["data"].get("next")) for e in record["timeline"]
                     if e["kind"] in ("channel_failed", "unreachable") and e["data"]["recipient"] == "Sam Taylor"]

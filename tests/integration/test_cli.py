@@ -65,7 +65,7 @@ def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
             time.sleep(0.1)
         running = json.loads((tmp_path / "var" / "run.json").read_text(encoding="utf-8"))
         assert (tmp_path / "var" / "code4.db").exists()
-        assert httpx.get(f"http://127.0.0.1:{port}/api/health").json()["organisation"] == "Gemeente Wormerland"
+        assert httpx.get(f"http://127.0.0.1:{port}/api/health").json() == {"status": "ok"}
 
         pager = subprocess.Popen([sys.executable, "-m", "gateway.cli", "simulate", "pager", "pager-11",
                                   "--answer", "accept", "--delay", "0.2", "--wait", "20"],
@@ -89,3 +89,23 @@ def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
     assert service.returncode == 0, output
     assert "code4 stopped" in output
     assert not (tmp_path / "var" / "run.json").exists()
+
+
+def test_the_first_admin_is_created_from_the_command_line(tmp_path: Path) -> None:
+    env = {**os.environ, "CODE4_DATABASE_URL": f"sqlite:///{tmp_path / 'users.db'}"}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", "users", *args], cwd=tmp_path, env=env,
+                              input=stdin, capture_output=True, text=True, timeout=60, check=False)
+
+    added = run("add", "beheer", "--role", "admin", "--role", "operator", "--name", "Ria Beheer", "--password-stdin",
+                stdin="een lang genoeg wachtwoord\n")
+    assert (added.returncode, added.stdout.strip()) == (0, "added beheer (admin, operator)")
+    listed = run("list")
+    assert listed.stdout.split() == ["beheer", "admin,", "operator", "Ria", "Beheer"]
+    token = run("token", "beheer", "--name", "monitoring")
+    assert token.returncode == 0 and token.stdout.startswith("c4_") and len(token.stdout.strip()) > 40
+    short = run("add", "kim", "--role", "operator", "--password-stdin", stdin="kort\n")
+    assert (short.returncode, short.stderr.strip()) == (1, "a password has at least 12 characters")
+    twice = run("add", "beheer", "--role", "admin", "--password-stdin", stdin="een lang genoeg wachtwoord\n")
+    assert (twice.returncode, twice.stderr.strip()) == (1, "user 'beheer' exists already")

@@ -37,14 +37,14 @@ async def test_a_redelivered_alarm_is_one_event_and_a_higher_press_escalates_at_
     await code4.wait(button.wait_for, "feedback", lambda _: len(button.messages("feedback")) == 3)
     await code4.settled()
     assert [f["state"] for f in button.messages("feedback")] == ["received"] * 3, "each copy is acknowledged"
-    assert len(await code4.api("/api/alarms")) == 1
+    assert len(await code4.alarms()) == 1
     assert len(sanne.pages()) == 1
     assert jan.pages() == []
 
     publish(client, "code4/v1/dev/knop-balie-2/alarm", b'{"alarm_id": "dup-1", "press": 2}')
     page = await code4.wait(jan.page)  # straight to BHV (on_severe), no waiting for the clock
     assert page["code"] == "4"
-    [state] = await code4.api("/api/alarms")
+    [state] = await code4.alarms()
     assert (state["step"]["id"], state["severe"]) == ("bhv", True)
     client.loop_stop()
 
@@ -73,7 +73,7 @@ async def test_malformed_payloads_are_logged_counted_and_do_not_stop_the_service
     assert len(errors) == len(bad)
     assert {e["device_id"] for e in errors} == {"knop-balie-1", "pager-sanne"}
     assert any("press" in e["reason"] and "greater than or equal to 1" in e["reason"] for e in errors)
-    health = await code4.api("/api/health")
+    health = await code4.api("/api/status")
     assert health["counters"]["protocol_errors"] == len(bad)
     client.loop_stop()
 
@@ -86,7 +86,7 @@ async def test_an_unknown_device_is_dispatched_by_the_fallback_and_flagged(code4
     await code4.wait(stranger.feedback, "received", alarm_id)
     page = await code4.wait(kees.page)
     assert "Onbekend apparaat knop-nieuw-7" in page["text"]
-    [alarm] = await code4.api("/api/alarms")
+    [alarm] = await code4.alarms()
     assert (alarm["unknown_device"], alarm["fallback"], alarm["agreement"]) == (True, True, "vangnet")
     record = await code4.api(f"/api/incidents/{alarm['incident_id']}")
     flagged = [e for e in record["timeline"] if e["kind"] == "unknown_device"]
@@ -108,7 +108,7 @@ async def test_a_pager_cannot_answer_someone_elses_page(code4: Harness) -> None:
             await asyncio.sleep(0.02)
     refused = [e for e in logs if e["event"] == "event refused"]
     assert refused and refused[0]["security"] is True
-    [alarm] = await code4.api("/api/alarms")
+    [alarm] = await code4.alarms()
     assert alarm["responders"] == []
 
 
@@ -134,7 +134,7 @@ async def test_received_is_sent_only_after_the_alarm_is_stored(code4: Harness) -
         lock.rollback()
         lock.close()
     await code4.wait(button.feedback, "received", alarm_id)
-    assert len(await code4.api("/api/alarms")) == 1
+    assert len(await code4.alarms()) == 1
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

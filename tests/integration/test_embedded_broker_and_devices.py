@@ -48,15 +48,7 @@ async def test_heartbeats_and_last_wills_are_recorded(code4: Harness) -> None:
     button.heartbeat(battery=0.31, rssi=-70)
     pager = code4.pager("pager-jan")
     pager.client.socket().close()  # a dead connection: the broker publishes the last will "offline"
-    store = code4.service.store
-    for _ in range(300):
-        await code4.service.monitor.flush()
-        statuses = {s.device_id: s for s in await asyncio.to_thread(store.device_statuses)}
-        if (statuses.get("knop-balie-1") and statuses["knop-balie-1"].battery is not None
-                and statuses.get("pager-jan") and statuses["pager-jan"].online is False):
-            break
-        await asyncio.sleep(0.05)
-    knop = statuses["knop-balie-1"]
+    knop = await code4.device_reported("knop-balie-1", lambda s: s.battery is not None)
     assert (knop.online, knop.battery, knop.rssi) == (True, 0.31, -70)
     assert knop.last_heartbeat_at == code4.clock.now()
-    assert statuses["pager-jan"].online is False
+    await code4.device_reported("pager-jan", lambda s: s.online is False)

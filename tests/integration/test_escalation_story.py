@@ -16,7 +16,7 @@ async def test_press_escalates_to_bhv_and_help_arrives(code4: Harness) -> None:
     alarm_id = button.press()
     received = await code4.wait(button.feedback, "received", alarm_id)
     assert received["text"] == "Alarm ontvangen. Hulp wordt gezocht."
-    [alarm] = await code4.api("/api/alarms")
+    [alarm] = await code4.alarms()
     assert (alarm["status"], alarm["step"]["id"], alarm["where"]["location"]) == ("notifying", "collega", "Balie 1")
 
     # Step 1: the colleagues in the same zone.
@@ -40,7 +40,7 @@ async def test_press_escalates_to_bhv_and_help_arrives(code4: Harness) -> None:
     await code4.wait(pagers["fatima"].page, lambda p: p.get("role") == 2)
     coming = await code4.wait(button.wait_for, "feedback", lambda f: "Fatima El Amrani (2)" in f.get("text", ""))
     assert coming["text"] == "Hulp komt: Jan de Vries (1), Fatima El Amrani (2)."
-    [alarm] = await code4.api("/api/alarms")
+    [alarm] = await code4.alarms()
     assert alarm["status"] == "accepted" and alarm["deadline"] is None
     assert [(r["name"], r["role"]) for r in alarm["responders"]] == [("Jan de Vries", 1), ("Fatima El Amrani", 2)]
 
@@ -51,7 +51,7 @@ async def test_press_escalates_to_bhv_and_help_arrives(code4: Harness) -> None:
     closed = await code4.wait(button.feedback, "closed", alarm_id)
     assert closed["text"] == "Alarm afgesloten."
     await code4.wait(pagers["kees"].wait_for, "feedback", lambda f: f["state"] == "closed")
-    assert await code4.api("/api/alarms") == []
+    assert await code4.alarms() == []
 
     record = await code4.api(f"/api/incidents/{alarm['incident_id']}")
     assert record["outcome"] == "resolved" and record["location"] == "Balie 1, Publiekshal, Stadhuis Testdorp"

@@ -99,8 +99,8 @@ async def test_replies_are_read_tolerantly_and_explained_when_unclear(phones: Ha
     await twilio.message_to(JAN, "Balie 2")
     [which] = await twilio.phone_sends_sms(JAN, "1")
     assert which.startswith("Je hebt 2 open oproepen: ") and "(Balie 1, Publiekshal" in which
-    codes = [a["uid"][-4:].upper() for a in await phones.api("/api/alarms")]
-    balie_2 = next(a for a in await phones.api("/api/alarms") if a["where"]["location"] == "Balie 2")
+    codes = [a["uid"][-4:].upper() for a in await phones.alarms()]
+    balie_2 = next(a for a in await phones.alarms() if a["where"]["location"] == "Balie 2")
     assert await twilio.phone_sends_sms(JAN, f"nee {balie_2['uid'][-4:].lower()}") == []
     alarm = await phones.alarm_when(lambda a: a["uid"] == balie_2["uid"] and any(
         r["name"] == "Jan de Vries" and r["status"] == "declined" for r in a["reached"]))
@@ -204,7 +204,7 @@ async def test_forged_webhooks_are_refused_and_change_nothing(phones: Harness) -
             assert tampered.status_code == 403, "the signature covers the body"
     refusals = [e for e in logs if e["event"].startswith("webhook refused")]
     assert len(refusals) == 5 and all(e["security"] for e in refusals)
-    assert (await phones.api("/api/alarms"))[0]["responders"] == []
+    assert (await phones.alarms())[0]["responders"] == []
     assert alarm["responders"] == []
 
 
@@ -224,7 +224,7 @@ async def test_phone_numbers_never_reach_logs_or_the_api(phones: Harness, tmp_pa
         structlog.reset_defaults()
     lines = [json.loads(line) for line in output.getvalue().splitlines() if line.startswith("{")]
     assert any(line.get("event") == "SMS answer" for line in lines)
-    everything = output.getvalue() + json.dumps(await phones.api("/api/alarms")) + json.dumps(
+    everything = output.getvalue() + json.dumps(await phones.alarms()) + json.dumps(
         await phones.api(f"/api/incidents/{alarm['incident_id']}"))
     for number in (JAN, FATIMA, KEES):
         assert number not in everything

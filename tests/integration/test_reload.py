@@ -55,7 +55,7 @@ async def test_a_reload_mid_alarm_does_not_change_the_running_chain(
         third = code4.button("knop-spreekkamer-a")
         third.press()
         await code4.wait(third.feedback, "received")
-        alarms = await code4.api("/api/alarms")
+        alarms = await code4.alarms()
         assert len(alarms) == 3, "the service kept running on the last good file"
     finally:
         await code4.close()

@@ -21,7 +21,7 @@ async def test_restart_mid_escalation_continues_without_paging_twice(code4: Harn
     # Stopped in the middle of the colleague step, started again: it carries on where it was.
     await code4.stop()
     await code4.start()
-    [alarm] = await code4.api("/api/alarms")
+    [alarm] = await code4.alarms()
     assert alarm["step"]["id"] == "collega"
     await code4.advance(15)  # 20 s after the press: the colleagues' time is up
     for name in ("jan", "fatima", "kees"):

@@ -18,11 +18,15 @@ from dispatcher.core import (
     EscalateRequested,
     FeedbackState,
     IllegalTransition,
+    Marked,
+    NoteAdded,
     Outcome,
+    PoliceRequested,
     Pressed,
     Purpose,
     Responded,
     Response,
+    Seen,
     Status,
     decide,
 )
@@ -480,3 +484,47 @@ def test_the_same_events_at_the_same_times_give_the_same_result() -> None:
 def test_decide_refuses_a_naive_time() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         decide(None, AlarmRaised("a", "d", "x", 1, "panic", True, standard_plan()), T0.replace(tzinfo=None))
+
+
+# ---- control room actions -----------------------------------------------------------------
+
+
+def test_calling_the_police_now_starts_the_contact_step() -> None:
+    run = Run(standard_plan())
+    run.send(PoliceRequested("operator:ria"), after=4)
+    assert kinds(run.effects)[:2] == ["police_requested", "step_started"]
+    assert pages(run.effects) == ["politie"]
+    run.send(PoliceRequested("operator:ria"), after=30)
+    assert pages(run.effects) == ["politie"], "asked again: the call goes out again"
+
+
+def test_calling_the_police_needs_a_contact_in_the_chain() -> None:
+    run = Run(make_plan(step("collega", [target("sanne")])))
+    with pytest.raises(IllegalTransition, match="no outside contact"):
+        run.send(PoliceRequested("operator:ria"))
+
+
+def test_seen_is_recorded_once_with_who_saw_it() -> None:
+    run = Run(standard_plan())
+    run.send(Seen("operator:ria"), after=3)
+    assert (run.state.seen_at, run.state.seen_by) == (T0 + timedelta(seconds=3), "operator:ria")
+    assert run.send(Seen("operator:kim"), after=1) == []
+    assert run.state.seen_by == "operator:ria"
+
+
+def test_a_marked_drill_closes_as_a_drill_and_notes_follow_the_alarm() -> None:
+    run = Run(standard_plan())
+    run.send(Marked(Outcome.DRILL, "operator:ria"), after=2)
+    assert run.state.is_open and run.state.marked is Outcome.DRILL
+    run.send(CloseRequested(None, "operator:ria"), after=60)
+    assert run.state.outcome is Outcome.DRILL
+    effects = run.send(NoteAdded("operator:ria", "  BHV was binnen 90 s ter plaatse  "), after=120)
+    assert timeline(effects, "note").data == {"text": "BHV was binnen 90 s ter plaatse"}
+    with pytest.raises(IllegalTransition):
+        run.send(NoteAdded("operator:ria", "   "))
+
+
+def test_closing_without_an_outcome_is_resolved() -> None:
+    run = Run(standard_plan())
+    run.send(CloseRequested(None, "operator:ria"), after=60)
+    assert run.state.outcome is Outcome.RESOLVED

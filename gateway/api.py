@@ -1,0 +1,433 @@
+"""The REST API under /api. Every endpoint names the roles it admits (see `auth.require`).
+
+| role | may |
+| --- | --- |
+| operator | the board: alarms (with duress), their actions, devices, the live feed |
+| coordinator | alarms and incident records, read-only here |
+| admin | users, API tokens, devices, service status |
+| responder | their own call-outs |
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from dispatcher.clock import Clock
+from dispatcher.core import (
+    CloseRequested,
+    EscalateRequested,
+    Event,
+    IllegalTransition,
+    Marked,
+    NoteAdded,
+    Outcome,
+    PageStatus,
+    PoliceRequested,
+    Responded,
+    Response,
+    Seen,
+    message_for_page,
+)
+from dispatcher.service import Dispatcher
+from dispatcher.store.repository import Store
+from escalation.links import ResponderLinks
+from escalation.texts import headline, location_text
+from gateway.accounts import AccountError, Accounts, Principal
+from gateway.auth import require
+from gateway.i18n import pick_language
+from gateway.live import LiveFeed
+from gateway.views import (
+    AlarmDetail,
+    AlarmView,
+    DeviceView,
+    alarm_view,
+    chain_view,
+    device_views,
+    timeline_view,
+    urgency,
+)
+
+KEEPALIVE_S = 15
+
+
+class Services(Protocol):
+    store: Store
+    dispatcher: Dispatcher
+    accounts: Accounts
+    live: LiveFeed
+    links: ResponderLinks
+    clock: Clock
+
+    @property
+    def mqtt_connected(self) -> bool: ...
+
+    @property
+    def organisation(self) -> str: ...
+
+    def counters(self) -> dict[str, int]: ...
+
+
+class Paged(BaseModel):
+    total: int
+    limit: int
+    offset: int
+
+
+class AlarmList(Paged):
+    now: datetime
+    items: list[AlarmView]
+
+
+class IncidentSummary(BaseModel):
+    id: int
+    alarm_uid: str | None
+    occurred_at: datetime
+    site: str | None
+    location: str | None
+    kind: str | None
+    status: str
+    outcome: str | None
+
+
+class IncidentList(Paged):
+    items: list[IncidentSummary]
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Status(BaseModel):
+    status: str
+    mqtt_connected: bool
+    organisation: str
+    open_alarms: int
+    counters: dict[str, int]
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    roles: list[str]
+    person_id: str | None
+    language: str
+    csrf_token: str | None
+
+
+class NoteIn(BaseModel):
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class MarkIn(BaseModel):
+    label: Literal["drill", "false_alarm"]
+
+
+class CloseIn(BaseModel):
+    outcome: Literal["resolved", "cancelled", "false_alarm", "drill"] | None = None
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AcceptIn(BaseModel):
+    recipient: str = Field(description="the person or contact key as listed in `reached`, e.g. person:jan")
+    note: str | None = None
+
+
+class UserIn(BaseModel):
+    username: str
+    password: str
+    roles: list[Literal["operator", "coordinator", "admin", "responder"]]
+    display_name: str | None = None
+    person_id: str | None = None
+    language: Literal["nl", "en"] = "nl"
+
+
+class UserPatch(BaseModel):
+    roles: list[Literal["operator", "coordinator", "admin", "responder"]] | None = None
+    active: bool | None = None
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    display_name: str
+    roles: list[str]
+    person_id: str | None
+    active: bool
+    last_login_at: datetime | None
+
+
+class TokenIn(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class TokenOut(BaseModel):
+    id: int
+    token: str = Field(description="shown once; store it now")
+
+
+class CallOut(BaseModel):
+    alarm_uid: str
+    page_id: str
+    headline: str
+    location: str
+    status: str
+    link: str
+
+
+OPERATOR = ("operator",)
+READERS = ("operator", "coordinator")
+
+
+def api_router(services: Services) -> APIRouter:
+    router = APIRouter(prefix="/api")
+    store, dispatcher, accounts = services.store, services.dispatcher, services.accounts
+
+    @router.get("/health", response_model=Health, tags=["service"])
+    def health() -> Health:
+        """For load balancers: no sign-in, and nothing but whether the service is well."""
+        return Health(status="ok" if services.mqtt_connected else "degraded")
+
+    @router.get("/status", response_model=Status, tags=["service"])
+    async def status(_: Principal = Depends(require("operator", "admin"))) -> Status:
+        open_alarms = len(dispatcher.open_alarms())
+        return Status(status="ok" if services.mqtt_connected else "degraded",
+                      mqtt_connected=services.mqtt_connected, organisation=services.organisation,
+                      open_alarms=open_alarms, counters=services.counters())
+
+    @router.get("/me", response_model=Me, tags=["users"])
+    async def me(principal: Principal = Depends(require())) -> Me:
+        return Me(username=principal.username, display_name=principal.display_name, roles=sorted(principal.roles),
+                  person_id=principal.person_id, language=principal.language, csrf_token=principal.csrf_token)
+
+    # ---- alarms ---------------------------------------------------------------------------------
+
+    @router.get("/alarms", response_model=AlarmList, tags=["alarms"])
+    async def alarms(
+        state: Literal["open", "closed", "all"] = "open",
+        site: str | None = Query(None, description="site id"),
+        since: datetime | None = Query(None, description="raised at or after (ISO 8601)"),
+        until: datetime | None = Query(None, description="raised before (ISO 8601)"),
+        limit: int = Query(50, ge=1, le=500),
+        offset: int = Query(0, ge=0),
+        principal: Principal = Depends(require(*READERS)),
+    ) -> AlarmList:
+        """Open alarms come most urgent first (unanswered, duress, unseen, severe, oldest);
+        closed and all alarms newest first."""
+        total, rows = await asyncio.to_thread(store.alarm_page, state=state, site=site, since=_utc(since),
+                                              until=_utc(until), limit=limit, offset=offset)
+        operator = principal.has("operator")
+        items = [alarm_view(incident, s, operator=operator) for incident, s in rows]
+        if state == "open":
+            items.sort(key=urgency)
+        return AlarmList(total=total, limit=limit, offset=offset, now=services.clock.now(), items=items)
+
+    @router.get("/alarms/{uid}", response_model=AlarmDetail, tags=["alarms"])
+    async def alarm(uid: str, request: Request, lang: str | None = None,
+                    principal: Principal = Depends(require(*READERS))) -> AlarmDetail:
+        found = await asyncio.to_thread(store.alarm_with_timeline, uid)
+        if found is None:
+            raise HTTPException(404, f"no alarm {uid}")
+        incident, state, entries = found
+        operator = principal.has("operator")
+        language = pick_language(lang, request.headers.get("accept-language")) if lang else principal.language
+        return AlarmDetail(alarm=alarm_view(incident, state, operator=operator), chain=chain_view(state),
+                           timeline=timeline_view(entries, language, operator=operator))
+
+    async def act(uid: str, event: Event) -> AlarmView:
+        try:
+            state = await dispatcher.command(uid, event, strict=True)
+        except IllegalTransition as exc:
+            raise HTTPException(409, exc.reason) from None
+        if state is None:
+            raise HTTPException(404, f"no alarm {uid}")
+        incident = await asyncio.to_thread(store.incident_id_of, uid)
+        return alarm_view(incident or 0, state, operator=True)
+
+    @router.post("/alarms/{uid}/seen", response_model=AlarmView, tags=["operator actions"])
+    async def seen(uid: str, principal: Principal = Depends(require(*OPERATOR))) -> AlarmView:
+        return await act(uid, Seen(principal.actor))
+
+    @router.post("/alarms/{uid}/escalate", response_model=AlarmView, tags=["operator actions"])
+    async def escalate(uid: str, principal: Principal = Depends(require(*OPERATOR))) -> AlarmView:
+        """Start the next step now (at the last step: repeat it now)."""
+        return await act(uid, EscalateRequested(principal.actor))
+
+    @router.post("/alarms/{uid}/police", response_model=AlarmView, tags=["operator actions"])
+    async def police(uid: str, principal: Principal = Depends(require(*OPERATOR))) -> AlarmView:
+        """Start the step that calls the outside contact (the police), now."""
+        return await act(uid, PoliceRequested(principal.actor))
+
+    @router.post("/alarms/{uid}/notes", response_model=AlarmView, tags=["operator actions"])
+    async def note(uid: str, body: NoteIn, principal: Principal = Depends(require(*OPERATOR))) -> AlarmView:
+        return await act(uid, NoteAdded(principal.actor, body.text))
+
+    @router.post("/alarms/{uid}/mark", response_model=AlarmView, tags=["operator actions"])
+    async def mark(uid: str, body: MarkIn, principal: Principal = Depends(require(*OPERATOR))) -> AlarmView:
+        """Mark as a drill or a false alarm; it keeps running until closed."""
+        return await act(uid, Marked(Outcome(body.label), principal.actor))
+
+    @router.post("/alarms/{uid}/close", response_model=AlarmView, tags=["operator actions"])
+    async def close(uid: str, body: CloseIn, principal: Principal = Depends(require(*OPERATOR))) -> AlarmView:
+        """Close with an outcome (default: what it was marked as, else resolved)."""
+        return await act(uid, CloseRequested(Outcome(body.outcome) if body.outcome else None, principal.actor,
+                                             body.note))
+
+    @router.post("/alarms/{uid}/accept", response_model=AlarmView, tags=["operator actions"])
+    async def accept(uid: str, body: AcceptIn, principal: Principal = Depends(require(*OPERATOR))) -> AlarmView:
+        """Accept on someone's behalf: they said yes on the phone to the control room."""
+        state = await dispatcher.alarm(uid)
+        if state is None:
+            raise HTTPException(404, f"no alarm {uid}")
+        pages = [p for p in state.pages if p.recipient == body.recipient]
+        if not pages:
+            raise HTTPException(409, f"{body.recipient} was not called out for this alarm")
+        return await act(uid, Responded(pages[-1].page_id, Response.ACCEPT, "operator", "",
+                                        actor=principal.display_name))
+
+    @router.get("/events", tags=["alarms"], response_class=StreamingResponse)
+    async def events(principal: Principal = Depends(require(*OPERATOR))) -> StreamingResponse:
+        """Server-sent events for the board: `hello` with the server time, then an `alarm`
+        event with the whole alarm on every change."""
+
+        async def stream() -> AsyncIterator[str]:
+            with services.live.subscribe(None) as changes:
+                yield "retry: 1000\n"
+                yield _event("hello", {"now": services.clock.now().isoformat()})
+                while True:
+                    try:
+                        state = await asyncio.wait_for(changes.get(), KEEPALIVE_S)
+                    except TimeoutError:
+                        yield ": keepalive\n\n"
+                        continue
+                    if state is None:
+                        return  # shutting down
+                    incident = await asyncio.to_thread(store.incident_id_of, state.uid)
+                    view = alarm_view(incident or 0, state, operator=True)
+                    yield _event("alarm", {"now": services.clock.now().isoformat(), "alarm": view.model_dump(
+                        mode="json")})
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    # ---- incidents --------------------------------------------------------------------------------
+
+    @router.get("/incidents", response_model=IncidentList, tags=["incidents"])
+    async def incidents(
+        site: str | None = None, since: datetime | None = None, until: datetime | None = None,
+        limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+        _: Principal = Depends(require(*READERS)),
+    ) -> IncidentList:
+        total, rows = await asyncio.to_thread(store.incident_page, site=site, since=_utc(since), until=_utc(until),
+                                              limit=limit, offset=offset)
+        return IncidentList(total=total, limit=limit, offset=offset, items=[IncidentSummary(
+            id=r.id, alarm_uid=r.alarm_uid, occurred_at=r.occurred_at, site=r.site_name, location=r.location,
+            kind=r.kind, status=r.status, outcome=r.outcome) for r in rows])
+
+    @router.get("/incidents/{incident_id}", tags=["incidents"])
+    async def incident(incident_id: int, request: Request, lang: str | None = None,
+                       principal: Principal = Depends(require(*READERS))) -> dict[str, Any]:
+        found = await asyncio.to_thread(store.incident, incident_id)
+        if found is None:
+            raise HTTPException(404, f"no incident {incident_id}")
+        record, entries = found
+        language = pick_language(lang, request.headers.get("accept-language")) if lang else principal.language
+        return {
+            "id": record.id, "alarm_uid": record.alarm_uid, "status": record.status, "outcome": record.outcome,
+            "opened_at": record.opened_at, "occurred_at": record.occurred_at, "site": record.site_name,
+            "location": record.location, "position": record.position, "person_affected": record.person_affected,
+            "reporter": record.reporter, "kind": record.kind, "abcd_class": record.abcd_class,
+            "aggression_forms": record.aggression_forms, "description": record.description,
+            "timeline": [t.model_dump() for t in timeline_view(entries, language,
+                                                               operator=principal.has("operator"))],
+        }
+
+    # ---- devices ------------------------------------------------------------------------------------
+
+    @router.get("/devices", response_model=list[DeviceView], tags=["devices"])
+    async def devices(fault: bool | None = Query(None, description="only devices with (or without) a fault"),
+                      _: Principal = Depends(require("operator", "admin"))) -> list[DeviceView]:
+        views = device_views(dispatcher.directory, await asyncio.to_thread(store.device_statuses))
+        return [v for v in views if fault is None or bool(v.faults) == fault]
+
+    # ---- users -------------------------------------------------------------------------------------------
+
+    @router.get("/users", response_model=list[UserOut], tags=["users"])
+    async def users(_: Principal = Depends(require("admin"))) -> list[UserOut]:
+        return [UserOut(id=u.id, username=u.username, display_name=u.display_name, roles=u.roles,
+                        person_id=u.person_id, active=u.active, last_login_at=u.last_login_at)
+                for u in await asyncio.to_thread(accounts.users)]
+
+    @router.post("/users", response_model=UserOut, status_code=201, tags=["users"])
+    async def add_user(body: UserIn, _: Principal = Depends(require("admin"))) -> UserOut:
+        try:
+            await asyncio.to_thread(accounts.add_user, body.username, body.password, body.roles,
+                                    display_name=body.display_name, person_id=body.person_id, language=body.language)
+        except AccountError as exc:
+            raise HTTPException(422, str(exc)) from None
+        return next(o for o in await users(_) if o.username == body.username.strip().lower())
+
+    @router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
+    async def patch_user(user_id: int, body: UserPatch, principal: Principal = Depends(require("admin"))) -> UserOut:
+        if user_id == principal.user_id and (body.active is False or (body.roles and "admin" not in body.roles)):
+            raise HTTPException(409, "you cannot lock yourself out; ask another admin")
+        try:
+            await asyncio.to_thread(accounts.update_user, user_id, roles=body.roles, active=body.active)
+        except AccountError as exc:
+            raise HTTPException(404, str(exc)) from None
+        return next(o for o in await users(principal) if o.id == user_id)
+
+    @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["users"])
+    async def add_token(user_id: int, body: TokenIn, _: Principal = Depends(require("admin"))) -> TokenOut:
+        try:
+            token_id, token = await asyncio.to_thread(accounts.create_token, user_id, body.name)
+        except AccountError as exc:
+            raise HTTPException(404, str(exc)) from None
+        return TokenOut(id=token_id, token=token)
+
+    @router.delete("/tokens/{token_id}", status_code=204, tags=["users"])
+    async def revoke_token(token_id: int, _: Principal = Depends(require("admin"))) -> None:
+        if not await asyncio.to_thread(accounts.revoke_token, token_id):
+            raise HTTPException(404, f"no active token {token_id}")
+
+    # ---- responders ---------------------------------------------------------------------------------------
+
+    @router.get("/me/callouts", response_model=list[CallOut], tags=["responders"])
+    async def callouts(principal: Principal = Depends(require("responder"))) -> list[CallOut]:
+        """Your open call-outs, each with its one-tap link. Only your own."""
+        if not principal.person_id:
+            return []
+        key = f"person:{principal.person_id}"
+        found = []
+        for state in dispatcher.open_alarms():
+            mine = [p for p in state.pages if p.recipient == key]
+            if mine:
+                page = mine[-1]
+                message = message_for_page(state, page)
+                status = "accepted" if state.responder(key) else (
+                    "declined" if page.status is PageStatus.DECLINED else "pending")
+                found.append(CallOut(alarm_uid=state.uid, page_id=page.page_id,
+                                     headline=headline(message, principal.language),
+                                     location=location_text(message, principal.language), status=status,
+                                     link=services.links.url(page.page_id)))
+        return found
+
+    return router
+
+
+def _event(name: str, data: dict[str, Any]) -> str:
+    return f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+

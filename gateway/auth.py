@@ -1,0 +1,105 @@
+"""Sign-in for every page and API endpoint.
+
+A request is someone by an `Authorization: Bearer` API token or by the session cookie. Every
+route names the roles it admits; anyone else gets 401 (not signed in) or 403 (signed in
+without the role), with a message that says which. Browser sessions must send their CSRF
+token with every change (header `X-CSRF-Token`, or field `csrf_token` in a form); API tokens
+cannot be sent by a browser on its own, so they need none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qsl, quote
+
+import structlog
+from fastapi import HTTPException, Request
+
+from gateway.accounts import Accounts, Principal
+
+log = structlog.get_logger("code4.auth")
+
+SESSION_COOKIE = "code4_session"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class NotSignedIn(Exception):
+    """A page asked for without a session: the handler sends the browser to the sign-in page."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class PageForbidden(Exception):
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        self.roles = roles
+
+
+async def current_principal(request: Request) -> Principal | None:
+    if hasattr(request.state, "principal"):
+        return request.state.principal  # type: ignore[no-any-return]
+    accounts: Accounts = request.app.state.accounts
+    principal = None
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        principal = await asyncio.to_thread(accounts.token_principal, authorization[7:].strip())
+        if principal is None:
+            log.warning("API token refused", security=True, path=request.url.path, remote=_remote(request))
+    elif cookie := request.cookies.get(SESSION_COOKIE):
+        principal = await asyncio.to_thread(accounts.session_principal, cookie)
+    request.state.principal = principal
+    return principal
+
+
+def require(*roles: str, page: bool = False) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency admitting signed-in users with any of `roles` (any user without roles)."""
+
+    async def dependency(request: Request) -> Principal:
+        principal = await current_principal(request)
+        if principal is None:
+            if page:
+                raise NotSignedIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+            raise HTTPException(401, "sign in first: a session cookie or 'Authorization: Bearer <token>'",
+                                headers={"WWW-Authenticate": "Bearer"})
+        if roles and not principal.has(*roles):
+            log.warning("access refused: role missing", security=True, user=principal.username,
+                        path=request.url.path, needs=list(roles))
+            if page:
+                raise PageForbidden(roles)
+            raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
+        if request.method not in SAFE_METHODS and principal.csrf_token is not None:
+            await check_csrf(request, principal.csrf_token)
+        return principal
+
+    return dependency
+
+
+async def check_csrf(request: Request, expected: str) -> None:
+    given = request.headers.get("x-csrf-token")
+    if given is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        given = dict(parse_qsl((await request.body()).decode("utf-8"))).get("csrf_token")
+    if not given or not _same(given, expected):
+        log.warning("request refused: CSRF token missing or wrong", security=True, path=request.url.path,
+                    remote=_remote(request))
+        raise HTTPException(403, "CSRF token missing or wrong: reload the page")
+
+
+def login_redirect(next_path: str) -> str:
+    return f"/login?next={quote(next_path)}"
+
+
+def safe_next(value: str | None) -> str:
+    """Only paths on this site: never `//evil.example` or `https://…`."""
+    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/"
+
+
+def _same(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def _remote(request: Request) -> str | None:
+    return request.client.host if request.client else None

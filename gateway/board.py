@@ -1,0 +1,182 @@
+"""The control room's pages: sign-in, the live board, an alarm's detail, the device board, the
+incident record, and a responder's own call-outs. Server-rendered; the board's live part is a
+small script (static/board.js) fed by the same API and its event stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import structlog
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from gateway.accounts import Principal
+from gateway.api import Services
+from gateway.auth import SESSION_COOKIE, require, safe_next
+from gateway.i18n import BOARD, LANGUAGES
+from gateway.views import alarm_view, chain_view, device_views, timeline_view
+
+log = structlog.get_logger("code4.auth")
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+                        autoescape=select_autoescape(["html"]))
+PRELOGIN_COOKIE = "code4_prelogin"
+LANG_COOKIE = "code4_lang"
+
+
+def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    accounts, store, dispatcher = services.accounts, services.store, services.dispatcher
+    throttle = services.throttle  # type: ignore[attr-defined]
+
+    def language(request: Request, principal: Principal | None) -> str:
+        asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+        if asked in LANGUAGES:
+            return asked  # type: ignore[return-value]
+        return principal.language if principal else "nl"
+
+    def render(request: Request, name: str, principal: Principal | None, status: int = 200,
+               **context: Any) -> HTMLResponse:
+        lang = language(request, principal)
+        body = TEMPLATES.get_template(name).render(t=BOARD[lang], lang=lang, user=principal,
+                                                   path=request.url.path, **context)
+        response = HTMLResponse(body, status_code=status, headers=_page_headers())
+        if request.query_params.get("lang") in LANGUAGES:
+            response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400, samesite="lax",
+                                secure=secure_cookies, httponly=True)
+        return response
+
+    # ---- signing in ------------------------------------------------------------------------------
+
+    @router.get("/login")
+    async def login_form(request: Request) -> HTMLResponse:
+        token = secrets.token_urlsafe(24)
+        response = render(request, "login.html", None, prelogin=token, next=safe_next(request.query_params.get("next")),
+                          error=None)
+        response.set_cookie(PRELOGIN_COOKIE, token, max_age=900, httponly=True, samesite="strict",
+                            secure=secure_cookies)
+        return response
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        form = dict(parse_qsl((await request.body()).decode("utf-8")))
+        username = form.get("username", "").strip().lower()
+        remote = request.client.host if request.client else "-"
+        next_path = safe_next(form.get("next"))
+        prelogin = request.cookies.get(PRELOGIN_COOKIE)
+        if not prelogin or not secrets.compare_digest(prelogin, form.get("prelogin", "")):
+            raise HTTPException(403, "the sign-in form expired: reload the page")
+        wait = throttle.retry_after(f"user:{username}", f"ip:{remote}")
+        if wait:
+            log.warning("sign-in refused: too many failures", security=True, user=username, remote=remote)
+            return render(request, "login.html", None, status=429, prelogin=prelogin, next=next_path,
+                          error=BOARD[language(request, None)]["too_many"].format(minutes=max(1, wait // 60)))
+        principal = await asyncio.to_thread(accounts.authenticate, username, form.get("password", ""))
+        if principal is None:
+            throttle.failed(f"user:{username}", f"ip:{remote}")
+            log.warning("sign-in failed", security=True, user=username, remote=remote)
+            return render(request, "login.html", None, status=401, prelogin=prelogin, next=next_path,
+                          error=BOARD[language(request, None)]["bad_login"])
+        throttle.succeeded(f"user:{username}")
+        cookie, _ = await asyncio.to_thread(accounts.open_session, principal)
+        log.info("signed in", user=principal.username, roles=sorted(principal.roles), remote=remote)
+        target = next_path if next_path != "/" else _home(principal)
+        response = RedirectResponse(target, status_code=303)
+        response.set_cookie(SESSION_COOKIE, cookie, httponly=True, samesite="lax", secure=secure_cookies,
+                            max_age=12 * 3600)
+        response.delete_cookie(PRELOGIN_COOKIE)
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request, principal: Principal = Depends(require())) -> Response:
+        if cookie := request.cookies.get(SESSION_COOKIE):
+            await asyncio.to_thread(accounts.close_session, cookie)
+        log.info("signed out", user=principal.username)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE)
+        return response
+
+    @router.get("/")
+    async def home(principal: Principal = Depends(require(page=True))) -> Response:
+        return RedirectResponse(_home(principal), status_code=303)
+
+    # ---- the control room ---------------------------------------------------------------------------
+
+    @router.get("/board")
+    async def board(request: Request, principal: Principal = Depends(require("operator", page=True))) -> Response:
+        lang = language(request, principal)
+        config = {"csrf": principal.csrf_token, "lang": lang, "t": BOARD[lang]}
+        return render(request, "board.html", principal, config=_json(config))
+
+    @router.get("/board/alarms/{uid}")
+    async def alarm_page(uid: str, request: Request,
+                         principal: Principal = Depends(require("operator", "coordinator", page=True))) -> Response:
+        found = await asyncio.to_thread(store.alarm_with_timeline, uid)
+        if found is None:
+            raise HTTPException(404, f"no alarm {uid}")
+        incident, state, entries = found
+        lang = language(request, principal)
+        operator = principal.has("operator")
+        view = alarm_view(incident, state, operator=operator)
+        config = {"csrf": principal.csrf_token, "lang": lang, "t": BOARD[lang], "uid": uid}
+        return render(request, "alarm.html", principal, alarm=view, chain=chain_view(state),
+                      timeline=timeline_view(entries, lang, operator=operator), operator=operator,
+                      config=_json(config))
+
+    @router.get("/board/devices")
+    async def devices_page(request: Request,
+                           principal: Principal = Depends(require("operator", "admin", page=True))) -> Response:
+        views = device_views(dispatcher.directory, await asyncio.to_thread(store.device_statuses))
+        return render(request, "devices.html", principal, devices=views)
+
+    @router.get("/incidents/{incident_id}")
+    async def incident_page(incident_id: int, request: Request,
+                            principal: Principal = Depends(require("operator", "coordinator", page=True))) -> Response:
+        found = await asyncio.to_thread(store.incident, incident_id)
+        if found is None:
+            raise HTTPException(404, f"no incident {incident_id}")
+        record, entries = found
+        lang = language(request, principal)
+        return render(request, "incident.html", principal, incident=record,
+                      timeline=timeline_view(entries, lang, operator=principal.has("operator")))
+
+    @router.get("/me")
+    async def my_callouts(request: Request, principal: Principal = Depends(require(page=True))) -> Response:
+        key = f"person:{principal.person_id}" if principal.person_id else None
+        mine = []
+        for state in dispatcher.open_alarms() if key and principal.has("responder") else []:
+            pages = [p for p in state.pages if p.recipient == key]
+            if pages:
+                mine.append((state.plan.where.describe() or state.device_id, services.links.url(pages[-1].page_id)))
+        return render(request, "me.html", principal, callouts=mine)
+
+    return router
+
+
+def _json(data: dict[str, Any]) -> str:
+    """JSON to sit inside a <script type="application/json"> block: no '<' can end it."""
+    return json.dumps(data).replace("<", "\\u003c")
+
+
+def _home(principal: Principal) -> str:
+    if principal.has("operator"):
+        return "/board"
+    if principal.has("admin"):
+        return "/board/devices"
+    return "/me"
+
+
+def _page_headers() -> dict[str, str]:
+    return {
+        "Cache-Control": "no-store",
+        "Content-Security-Policy": ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                                    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }

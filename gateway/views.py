@@ -1,0 +1,229 @@
+"""What the API and the control-room pages show of alarms, chains, timelines and devices.
+
+One place decides what each role sees: duress only reaches operators; nobody gets phone
+numbers or PINs (people appear by name and the channel that reached them).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from dispatcher.core import AlarmState, PageStatus
+from dispatcher.store.schema import DeviceStatus, TimelineEntry
+from escalation.directory import Directory
+from gateway.i18n import timeline_text
+
+BATTERY_LOW = 0.2
+
+
+class Place(BaseModel):
+    site: str | None
+    address: str | None
+    zone: str | None
+    location: str | None
+    gathering_point: str | None
+
+
+class StepView(BaseModel):
+    number: int
+    id: str
+    code: str | None
+    required: int
+    of: int
+
+
+class ResponderView(BaseModel):
+    name: str
+    role: int | None
+    channel: str
+    accepted_at: datetime
+    on_scene_at: datetime | None
+
+
+class ReachedView(BaseModel):
+    recipient: str
+    name: str
+    channel: str
+    status: str  # pending | accepted | declined | failed
+    step: str
+    failed_channels: list[str]
+
+
+class AlarmView(BaseModel):
+    uid: str
+    incident_id: int
+    device_id: str
+    kind: str
+    silent: bool
+    status: str
+    severe: bool
+    duress: bool | None  # None: not for this role
+    unanswered: bool
+    unknown_device: bool
+    fallback: bool
+    agreement: str
+    marked: str | None
+    outcome: str | None
+    raised_at: datetime
+    closed_at: datetime | None
+    deadline: datetime | None
+    seen_at: datetime | None
+    seen_by: str | None
+    step: StepView
+    where: Place
+    person: str | None
+    position: dict[str, Any] | None
+    responders: list[ResponderView]
+    reached: list[ReachedView]
+
+
+class ChainTarget(BaseModel):
+    name: str
+    channels: list[str]
+
+
+class ChainStep(BaseModel):
+    number: int
+    id: str
+    code: str | None
+    channels: list[str]
+    ack_timeout_s: int | None
+    required: int
+    current: bool
+    targets: list[ChainTarget]
+    unreachable: list[str]
+
+
+class ChainView(BaseModel):
+    agreement: str
+    fallback: bool
+    repeat_every_s: int
+    on_severe: str | None
+    steps: list[ChainStep]
+
+
+class TimelineView(BaseModel):
+    at: datetime
+    kind: str
+    text: str
+    actor: str
+    channel: str | None
+    notice: bool
+    data: dict[str, Any]
+
+
+class AlarmDetail(BaseModel):
+    alarm: AlarmView
+    chain: ChainView
+    timeline: list[TimelineView]
+
+
+class DeviceView(BaseModel):
+    id: str
+    type: str
+    site: str | None
+    location: str | None
+    person: str | None
+    online: bool | None  # None: never heard from
+    last_heartbeat_at: datetime | None
+    status_at: datetime | None
+    battery: float | None
+    faults: list[str]  # offline | never_seen | battery_low
+
+
+def alarm_view(incident_id: int, state: AlarmState, *, operator: bool) -> AlarmView:
+    plan = state.plan
+    step = state.current_step
+    latest: dict[str, Any] = {}
+    for page in state.pages:
+        latest[page.recipient] = page
+    reached = []
+    for page in latest.values():
+        failed_upto = len(page.routes) if page.status is PageStatus.FAILED else page.route
+        reached.append(ReachedView(
+            recipient=page.recipient, name=plan.recipient(page.recipient).name,
+            channel=page.current_route.channel, status=page.status.value, step=plan.steps[page.step].id,
+            failed_channels=[r.channel for r in page.routes[:failed_upto]],
+        ))
+    return AlarmView(
+        uid=state.uid, incident_id=incident_id, device_id=state.device_id, kind=state.kind, silent=state.silent,
+        status=state.status.value, severe=state.severe, duress=state.duress if operator else None,
+        unanswered=state.unanswered, unknown_device=not plan.device.known, fallback=plan.fallback,
+        agreement=plan.agreement_id, marked=state.marked.value if state.marked else None,
+        outcome=state.outcome.value if state.outcome else None, raised_at=state.raised_at, closed_at=state.closed_at,
+        deadline=state.deadline, seen_at=state.seen_at, seen_by=_display(state.seen_by),
+        step=StepView(number=state.step + 1, id=step.id, code=step.code, required=step.required,
+                      of=len(plan.steps)),
+        where=Place(site=plan.where.site_name, address=plan.where.address, zone=plan.where.zone_name,
+                    location=plan.where.location_name, gathering_point=plan.where.gathering_point),
+        person=plan.device.person_name,
+        position={k: v for k, v in vars(state.position).items() if v is not None} if state.position else None,
+        responders=[ResponderView(name=r.name, role=r.role, channel=r.channel, accepted_at=r.accepted_at,
+                                  on_scene_at=r.on_scene_at) for r in state.responders],
+        reached=reached,
+    )
+
+
+def chain_view(state: AlarmState) -> ChainView:
+    plan = state.plan
+    return ChainView(
+        agreement=plan.agreement_id, fallback=plan.fallback, repeat_every_s=plan.repeat_every_s,
+        on_severe=plan.steps[plan.severe_step].id if plan.severe_step is not None else None,
+        steps=[ChainStep(
+            number=i + 1, id=s.id, code=s.code, channels=list(s.channels), ack_timeout_s=s.ack_timeout_s,
+            required=s.required, current=i == state.step,
+            targets=[ChainTarget(name=plan.recipient(t.recipient).name, channels=[r.channel for r in t.routes])
+                     for t in s.targets],
+            unreachable=list(s.unreachable),
+        ) for i, s in enumerate(plan.steps)],
+    )
+
+
+def timeline_view(entries: list[TimelineEntry], language: str, *, operator: bool) -> list[TimelineView]:
+    shown = []
+    for e in entries:
+        if e.kind in ("duress", "cancel_ignored_after_duress") and not operator:
+            continue  # duress is for the control room only
+        shown.append(TimelineView(at=e.at, kind=e.kind, actor=_display(e.actor) or e.actor, channel=e.channel,
+                                  notice=e.notice, data=e.data,
+                                  text=timeline_text(e.kind, {**e.data, "channel": e.channel}, language)))
+    return shown
+
+
+def urgency(view: AlarmView) -> tuple[bool, bool, bool, bool, datetime]:
+    """Most urgent first: unanswered, duress, not yet seen, severe, then the oldest."""
+    return (not view.unanswered, not view.duress, view.seen_at is not None, not view.severe, view.raised_at)
+
+
+def device_views(directory: Directory, statuses: list[DeviceStatus]) -> list[DeviceView]:
+    by_id = {s.device_id: s for s in statuses}
+    views = []
+    for device in directory.org.devices:
+        status = by_id.get(device.id)
+        place = directory.location(device.location) if device.location else None
+        person = directory.people.get(device.person or "")
+        faults = []
+        if status is None or status.online is None:
+            faults.append("never_seen")
+        elif status.online is False:
+            faults.append("offline")
+        if status is not None and status.battery is not None and status.battery < BATTERY_LOW:
+            faults.append("battery_low")
+        views.append(DeviceView(
+            id=device.id, type=device.type, site=place.site.name if place and place.site else None,
+            location=place.describe() if place else None, person=person.name if person else None,
+            online=status.online if status else None,
+            last_heartbeat_at=status.last_heartbeat_at if status else None,
+            status_at=status.status_at if status else None, battery=status.battery if status else None,
+            faults=faults,
+        ))
+    return sorted(views, key=lambda v: (not v.faults, v.id))
+
+
+def _display(actor: str | None) -> str | None:
+    if actor is None:
+        return None
+    return actor.removeprefix("operator:")
