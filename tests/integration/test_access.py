@@ -239,3 +239,15 @@ async def test_alarms_are_paged_and_filtered(site: Site, clock: FakeClock) -> No
     assert (await harness.api("/api/alarms", state="all", site="elders"))["total"] == 0
     incidents = await harness.api("/api/incidents", limit="1")
     assert (incidents["total"], len(incidents["items"])) == (3, 1)
+
+
+async def test_accepting_on_behalf_records_the_operator(site: Site) -> None:
+    harness = site.harness
+    alarm = await harness.api(f"/api/alarms/{site.uid}/accept", method="POST", json={"recipient": "person:jan"})
+    assert [(r["name"], r["role"], r["channel"]) for r in alarm["responders"]] == [("Jan de Vries", 1, "operator")]
+    detail = await harness.api(f"/api/alarms/{site.uid}")
+    accepted = next(e for e in detail["timeline"] if e["kind"] == "accepted")
+    assert accepted["actor"] == "Ria Meldkamer for Jan de Vries" and accepted["data"]["on_behalf"] is True
+    with pytest.raises(httpx.HTTPStatusError) as unknown:
+        await harness.api(f"/api/alarms/{site.uid}/accept", method="POST", json={"recipient": "person:nobody"})
+    assert unknown.value.response.status_code == 409
