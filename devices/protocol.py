@@ -94,7 +94,8 @@ class ResponsePayload(_Payload):
 
 class FeedbackPayload(_Payload):
     alarm_id: str
-    state: Literal["received", "help_coming", "on_scene", "closed"]
+    # checkin_due: a lone worker's timed visit ran out; answer with checkin ok before the alarm
+    state: Literal["received", "help_coming", "on_scene", "closed", "checkin_due"]
     text: str | None = None
 
 
@@ -123,6 +124,7 @@ class DeviceMessage:
     device_id: str
     kind: str
     payload: Uplink
+    retained: bool = False  # replayed by the broker on subscribe: a fact from the past, not a sign of life
 
 
 @dataclass(frozen=True)

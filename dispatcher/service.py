@@ -66,6 +66,17 @@ class DeadlineDue:
 
 
 @dataclass(frozen=True)
+class RaiseAlarm:
+    """An alarm code4 raises for a device itself (a missed check-in)."""
+
+    device_id: str
+    alarm_id: str
+    kind: str
+    position: Position | None
+    note: str | None
+
+
+@dataclass(frozen=True)
 class AlarmCommand:
     """An event for a known alarm from inside code4 (operator actions, tests)."""
 
@@ -75,7 +86,7 @@ class AlarmCommand:
     strict: bool = False  # a refusal raises IllegalTransition to the caller instead of giving None
 
 
-Inbound = DeviceMessage | DeadlineDue | Undeliverable | AlarmCommand
+Inbound = DeviceMessage | DeadlineDue | Undeliverable | AlarmCommand | RaiseAlarm
 _PRIORITY = {"alarm": 0, "cancel": 0}
 
 
@@ -97,12 +108,14 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         new_uid: Callable[[datetime], str] = new_alarm_uid,
         listeners: Sequence[Callable[[AlarmState], None]] = (),
+        last_position: Callable[[str], Position | None] = lambda _: None,
     ) -> None:
         self._store = store
         self._directory = directory
         self._clock = clock
         self._new_uid = new_uid
         self._listeners = list(listeners)
+        self._last_position = last_position
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="code4-db")
         self._queue: asyncio.PriorityQueue[tuple[int, int, Inbound]] = asyncio.PriorityQueue()
         self._order = itertools.count()
@@ -213,6 +226,10 @@ class Dispatcher:
             state = self._open.get(item.uid)
             if state is not None and state.timer == item.timer:
                 await self._apply(state, DeadlineReached(item.timer), now)
+        elif isinstance(item, RaiseAlarm):
+            with structlog.contextvars.bound_contextvars(device_id=item.device_id):
+                await self._open_alarm(item.device_id, item.alarm_id, 1, item.kind, True, item.position, None,
+                                       now, note=item.note)
         elif isinstance(item, Undeliverable):
             state = self._known(item.uid)
             if state is not None:
@@ -232,17 +249,24 @@ class Dispatcher:
         if state is not None and (state.is_open or (payload.press <= state.press and _recent(state, now))):
             await self._apply(state, Pressed(payload.press), now)
             return
+        position = Position(**payload.position.model_dump()) if payload.position else None
+        await self._open_alarm(device_id, payload.alarm_id, payload.press, payload.kind, payload.silent, position,
+                               payload.ts, now)
+
+    async def _open_alarm(self, device_id: str, alarm_id: str, press: int, kind: str, silent: bool,
+                          position: Position | None, device_time: datetime | None, now: datetime, *,
+                          note: str | None = None) -> None:
         uid = self._new_uid(now)
         with structlog.contextvars.bound_contextvars(alarm_id=uid):
-            zone = payload.position.zone if payload.position else None
+            # A mobile alarm without a position carries the last one it reported.
+            position = position or self._last_position(device_id)
+            zone = position.zone if position else None
             try:
-                plan = plan_alarm(self._directory, device_id=device_id, kind=payload.kind, zone_ref=zone, now=now)
+                plan = plan_alarm(self._directory, device_id=device_id, kind=kind, zone_ref=zone, now=now)
             except Exception:
                 log.exception("planning failed; the alarm opens for the control room without a chain")
                 plan = emergency_plan(self._directory.org.organisation, device_id)
-            position = Position(**payload.position.model_dump()) if payload.position else None
-            event = AlarmRaised(uid, device_id, payload.alarm_id, payload.press, payload.kind, payload.silent,
-                                plan, position, payload.ts)
+            event = AlarmRaised(uid, device_id, alarm_id, press, kind, silent, plan, position, device_time, note)
             await self._apply(None, event, now)
 
     async def _on_cancel(self, device_id: str, payload: CancelPayload, now: datetime) -> None:

@@ -73,6 +73,8 @@ class Site(_Strict):
     id: Id
     name: str
     address: str = ""
+    technical_contact: str | None = None  # a person or contact who hears about device faults
+    drill: bool = False  # every alarm here runs as a drill
     zones: list[Zone] = Field(min_length=1)
 
 
@@ -111,6 +113,9 @@ class Device(_Strict):
     person: str | None = None
     cancel_pin: str | None = None
     duress_pin: str | None = None
+    drill: bool = False
+    supervision: Seconds | None = None  # overrides the device type's interval
+    battery_low: float | None = Field(default=None, ge=0, le=1)
 
     @field_validator("cancel_pin", "duress_pin", mode="before")
     @classmethod
@@ -131,6 +136,56 @@ class Device(_Strict):
         if self.cancel_pin and self.cancel_pin == self.duress_pin:
             raise ValueError("cancel_pin and duress_pin must differ")
         return self
+
+
+class DeviceTypeSettings(_Strict):
+    """Supervision per device type: how long a device may be silent, when its battery is low,
+    how often it must be test-pressed. None switches a check off."""
+
+    supervision: Seconds | None = None
+    battery_low: float = Field(default=0.2, ge=0, le=1)
+    test_every: Seconds | None = None
+
+
+DEFAULT_DEVICE_TYPES: dict[str, DeviceTypeSettings] = {
+    "fixed_button": DeviceTypeSettings(supervision=600, battery_low=0.2, test_every=30 * 86400),
+    "mobile_alarm": DeviceTypeSettings(supervision=300, battery_low=0.25, test_every=30 * 86400),
+    "responder_pager": DeviceTypeSettings(supervision=600, battery_low=0.2),
+}
+
+AdapterKind = Literal["zigbee2mqtt", "chirpstack", "thethingsstack"]
+DEFAULT_ACTIONS: dict[str, dict[str, AlarmKind]] = {
+    # Zigbee2MQTT SOS buttons say "emergency"; plain buttons single/double/hold.
+    "zigbee2mqtt": {"emergency": "panic", "single": "panic", "double": "assist", "hold": "man_down",
+                    "long": "man_down"},
+    # Milesight WS101 and alike: {"press": "short" | "long" | "double"} in the decoded uplink.
+    "chirpstack": {"short": "panic", "long": "man_down", "double": "assist"},
+    "thethingsstack": {"short": "panic", "long": "man_down", "double": "assist"},
+}
+
+
+class Adapter(_Strict):
+    """Hardware people already own, turned into protocol v1 events by configuration alone."""
+
+    id: Id
+    kind: AdapterKind
+    base_topic: str = "zigbee2mqtt"  # Zigbee2MQTT
+    application: str | None = None  # ChirpStack application id, or The Things Stack "app@tenant"
+    actions: dict[str, AlarmKind] | None = None  # action or press value -> alarm kind
+    press_field: str = "press"  # in a LoRaWAN uplink's decoded payload
+    battery_field: str = "battery"
+    battery_percent: bool = True  # battery reported as 0-100
+    devices: dict[str, str] = Field(min_length=1)  # their id (friendly name, devEUI, device id) -> code4 device
+
+    @model_validator(mode="after")
+    def _application(self) -> Adapter:
+        if self.kind in ("chirpstack", "thethingsstack") and not self.application:
+            raise ValueError(f"a {self.kind} adapter names its `application`")
+        return self
+
+    @property
+    def action_map(self) -> dict[str, AlarmKind]:
+        return self.actions if self.actions is not None else DEFAULT_ACTIONS[self.kind]
 
 
 class Duty(_Strict):
@@ -227,6 +282,15 @@ class Organisation(_Strict):
     devices: list[Device] = Field(default_factory=list)
     duty: list[Duty] = Field(default_factory=list)
     agreements: list[Agreement] = Field(min_length=1)
+    device_types: dict[DeviceType, DeviceTypeSettings] = Field(default_factory=dict)
+    adapters: list[Adapter] = Field(default_factory=list)
+    visit_grace: Seconds = 120  # after a missed check-in: a pre-alert, then this long before the alarm
+
+    def device_settings(self, device: Device) -> DeviceTypeSettings:
+        """The type's supervision settings with the device's own overrides."""
+        base = self.device_types.get(device.type) or DEFAULT_DEVICE_TYPES[device.type]
+        return base.model_copy(update={k: v for k, v in (("supervision", device.supervision),
+                                                          ("battery_low", device.battery_low)) if v is not None})
 
     @field_validator("timezone")
     @classmethod

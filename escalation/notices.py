@@ -55,6 +55,8 @@ class Message:
     outcome: str | None = None
     organisation: str = ""
     coming: bool = False  # the recipient has accepted (or, for a contact, confirmed)
+    drill: bool = False
+    note: str | None = None  # e.g. the lone worker's visit note
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,4 @@ class Feedback:
     helpers: tuple[Helper, ...] = ()
     reason: str | None = None  # cancelled | resolved | false_alarm | wrong_pin | pin_required | …
     language: str = "nl"
+    drill: bool = False

@@ -99,6 +99,7 @@ class Plan:
     recipients: tuple[Recipient, ...]
     where: Where
     device: AlarmDevice
+    drill: bool = False  # the site or device is in drill mode: every message says so
 
     def recipient(self, key: str) -> Recipient:
         for recipient in self.recipients:

@@ -173,6 +173,7 @@ def plan_for_place(
         steps.append(planned)
         recipients.update((r.key, r) for r in found)
     severe = next((i for i, s in enumerate(agreement.steps) if s.id == agreement.on_severe), None)
+    drill = bool((place.site and place.site.drill) or (device and device.drill))
     return Plan(
         organisation=directory.org.organisation,
         agreement_id=agreement.id,
@@ -191,6 +192,7 @@ def plan_for_place(
             duress_pin=device.duress_pin if device else None,
             language=wearer.language if wearer else directory.org.language,
         ),
+        drill=drill,
     )
 
 

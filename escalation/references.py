@@ -64,6 +64,21 @@ def check_references(org: Organisation, lines: LineMap) -> list[Issue]:
         if device.person:
             resolve(("devices", di, "person"), directory.person, device.person)
 
+    for si, site in enumerate(org.sites):
+        contact = site.technical_contact
+        if contact and contact not in directory.people and contact not in directory.contacts:
+            issues.append(lines.issue(("sites", si, "technical_contact"), f"no person or contact {contact!r}"))
+
+    adapted: dict[str, str] = {}
+    for ai, adapter in enumerate(org.adapters):
+        for theirs, ours in adapter.devices.items():
+            path = ("adapters", ai, "devices", theirs)
+            if ours not in directory.devices:
+                issues.append(lines.issue(path, f"unknown device {ours!r}"))
+            elif ours in adapted:
+                issues.append(lines.issue(path, f"device {ours!r} is fed by adapter {adapted[ours]!r} already"))
+            adapted[ours] = adapter.id
+
     for ri, rule in enumerate(org.duty):
         resolve(("duty", ri, "person"), directory.person, rule.person)
         person = directory.people.get(rule.person)

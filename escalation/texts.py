@@ -35,14 +35,14 @@ WORDS = {
            "of": "van", "received": "Alarm ontvangen. Hulp wordt gezocht.", "help_coming": "Hulp komt",
            "on_scene": "Hulp is ter plaatse.", "closed": "Alarm afgesloten.",
            "wrong_pin": "Annuleren mislukt: onjuiste PIN.", "pin_required": "Annuleren vraagt een PIN.",
-           "police": "politie"},
+           "police": "politie", "drill": "OEFENING", "note": "Notitie"},
     "en": {"code": "Code", "assist": "Assistance", "silent": "silent alarm", "gather": "Gather at",
            "unknown_device": "Unknown device", "coming": "On the way", "duress":
            "DURESS: the alarm was cancelled under duress. Approach with care.", "position": "position",
            "of": "of", "received": "Alarm received. Looking for help.", "help_coming": "Help is coming",
            "on_scene": "Help is on scene.", "closed": "Alarm closed.",
            "wrong_pin": "Cancel failed: wrong PIN.", "pin_required": "Cancelling needs a PIN.",
-           "police": "police"},
+           "police": "police", "drill": "DRILL", "note": "Note"},
 }
 
 
@@ -85,8 +85,11 @@ def page_text(purpose: Purpose, message: Message, language: str) -> str:
     words = WORDS[language]
     if purpose is Purpose.STAND_DOWN:
         outcome = OUTCOME[language].get(message.outcome or "cancelled", words["closed"])
-        return f"{headline(message, language)} {location_text(message, language)}: {outcome}"
+        drill = f"{words['drill']}: " if message.drill else ""
+        return f"{drill}{headline(message, language)} {location_text(message, language)}: {outcome}"
     lines = []
+    if message.drill:
+        lines.append(f"{words['drill']}:")
     if message.duress:
         lines.append(words["duress"])
     if purpose is Purpose.ROLE and message.role in (1, 2, 3):
@@ -96,6 +99,8 @@ def page_text(purpose: Purpose, message: Message, language: str) -> str:
     lines.append(f"{headline(message, language)}: {kind}{silent}. {location_text(message, language)}.")
     if message.where.gathering_point:
         lines.append(f"{words['gather']}: {message.where.gathering_point}.")
+    if message.note:
+        lines.append(f"{words['note']}: {message.note}.")
     if purpose in (Purpose.ROLE, Purpose.UPDATE) and message.helpers:
         lines.append(f"{words['coming']}: {helpers_text(message.helpers, language)}.")
     return " ".join(lines)
@@ -104,6 +109,11 @@ def page_text(purpose: Purpose, message: Message, language: str) -> str:
 def feedback_text(feedback: Feedback) -> str:
     """What the device shows. Duress and a genuine cancel must read the same: both are 'closed'
     with the same reason, and nothing here may depend on anything else."""
+    text = _feedback_text(feedback)
+    return f"{WORDS[lang(feedback.language)]['drill']}: {text}" if feedback.drill else text
+
+
+def _feedback_text(feedback: Feedback) -> str:
     language = lang(feedback.language)
     words = WORDS[language]
     if feedback.reason in ("wrong_pin", "pin_required"):
@@ -198,7 +208,8 @@ def voice_contact_script(message: Message, language: str) -> str:
     language = lang(language)
     words = VOICE[language]
     kind = KIND[language].get(message.kind, message.kind)
-    parts = [words["contact_intro"].format(org=message.organisation or "code4"),
+    parts = [f"{WORDS[language]['drill']}." if message.drill else "",
+             words["contact_intro"].format(org=message.organisation or "code4"),
              words["contact_alarm"].format(kind=kind, where=location_text(message, language))]
     if message.where.address:
         parts.append(f"{words['address']}: {message.where.address}.")
@@ -209,7 +220,7 @@ def voice_contact_script(message: Message, language: str) -> str:
     if message.helpers:
         parts.append(f"{WORDS[language]['coming']}: {helpers_text(message.helpers, language)}.")
     parts.append(words["contact_keys"])
-    return " ".join(parts)
+    return " ".join(p for p in parts if p)
 
 
 def voice_after_answer(response: str, message: Message, language: str, *, contact: bool) -> str:

@@ -69,11 +69,10 @@ class TwilioApi:
         # The library has api.twilio.com built in; its domain's base URL is the one switch.
         self._client.api.base_url = config.api_base.rstrip("/")
 
-    async def send_sms(self, *, to: str, body: str, status_callback: str) -> str:
+    async def send_sms(self, *, to: str, body: str, status_callback: str | None) -> str:
         def create() -> str:
-            message = self._client.messages.create(
-                to=to, from_=self.config.from_number, body=body, status_callback=status_callback
-            )
+            extra = {"status_callback": status_callback} if status_callback else {}
+            message = self._client.messages.create(to=to, from_=self.config.from_number, body=body, **extra)
             return str(message.sid)
 
         return await self._call(create, f"SMS to {mask_phone(to)}")

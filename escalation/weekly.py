@@ -159,11 +159,11 @@ def _merge(intervals: list[tuple[int, int]]) -> tuple[tuple[int, int], ...]:
     return tuple(merged)
 
 
-_DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
 def parse_duration_seconds(value: object) -> int:
-    """'20s', '2m', '1m30s', '1h' or a plain number of seconds."""
+    """'20s', '2m', '1m30s', '1h', '30d' or a plain number of seconds."""
     if isinstance(value, bool):
         raise ValueError("a duration is a number of seconds or text like '20s', '2m', '1m30s'")
     if isinstance(value, int):
@@ -171,8 +171,8 @@ def parse_duration_seconds(value: object) -> int:
     elif isinstance(value, str) and value.strip().isdigit():
         seconds = int(value.strip())
     elif isinstance(value, str) and (match := _DURATION.match(value.strip())) and value.strip():
-        hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
-        seconds = hours * 3600 + minutes * 60 + secs
+        days, hours, minutes, secs = (int(g) if g else 0 for g in match.groups())
+        seconds = days * 86400 + hours * 3600 + minutes * 60 + secs
     else:
         raise ValueError(f"{value!r} is not a duration; write it like '20s', '2m' or '1m30s'")
     if seconds <= 0:

@@ -36,6 +36,7 @@ from dispatcher.core import (
     Seen,
     message_for_page,
 )
+from dispatcher.devicewatch import DeviceWatch
 from dispatcher.service import Dispatcher
 from dispatcher.store.repository import Store
 from escalation.links import ResponderLinks
@@ -61,6 +62,7 @@ KEEPALIVE_S = 15
 class Services(Protocol):
     store: Store
     dispatcher: Dispatcher
+    devices: DeviceWatch
     accounts: Accounts
     live: LiveFeed
     links: ResponderLinks
@@ -120,6 +122,12 @@ class Me(BaseModel):
     person_id: str | None
     language: str
     csrf_token: str | None
+
+
+class DeviceEventView(BaseModel):
+    at: datetime
+    kind: str
+    data: dict[str, Any]
 
 
 class NoteIn(BaseModel):
@@ -354,8 +362,17 @@ def api_router(services: Services) -> APIRouter:
     @router.get("/devices", response_model=list[DeviceView], tags=["devices"])
     async def devices(fault: bool | None = Query(None, description="only devices with (or without) a fault"),
                       _: Principal = Depends(require("operator", "admin"))) -> list[DeviceView]:
-        views = device_views(dispatcher.directory, await asyncio.to_thread(store.device_statuses))
+        views = device_views(dispatcher.directory, services.devices.facts())
         return [v for v in views if fault is None or bool(v.faults) == fault]
+
+    @router.get("/devices/{device_id}/events", response_model=list[DeviceEventView], tags=["devices"])
+    async def device_events(device_id: str, limit: int = Query(100, ge=1, le=1000),
+                            _: Principal = Depends(require("operator", "admin"))) -> list[DeviceEventView]:
+        """The device's timeline, newest first: faults raised and cleared, online and offline, visits."""
+        if device_id not in dispatcher.directory.devices:
+            raise HTTPException(404, f"no device {device_id}")
+        events = await asyncio.to_thread(store.device_events, device_id, limit)
+        return [DeviceEventView(at=e.at, kind=e.kind, data=e.data) for e in events]
 
     # ---- users -------------------------------------------------------------------------------------------
 

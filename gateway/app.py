@@ -1,5 +1,5 @@
 """`code4 run`: the whole service in one process — broker (when none is given), MQTT session,
-dispatcher, device monitor, HTTP API — and the glue between them.
+dispatcher, device supervision, HTTP API — and the glue between them.
 
 Also what tests start in-process, with a fake clock, to drive real MQTT and a real database.
 """
@@ -12,27 +12,31 @@ import json
 import os
 import secrets
 from collections.abc import Coroutine, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import structlog
 import uvicorn
 
+from devices.adapters import Adapters
 from devices.endpoint import MqttEndpoint
-from devices.monitor import DeviceMonitor
-from devices.protocol import DeviceMessage, ProtocolError, Topics, parse_uplink
+from devices.protocol import FeedbackPayload, ProtocolError, Topics, encode, parse_uplink
 from dispatcher.clock import Clock, SystemClock
+from dispatcher.devicewatch import DeviceWatch
 from dispatcher.outbox import RetryPolicy
-from dispatcher.service import Dispatcher
+from dispatcher.service import Dispatcher, RaiseAlarm
 from dispatcher.store.repository import Store
-from escalation.channels import Channel
+from escalation.channels import Channel, TemporaryFailure
 from escalation.check import load_organisation
 from escalation.directory import Directory
+from escalation.fault_notices import FaultNotifier
 from escalation.feedback import DeviceFeedback
 from escalation.links import ResponderLinks
 from escalation.loader import AgreementFileError
 from escalation.pager import PagerChannel
 from escalation.phone_channels import AppLinkChannel, SmsChannel, VoiceChannel
+from escalation.plan import Position
 from escalation.twilio_api import TwilioApi, TwilioConfig, WebhookUrls
 from gateway.accounts import Accounts, LoginThrottle
 from gateway.broker import Broker, embedded_broker
@@ -46,7 +50,6 @@ from gateway.twilio_webhooks import twilio_router
 log = structlog.get_logger("code4.service")
 
 ROUTED_TO_DISPATCHER = {"alarm", "cancel", "response"}
-ROUTED_TO_MONITOR = {"heartbeat", "status", "position"}
 
 
 class Code4Service:
@@ -69,6 +72,7 @@ class Code4Service:
         self.mqtt_url = settings.mqtt_url or ""
         self.agreement_file = settings.agreement_file
         self._file_stamp: tuple[float, int] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -86,9 +90,11 @@ class Code4Service:
         self.store = Store(settings.effective_database_url)
         await asyncio.to_thread(self.store.migrate)  # before anything can read or write
         self.topics = Topics(settings.topic_prefix)
+        self.adapters = Adapters(loaded.organisation.adapters)
         self.session = MqttSession(
             MqttEndpoint.parse(self.mqtt_url), client_id=settings.mqtt_client_id, topics=self.topics,
-            on_message=self.handle_message,
+            on_message=self.handle_message, ca_file=settings.mqtt_ca_file,
+            extra_filters=lambda: self.adapters.filters(),
         )
         self.public_url = settings.effective_public_url
         self.live = LiveFeed()
@@ -116,8 +122,14 @@ class Code4Service:
             feedback=DeviceFeedback(self.session, self.topics),
             retry=self._retry,
             listeners=[self.live.publish],
+            last_position=lambda device_id: self.devices.last_position(device_id),
         )
-        self.monitor = DeviceMonitor(self._store_device_reports)
+        self.devices = DeviceWatch(
+            store=self.store, directory=self.dispatcher.directory, clock=self.clock,
+            raise_alarm=self._raise_alarm, pre_alert=self._pre_alert,
+            on_fault_change=[FaultNotifier(lambda: self.dispatcher.directory, publisher=self.session,
+                                           topics=self.topics, sms=self.twilio, now=self.clock.now)],
+        )
         self.accounts = Accounts(self.store, now=self.clock.now)
         self.throttle = LoginThrottle()
         routers = [responder_router(dispatcher=self.dispatcher, links=self.links, live=self.live)]
@@ -149,7 +161,7 @@ class Code4Service:
             jobs: list[tuple[str, Coroutine[Any, Any, None]]] = [
                 ("dispatcher", self.dispatcher.run()),
                 ("mqtt", self.session.run()),
-                ("device-monitor", self.monitor.run()),
+                ("devices", self.devices.run()),
                 ("agreement-watch", self._watch_agreements()),
             ]
             for name, job in jobs:
@@ -175,7 +187,7 @@ class Code4Service:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._runner
             self._runner = None
-        await self.monitor.flush()
+        await self.devices.flush()
         self.store.close()
         if self._broker is not None:
             await self._broker.stop()
@@ -199,21 +211,31 @@ class Code4Service:
 
     # ---- glue ---------------------------------------------------------------------------------
 
-    async def handle_message(self, topic: str, payload: bytes) -> None:
-        parsed = parse_uplink(self.topics, topic, payload)
+    async def handle_message(self, topic: str, payload: bytes, retained: bool = False) -> None:
+        adapted = self.adapters.translate(topic, payload, self.clock.now())
+        parsed = parse_uplink(self.topics, topic, payload) if adapted is None else adapted
         if isinstance(parsed, ProtocolError):
             self.protocol_errors += 1
             log.warning("protocol error: message ignored", device_id=parsed.device_id, kind=parsed.kind,
                         topic=topic, reason=parsed.reason, protocol_errors=self.protocol_errors)
             return
-        assert isinstance(parsed, DeviceMessage)
-        if parsed.kind in ROUTED_TO_DISPATCHER:
-            await self.dispatcher.submit(parsed)
-        elif parsed.kind in ROUTED_TO_MONITOR:
-            self.monitor.observe(parsed, self.clock.now())
+        for message in parsed if isinstance(parsed, list) else [parsed]:
+            if retained:
+                message = replace(message, retained=True)
+            if message.kind in ROUTED_TO_DISPATCHER:
+                await self.dispatcher.submit(message)
+            await self.devices.observe(message)
 
-    async def _store_device_reports(self, reports: list[Any]) -> None:
-        await asyncio.to_thread(self.store.record_device_reports, reports)
+    async def _raise_alarm(self, device_id: str, alarm_id: str, position: Position | None, note: str | None) -> None:
+        await self.dispatcher.submit(RaiseAlarm(device_id, alarm_id, "checkin_missed", position, note))
+
+    async def _pre_alert(self, device_id: str, reference: str, text: str) -> None:
+        payload = encode(FeedbackPayload(alarm_id=reference, state="checkin_due", text=text))
+        try:
+            await self.session.publish(self.topics.device(device_id, "feedback"), payload, qos=1)
+        except TemporaryFailure as exc:
+            log.warning("check-in pre-alert not delivered; the alarm follows after the grace", device_id=device_id,
+                        error=str(exc))
 
     def reload(self) -> bool:
         """Load the agreement file again; a broken file keeps the previous one running."""
@@ -225,7 +247,13 @@ class Code4Service:
             return False
         for issue in issues:
             (log.error if issue.severity == "error" else log.warning)("agreement file", problem=str(issue))
-        self.dispatcher.reload(Directory(loaded.organisation))
+        directory = Directory(loaded.organisation)
+        self.dispatcher.reload(directory)
+        self.devices.reload(directory)
+        self.adapters = Adapters(loaded.organisation.adapters)
+        task = asyncio.get_running_loop().create_task(self.session.resubscribe())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
         return True
 
     async def _watch_agreements(self) -> None:
@@ -285,7 +313,9 @@ class Code4Service:
         """Tells `code4 simulate` where this service's broker and API are."""
         data = {"mqtt_url": MqttEndpoint.parse(self.mqtt_url).url(), "http_url": self.http_url,
                 "topic_prefix": self.settings.topic_prefix, "pid": os.getpid()}
-        self.run_file.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        partial = self.run_file.with_suffix(".tmp")
+        partial.write_text(json.dumps(data, indent=2), encoding="utf-8")
+        partial.replace(self.run_file)  # atomic: a reader never sees half a file
 
 
 class _HttpServer(uvicorn.Server):

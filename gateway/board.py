@@ -132,8 +132,18 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
     @router.get("/board/devices")
     async def devices_page(request: Request,
                            principal: Principal = Depends(require("operator", "admin", page=True))) -> Response:
-        views = device_views(dispatcher.directory, await asyncio.to_thread(store.device_statuses))
+        views = device_views(dispatcher.directory, services.devices.facts())
         return render(request, "devices.html", principal, devices=views)
+
+    @router.get("/board/devices/{device_id}")
+    async def device_page(device_id: str, request: Request,
+                          principal: Principal = Depends(require("operator", "admin", page=True))) -> Response:
+        view = next((v for v in device_views(dispatcher.directory, services.devices.facts()) if v.id == device_id),
+                    None)
+        if view is None:
+            raise HTTPException(404, f"no device {device_id}")
+        events = await asyncio.to_thread(store.device_events, device_id)
+        return render(request, "device.html", principal, device=view, events=events)
 
     @router.get("/incidents/{incident_id}")
     async def incident_page(incident_id: int, request: Request,

@@ -63,10 +63,13 @@ class Broker(Protocol):
 class Mosquitto:
     """A Mosquitto process with its own configuration, data directory and port."""
 
-    def __init__(self, directory: Path, port: int | None = None, *, extra_config: str = "") -> None:
+    def __init__(self, directory: Path, port: int | None = None, *, extra_config: str = "",
+                 accounts: tuple[Path, Path] | None = None) -> None:
+        """`accounts`: a password file and an ACL file; without them anyone on loopback may connect."""
         self.directory = Path(directory).resolve()
         self.port = port or free_port()
         self.extra_config = extra_config
+        self.accounts = accounts
         self._process: subprocess.Popen[bytes] | None = None
 
     @staticmethod
@@ -86,9 +89,14 @@ class Mosquitto:
         return self.directory / "mosquitto.log"
 
     def config_text(self) -> str:
+        if self.accounts is None:
+            access = ["allow_anonymous true"]
+        else:
+            access = ["allow_anonymous false", f"password_file {self.accounts[0]}", f"acl_file {self.accounts[1]}"]
         lines = [
+            "per_listener_settings false",
+            *access,
             f"listener {self.port} 127.0.0.1",
-            "allow_anonymous true",
             "persistence true",
             f"persistence_location {self.directory}/",
             "autosave_on_changes true",

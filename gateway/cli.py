@@ -63,12 +63,41 @@ def _parser() -> argparse.ArgumentParser:
 
     pager = devices.add_parser("pager", help="a responder pager: show pages and answer them")
     pager.add_argument("device", help="pager id, e.g. pager-07")
-    pager.add_argument("--answer", choices=["accept", "decline", "on_scene"], help="answer every page like this")
+    pager.add_argument("--answer", choices=["accept", "decline", "on_scene", "ask"],
+                       help="answer every page like this; 'ask' asks you each time")
     pager.add_argument("--delay", type=float, default=2.0, metavar="S", help="answer after S seconds (default 2)")
     pager.add_argument("--respond", nargs=2, metavar=("PAGE_ID", "ANSWER"), help="answer one page and exit")
     pager.add_argument("--wait", type=float, default=300, metavar="S", help="stop listening after S seconds")
     _mqtt_args(pager)
     pager.set_defaults(func=_simulate_pager)
+
+    mobile = devices.add_parser("mobile", help="a field worker's mobile alarm: moves, checks in, presses")
+    mobile.add_argument("device", help="device id, e.g. mob-12")
+    mobile.add_argument("--route", default="", help="positions 'lat,lon;lat,lon;…' walked one per --every")
+    mobile.add_argument("--every", type=float, default=5.0, metavar="S", help="seconds per step along the route")
+    mobile.add_argument("--visit", type=int, metavar="S", help="start a timed visit: check in within S seconds")
+    mobile.add_argument("--note", help="the visit's note (address, client)")
+    mobile.add_argument("--check-in-every", type=float, metavar="S", help="send 'ok' every S seconds")
+    mobile.add_argument("--press-after", type=float, metavar="S", help="press the alarm after S seconds")
+    mobile.add_argument("--kind", default="panic", choices=["panic", "assist", "man_down", "no_movement"])
+    mobile.add_argument("--wait", type=float, default=300, metavar="S")
+    _mqtt_args(mobile)
+    mobile.set_defaults(func=_simulate_mobile)
+
+    scenario = devices.add_parser("scenario", help="run a scenario file against a running code4")
+    scenario.add_argument("file", type=Path)
+    scenario.add_argument("--twilio", default="http://127.0.0.1:8090", help="the local Twilio server, if used")
+    _mqtt_args(scenario)
+    scenario.set_defaults(func=_simulate_scenario)
+
+    load = devices.add_parser("load", help="many devices heartbeating and a stream of alarms")
+    load.add_argument("--config", type=Path, help="agreement file with the device ids (default: the example)")
+    load.add_argument("--devices", type=int, default=200, help="devices heartbeating (default 200)")
+    load.add_argument("--heartbeat-every", type=float, default=10.0, metavar="S")
+    load.add_argument("--alarms-per-second", type=float, default=2.0, metavar="M")
+    load.add_argument("--duration", type=float, default=30.0, metavar="S")
+    _mqtt_args(load)
+    load.set_defaults(func=_simulate_load)
 
     twilio = devices.add_parser("twilio", help="a local Twilio-compatible server: the phones of a demo or test")
     twilio.add_argument("--port", type=int, default=8090)
@@ -110,6 +139,19 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("username")
     token.add_argument("--name", default="api", help="what the token is for")
     token.set_defaults(func=_users_token)
+
+    devices_cmd = commands.add_parser("devices", help="device accounts for the broker")
+    device_commands = devices_cmd.add_subparsers(title="device commands")
+    creds = device_commands.add_parser(
+        "credentials", help="write the Mosquitto password file and ACL for every device of the agreement file")
+    creds.add_argument("--config", type=Path, help="agreement file (default: CODE4_CONFIG or the example)")
+    creds.add_argument("--passwd", type=Path, default=Path("var/mosquitto/code4.passwd"))
+    creds.add_argument("--acl", type=Path, default=Path("var/mosquitto/code4.acl"))
+    creds.add_argument("--secrets", type=Path, default=Path("var/device-credentials.csv"),
+                       help="where the new passwords go, to configure the devices with (keep it safe)")
+    creds.add_argument("--prefix", default=os.environ.get("CODE4_TOPIC_PREFIX", DEFAULT_PREFIX))
+    creds.add_argument("--rotate", action="store_true", help="new passwords for everyone, not only for new devices")
+    creds.set_defaults(func=_devices_credentials)
 
     bench = commands.add_parser("bench", help="measure alarm latency and throughput against a real broker")
     bench.add_argument("--alarms", type=int, default=200, help="alarms in the latency run (default 200)")
@@ -239,11 +281,75 @@ def _simulate_button(args: argparse.Namespace) -> int:
         button.close()
 
 
+def _simulate_mobile(args: argparse.Namespace) -> int:
+    from simulators.devices import SimMobile
+
+    endpoint, topics = _endpoint(args)
+    route = [tuple(float(x) for x in point.split(",")) for point in args.route.split(";") if point.strip()]
+    mobile = SimMobile(endpoint, args.device, topics=topics, route=route)  # type: ignore[arg-type]
+    mobile.on(lambda kind, data: _say(f"{kind}: {data.get('state')}  {data.get('text', '')}"))
+    mobile.connect()
+    started = time.monotonic()
+    last_move = last_ok = started
+    pressed = False
+    try:
+        if mobile.here:
+            mobile.publish("position", json.dumps(mobile.here).encode(), qos=0)
+            _say(f"{args.device} at {mobile.here['lat']:.5f},{mobile.here['lon']:.5f}")
+        if args.visit:
+            mobile.checkin("start", expect_within_s=args.visit, note=args.note)
+            _say(f"visit started: check in within {args.visit} s")
+        while time.monotonic() - started < args.wait:
+            now = time.monotonic()
+            if route and now - last_move >= args.every:
+                last_move = now
+                here = mobile.move()
+                if here:
+                    _say(f"moved to {here['lat']:.5f},{here['lon']:.5f}")
+            if args.check_in_every and now - last_ok >= args.check_in_every:
+                last_ok = now
+                mobile.checkin("ok")
+                _say("check-in ok")
+            if args.press_after is not None and not pressed and now - started >= args.press_after:
+                pressed = True
+                _say(f"pressed ({args.kind}), alarm {mobile.press(kind=args.kind)}")
+            time.sleep(0.2)
+        return 0
+    finally:
+        mobile.close()
+
+
+def _simulate_scenario(args: argparse.Namespace) -> int:
+    from simulators.scenario import Runner, Scenario, ScenarioError
+
+    endpoint, topics = _endpoint(args)
+    try:
+        ok = Runner(Scenario.load(args.file), endpoint=endpoint, topics=topics, twilio=args.twilio).run(
+            lambda line: print(line, flush=True))
+    except ScenarioError as exc:
+        print(f"scenario error: {exc}", file=sys.stderr)
+        return 2
+    return 0 if ok else 1
+
+
+def _simulate_load(args: argparse.Namespace) -> int:
+    from gateway.settings import Settings
+    from simulators.load import run_load
+
+    endpoint, topics = _endpoint(args)
+    ok = run_load(endpoint=endpoint, topics=topics, config=args.config or Settings.load().agreement_file,
+                  devices=args.devices, heartbeat_every=args.heartbeat_every,
+                  alarms_per_second=args.alarms_per_second, duration=args.duration,
+                  say=lambda line: print(line, flush=True))
+    return 0 if ok else 1
+
+
 def _simulate_pager(args: argparse.Namespace) -> int:
     from simulators.devices import SimPager
 
     endpoint, topics = _endpoint(args)
-    pager = SimPager(endpoint, args.device, topics=topics, auto=args.answer, auto_delay=args.delay)
+    ask = args.answer == "ask"
+    pager = SimPager(endpoint, args.device, topics=topics, auto=None if ask else args.answer, auto_delay=args.delay)
     pager.connect()
     try:
         if args.respond:
@@ -259,7 +365,7 @@ def _simulate_pager(args: argparse.Namespace) -> int:
             if kind == "page":
                 role = f"  [nummer {data['role']}]" if data.get("role") else ""
                 _say(f"PAGE {data['page_id']}: {data.get('text')}{role}")
-                if args.answer and data["page_id"] not in shown:
+                if args.answer and not ask and data["page_id"] not in shown:
                     _say(f"  answering {args.answer} in {args.delay:g} s")
                 shown.add(data["page_id"])
             else:
@@ -267,7 +373,22 @@ def _simulate_pager(args: argparse.Namespace) -> int:
 
         pager.on(show)
         _say(f"{args.device} listening on {endpoint.url()}" + (f", answering {args.answer}" if args.answer else ""))
-        time.sleep(args.wait)
+        if not ask:
+            time.sleep(args.wait)
+            return 0
+        started, answered = time.monotonic(), set()
+        while time.monotonic() - started < args.wait:
+            waiting = [p for p in pager.pages() if p["page_id"] not in answered]
+            if not waiting:
+                time.sleep(0.2)
+                continue
+            page = waiting[-1]
+            choice = input(f"{page['page_id']}: [k]om / kan [n]iet / [t]er plaatse / enter = niets: ").strip().lower()
+            answered.add(page["page_id"])
+            response = {"k": "accept", "n": "decline", "t": "on_scene"}.get(choice[:1])
+            if response:
+                pager.respond(page["page_id"], response)
+                _say(f"answered {response}")
         return 0
     finally:
         pager.close()
@@ -330,6 +451,42 @@ def _simulate_phone(args: argparse.Namespace) -> int:
     for call in traffic["calls"]:
         if call["to"] == number:
             print(f"  call {call['status']:<11} heard: {' | '.join(call['heard'])}  pressed: {call['pressed']}")
+    return 0
+
+
+# ---- device accounts ---------------------------------------------------------------------------------
+
+
+def _devices_credentials(args: argparse.Namespace) -> int:
+    from devices import broker_accounts
+    from escalation.check import load_organisation
+    from escalation.loader import AgreementFileError
+    from gateway.settings import Settings
+
+    path = args.config or Settings.load().agreement_file
+    try:
+        loaded, _ = load_organisation(path)
+    except AgreementFileError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    org = loaded.organisation
+    bridges = broker_accounts.bridges(org.adapters)
+    hashes, new = broker_accounts.accounts(
+        [d.id for d in org.devices], broker_accounts.read_passwd(args.passwd),
+        extra_users=[b.user for b in bridges], rotate=args.rotate,
+    )
+    broker_accounts.write_secret(args.passwd, broker_accounts.passwd_text(hashes))
+    args.acl.parent.mkdir(parents=True, exist_ok=True)
+    args.acl.write_text(broker_accounts.acl_text(args.prefix, bridges), encoding="utf-8")
+    if new:
+        rows = "".join(f"{user},{password}\n" for user, password in new.items())
+        broker_accounts.write_secret(args.secrets, "username,password\n" + rows)
+    print(f"{len(hashes)} accounts in {args.passwd} ({len(new)} new), ACL in {args.acl}")
+    if new:
+        print(f"New passwords are in {args.secrets}: configure the devices with them, then delete the file.")
+    if broker_accounts.DISPATCHER in new:
+        print(f"code4 itself connects as {broker_accounts.DISPATCHER}: "
+              f"CODE4_MQTT_URL=mqtts://{broker_accounts.DISPATCHER}:<password from the file>@<broker>:8883")
     return 0
 
 

@@ -32,9 +32,10 @@ class MqttSession:
         *,
         client_id: str,
         topics: Topics,
-        on_message: Callable[[str, bytes], Awaitable[None]],
+        on_message: Callable[[str, bytes, bool], Awaitable[None]],
         ca_file: Path | None = None,
         keepalive: int = 15,
+        extra_filters: Callable[[], list[tuple[str, int]]] = lambda: [],
     ) -> None:
         self._endpoint = endpoint
         self._client_id = client_id
@@ -42,6 +43,7 @@ class MqttSession:
         self._on_message = on_message
         self._ca_file = ca_file
         self._keepalive = keepalive
+        self._extra_filters = extra_filters
         self._client: aiomqtt.Client | None = None
         self.connected = asyncio.Event()
         self.connections = 0
@@ -63,7 +65,7 @@ class MqttSession:
                     # Small messages must not wait for Nagle's algorithm (up to 40 ms per hop).
                     socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
                 ) as client:
-                    await client.subscribe(self._topics.uplink_filters())
+                    await client.subscribe(self._topics.uplink_filters() + self._extra_filters())
                     self._client = client
                     self.connections += 1
                     self.connected.set()
@@ -71,7 +73,7 @@ class MqttSession:
                     log.info("connected to broker", broker=self._endpoint.url(), client_id=self._client_id,
                              reconnect=self.connections > 1)
                     async for message in client.messages:
-                        await self._on_message(str(message.topic), _as_bytes(message.payload))
+                        await self._on_message(str(message.topic), _as_bytes(message.payload), bool(message.retain))
             except aiomqtt.MqttError as exc:
                 log.warning("broker connection lost; reconnecting", broker=self._endpoint.url(), error=str(exc),
                             retry_in_s=round(delay, 1))
@@ -80,6 +82,12 @@ class MqttSession:
                 self.connected.clear()
             await asyncio.sleep(delay * random.uniform(0.7, 1.3))
             delay = min(delay * 2, 10.0)
+
+    async def resubscribe(self) -> None:
+        """After a reload: subscribe to what the adapters now need (old ones just stay quiet)."""
+        client = self._client
+        if client is not None and (filters := self._extra_filters()):
+            await client.subscribe(filters)
 
     async def publish(self, topic: str, payload: bytes, qos: int = 1) -> None:
         client = self._client

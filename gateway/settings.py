@@ -26,6 +26,7 @@ class Settings(BaseSettings):
 
     mqtt_url: str | None = None  # unset: code4 starts a broker of its own
     mqtt_client_id: str = "code4-dispatcher"
+    mqtt_ca_file: Path | None = None  # the CA that signed the broker's certificate, for mqtts://
     database_url: str | None = None  # unset: SQLite file in data_dir
     http: str = "127.0.0.1:8080"
     topic_prefix: str = DEFAULT_PREFIX

@@ -12,11 +12,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from dispatcher.core import AlarmState, PageStatus
-from dispatcher.store.schema import DeviceStatus, TimelineEntry
+from dispatcher.store.schema import TimelineEntry
 from escalation.directory import Directory
 from gateway.i18n import timeline_text
-
-BATTERY_LOW = 0.2
 
 
 class Place(BaseModel):
@@ -129,9 +127,13 @@ class DeviceView(BaseModel):
     person: str | None
     online: bool | None  # None: never heard from
     last_heartbeat_at: datetime | None
+    last_seen_at: datetime | None
     status_at: datetime | None
     battery: float | None
-    faults: list[str]  # offline | never_seen | battery_low
+    last_test_at: datetime | None
+    position: dict[str, Any] | None
+    faults: list[str]  # offline | silent | battery_low | untested
+    drill: bool
 
 
 def alarm_view(incident_id: int, state: AlarmState, *, operator: bool) -> AlarmView:
@@ -198,27 +200,24 @@ def urgency(view: AlarmView) -> tuple[bool, bool, bool, bool, datetime]:
     return (not view.unanswered, not view.duress, view.seen_at is not None, not view.severe, view.raised_at)
 
 
-def device_views(directory: Directory, statuses: list[DeviceStatus]) -> list[DeviceView]:
-    by_id = {s.device_id: s for s in statuses}
+def device_views(directory: Directory, facts: dict[str, Any]) -> list[DeviceView]:
+    """Every device of the agreement file with what supervision knows of it, faults first."""
     views = []
     for device in directory.org.devices:
-        status = by_id.get(device.id)
+        known = facts.get(device.id)
         place = directory.location(device.location) if device.location else None
         person = directory.people.get(device.person or "")
-        faults = []
-        if status is None or status.online is None:
-            faults.append("never_seen")
-        elif status.online is False:
-            faults.append("offline")
-        if status is not None and status.battery is not None and status.battery < BATTERY_LOW:
-            faults.append("battery_low")
         views.append(DeviceView(
             id=device.id, type=device.type, site=place.site.name if place and place.site else None,
             location=place.describe() if place else None, person=person.name if person else None,
-            online=status.online if status else None,
-            last_heartbeat_at=status.last_heartbeat_at if status else None,
-            status_at=status.status_at if status else None, battery=status.battery if status else None,
-            faults=faults,
+            online=known.online if known else None,
+            last_heartbeat_at=known.last_heartbeat_at if known else None,
+            last_seen_at=known.last_seen_at if known else None,
+            status_at=known.status_at if known else None, battery=known.battery if known else None,
+            last_test_at=known.last_test_at if known else None,
+            position=known.position if known else None,
+            faults=list(known.faults) if known else [],
+            drill=device.drill or bool(place and place.site and place.site.drill),
         ))
     return sorted(views, key=lambda v: (not v.faults, v.id))
 

@@ -17,7 +17,17 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from devices.endpoint import MqttEndpoint
-from devices.protocol import AlarmPayload, CancelPayload, HeartbeatPayload, Position, ResponsePayload, Topics, encode
+from devices.protocol import (
+    AlarmPayload,
+    CancelPayload,
+    CheckinPayload,
+    HeartbeatPayload,
+    Position,
+    PositionPayload,
+    ResponsePayload,
+    Topics,
+    encode,
+)
 
 
 class SimulatorError(RuntimeError):
@@ -43,6 +53,7 @@ class SimDevice:
         self.device_id = device_id
         self.topics = topics or Topics()
         self.received: list[tuple[str, dict[str, Any]]] = []
+        self.arrived: list[float] = []  # time.monotonic() of each received message
         self._changed = threading.Condition()
         self._listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self.client = mqtt.Client(
@@ -104,6 +115,11 @@ class SimDevice:
         with self._changed:
             return [d for k, d in self.received if k == kind]
 
+    def timed(self) -> list[tuple[float, str, dict[str, Any]]]:
+        """Everything received so far with its arrival time (time.monotonic())."""
+        with self._changed:
+            return [(at, kind, data) for at, (kind, data) in zip(self.arrived, self.received, strict=True)]
+
     def _on_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: Any, _props: Any = None) -> None:
         if reason.is_failure:
             return
@@ -121,6 +137,7 @@ class SimDevice:
             return
         with self._changed:
             self.received.append((kind, data))
+            self.arrived.append(time.monotonic())
             self._changed.notify_all()
         for listener in self._listeners:
             listener(kind, data)
@@ -223,3 +240,37 @@ class SimPager(SimDevice):
             return
         self._answered.add(page_id)
         threading.Timer(self.auto_delay, self.respond, args=(page_id, self.auto)).start()
+
+
+class SimMobile(SimButton):
+    """A field worker's mobile alarm: it reports where it is as it moves, and keeps timed
+    check-ins for home visits. Its alarms carry its current position."""
+
+    def __init__(self, endpoint: MqttEndpoint, device_id: str, *, route: list[tuple[float, float]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(endpoint, device_id, **kwargs)
+        self.route = route or []
+        self.leg = 0
+
+    @property
+    def here(self) -> dict[str, Any] | None:
+        if not self.route:
+            return None
+        lat, lon = self.route[min(self.leg, len(self.route) - 1)]
+        return {"lat": lat, "lon": lon, "accuracy_m": 10}
+
+    def move(self) -> dict[str, Any] | None:
+        """One step along the route, reported."""
+        if self.leg < len(self.route) - 1:
+            self.leg += 1
+        if self.here:
+            self.publish("position", encode(PositionPayload(**self.here)), qos=0)
+        return self.here
+
+    def press(self, **kwargs: Any) -> str:  # type: ignore[override]
+        kwargs.setdefault("position", self.here)
+        return super().press(**kwargs)
+
+    def checkin(self, action: str, *, expect_within_s: int | None = None, note: str | None = None) -> None:
+        self.publish("checkin", encode(CheckinPayload(action=action, expect_within_s=expect_within_s,  # type: ignore[arg-type]
+                                                      note=note)))

@@ -39,6 +39,7 @@ class AlarmRaised:
     plan: Plan
     position: Position | None = None
     device_time: datetime | None = None
+    note: str | None = None  # what the device knew, e.g. a lone worker's visit note
 
 
 @dataclass(frozen=True)

@@ -106,14 +106,14 @@ def _raise(event: AlarmRaised, now: datetime) -> Decision:
         uid=event.uid, device_id=event.device_id, device_alarm_id=event.device_alarm_id,
         kind=event.kind, silent=event.silent, plan=plan, raised_at=now, status=Status.NOTIFYING,
         step=0, position=event.position, device_time=event.device_time, press=event.press,
-        severe=severe_kind or event.press > 1,
+        severe=severe_kind or event.press > 1, note=event.note, marked=Outcome.DRILL if plan.drill else None,
     )
     effects: list[Effect] = [
         _feedback(state, FeedbackState.RECEIVED),
         Timeline("alarm_raised", _device_actor(state), data={
             "kind": event.kind, "silent": event.silent, "press": event.press,
             "where": plan.where.describe(), "person": plan.device.person_name,
-            "agreement": plan.agreement_id, "fallback": plan.fallback,
+            "agreement": plan.agreement_id, "fallback": plan.fallback, "drill": plan.drill, "note": event.note,
         }, notice=True),
     ]
     if not plan.device.known:
@@ -568,7 +568,8 @@ def _device_view(state: AlarmState) -> FeedbackState:
 def _feedback(
     state: AlarmState, view: FeedbackState, helpers: tuple[Helper, ...] = (), reason: str | None = None
 ) -> Feedback:
-    return Feedback(state.device_id, state.device_alarm_id, view, helpers, reason, state.plan.device.language)
+    return Feedback(state.device_id, state.device_alarm_id, view, helpers, reason, state.plan.device.language,
+                    state.plan.drill)
 
 
 def _helpers(state: AlarmState) -> tuple[Helper, ...]:
@@ -597,7 +598,7 @@ def message_for_page(
         where=state.plan.where, step_id=step.id, code=step.code, person_name=state.plan.device.person_name,
         position=state.position, role=role, duress=state.duress, unknown_device=not state.plan.device.known,
         helpers=_helpers(state), outcome=outcome, organisation=state.plan.organisation,
-        coming=responder is not None,
+        coming=responder is not None, drill=state.plan.drill, note=state.note,
     )
 
 

@@ -65,6 +65,7 @@ class AlarmState:
     step: int
     position: Position | None = None
     device_time: datetime | None = None
+    note: str | None = None
     round: int = 1  # the last step repeats in rounds 2, 3, …
     press: int = 1
     deadline: datetime | None = None

@@ -20,10 +20,19 @@ from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, se
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from devices.monitor import DeviceReport
+from devices.visits import Visit as VisitRules
+from devices.visits import VisitStatus
 from dispatcher.core import AlarmState, Effect, Feedback, Notify, Status, Timeline
 from dispatcher.store.codec import dump_effect, dump_state, load_effect, load_state
-from dispatcher.store.schema import Alarm, DeviceStatus, Incident, OutboxItem, TimelineEntry
+from dispatcher.store.schema import (
+    Alarm,
+    DeviceEvent,
+    DeviceStatus,
+    Incident,
+    OutboxItem,
+    TimelineEntry,
+    Visit,
+)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -187,26 +196,45 @@ class Store:
 
     # ---- devices ------------------------------------------------------------------------------
 
-    def record_device_reports(self, reports: Iterable[DeviceReport]) -> None:
-        with self.session() as session:
-            for report in reports:
-                row = session.get(DeviceStatus, report.device_id)
-                if row is None:
-                    row = DeviceStatus(device_id=report.device_id)
-                    session.add(row)
-                if report.online is not None:
-                    row.online = report.online
-                    row.status_at = report.at
-                if report.heartbeat:
-                    row.last_heartbeat_at = report.at
-                    row.online = True
-                row.battery = report.battery if report.battery is not None else row.battery
-                row.rssi = report.rssi if report.rssi is not None else row.rssi
-                row.firmware = report.firmware or row.firmware
-
     def device_statuses(self) -> list[DeviceStatus]:
         with self.session() as session:
             return list(session.scalars(select(DeviceStatus).order_by(DeviceStatus.device_id)))
+
+    def save_device_facts(self, facts: Iterable[Any]) -> None:
+        """Upsert what supervision knows of devices (objects with DeviceStatus's field names)."""
+        with self.session() as session:
+            for item in facts:
+                row = session.get(DeviceStatus, item.device_id) or DeviceStatus(device_id=item.device_id)
+                for name in _DEVICE_FIELDS:
+                    setattr(row, name, getattr(item, name))
+                row.faults = list(item.faults)
+                session.add(row)
+
+    def add_device_event(self, device_id: str, at: datetime, kind: str, data: dict[str, Any]) -> None:
+        with self.session() as session:
+            session.add(DeviceEvent(device_id=device_id, at=at, kind=kind, data=data))
+
+    def device_events(self, device_id: str, limit: int = 200) -> list[DeviceEvent]:
+        with self.session() as session:
+            return list(session.scalars(select(DeviceEvent).where(DeviceEvent.device_id == device_id)
+                                        .order_by(DeviceEvent.id.desc()).limit(limit)))
+
+    def running_visits(self) -> list[VisitRules]:
+        with self.session() as session:
+            rows = session.scalars(select(Visit).where(Visit.status.in_(("open", "pre_alerted"))))
+            return [_visit(row) for row in rows]
+
+    def save_visit(self, visit: VisitRules) -> VisitRules:
+        with self.session() as session:
+            row = session.get(Visit, visit.id) if visit.id is not None else None
+            if row is None:
+                row = Visit(device_id=visit.device_id)
+                session.add(row)
+            row.status, row.interval_s, row.opened_at = visit.status.value, visit.interval_s, visit.opened_at
+            row.deadline_at, row.pre_alerted_at = visit.deadline_at, visit.pre_alerted_at
+            row.closed_at, row.note = visit.closed_at, visit.note
+            session.flush()
+            return _visit(row)
 
     # ---- read side for the API -------------------------------------------------------------------
 
@@ -269,6 +297,16 @@ class Store:
             return incident, list(entries)
 
 
+_DEVICE_FIELDS = ("registered_at", "last_seen_at", "online", "status_at", "last_heartbeat_at", "battery", "rssi",
+                  "firmware", "last_test_at", "last_alarm_at", "position", "position_at")
+
+
+def _visit(row: Visit) -> VisitRules:
+    return VisitRules(device_id=row.device_id, interval_s=row.interval_s, opened_at=row.opened_at,
+                      deadline_at=row.deadline_at, status=VisitStatus(row.status), note=row.note,
+                      pre_alerted_at=row.pre_alerted_at, closed_at=row.closed_at, id=row.id)
+
+
 def _incident_for(state: AlarmState, now: datetime) -> dict[str, Any]:
     where = state.plan.where
     position: dict[str, Any] | None = None
@@ -278,7 +316,7 @@ def _incident_for(state: AlarmState, now: datetime) -> dict[str, Any]:
         "alarm_uid": state.uid, "opened_at": now, "occurred_at": state.raised_at, "status": "open",
         "site_id": where.site_id, "site_name": where.site_name, "location": where.describe() or None,
         "position": position, "person_affected": state.plan.device.person_name,
-        "reporter": f"device {state.device_id}", "kind": state.kind,
+        "reporter": f"device {state.device_id}", "kind": state.kind, "drill": state.plan.drill,
     }
 
 

@@ -84,6 +84,7 @@ class Incident(Base):
     sanction: Mapped[str | None] = mapped_column(String(32))
     aftercare: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(16))
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Alarm(Base):
@@ -147,7 +148,7 @@ class OutboxItem(Base):
 
 
 class DeviceStatus(Base):
-    """What the devices last said about themselves (heartbeat, status, battery)."""
+    """What the devices last said about themselves, and what supervision concluded."""
 
     __tablename__ = "device_status"
 
@@ -159,6 +160,41 @@ class DeviceStatus(Base):
     rssi: Mapped[int | None] = mapped_column(Integer)
     firmware: Mapped[str | None] = mapped_column(String(64))
     last_alarm_at: Mapped[datetime | None]
+    registered_at: Mapped[datetime | None]  # when code4 first supervised it: silence counts from here
+    last_seen_at: Mapped[datetime | None]  # any message at all
+    last_test_at: Mapped[datetime | None]  # the last press (a drill press is a test press)
+    faults: Mapped[list[str] | None]
+    position: Mapped[dict[str, Any] | None]
+    position_at: Mapped[datetime | None]
+
+
+class DeviceEvent(Base):
+    """The timeline of a device: faults raised and cleared, online and offline, visits."""
+
+    __tablename__ = "device_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]]
+
+
+class Visit(Base):
+    """A lone worker's timed visit: check in before `deadline_at`, or an alarm follows."""
+
+    __tablename__ = "visits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    device_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # open | pre_alerted | ended | missed
+    interval_s: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime]
+    deadline_at: Mapped[datetime]
+    pre_alerted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    alarm_uid: Mapped[str | None] = mapped_column(String(40))
 
 
 class User(Base):

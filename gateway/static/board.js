@@ -190,6 +190,19 @@
     }
   }, 250);
 
+  // Device faults: a strip above the alarms, refreshed every ten seconds.
+  async function faults() {
+    try {
+      const broken = await api("/api/devices?fault=true");
+      const strip = document.getElementById("faults");
+      strip.hidden = broken.length === 0;
+      strip.textContent = `${t.device_faults}: ` + broken.map((d) =>
+        `${d.id} (${d.faults.map((f) => t["fault_" + f] || f).join(", ")})`).join(" · ");
+    } catch (error) { /* the connection banner says enough */ }
+  }
+  setInterval(faults, 10000);
+  faults();
+
   showSound();
   load().then(connect).catch(() => { document.getElementById("connection").hidden = false; setTimeout(() => location.reload(), 5000); });
 })();

@@ -149,8 +149,14 @@ async def test_the_device_board_lists_faults_first(code4: Harness, browser: Brow
         await expect(page.locator("tr[data-device='knop-balie-1']")).to_contain_text("batterij bijna leeg")
         await expect(page.locator("tr[data-device='knop-balie-1']")).to_contain_text("10 %")
         await page.screenshot(path=SCREENSHOTS / "board-6-devices.png", full_page=True)
+        await page.get_by_role("link", name="knop-balie-1").click()
+        await expect(page.locator("#faults")).to_have_text("batterij bijna leeg")
+        await expect(page.locator("#events")).to_contain_text("fault raised: batterij bijna leeg")
+        await page.goto(f"{code4.service.http_url}/board")  # the alarm board shows the fault too
+        strip = page.locator("#faults")
+        await expect(strip).to_contain_text("Storingen aan apparaten: knop-balie-1 (batterij bijna leeg)")
         await page.get_by_role("link", name="English").click()
-        await expect(page.locator("h1")).to_have_text("Devices")
+        await expect(page.locator("#faults")).to_contain_text("Device faults: knop-balie-1 (battery low)")
     finally:
         await context.close()
 

@@ -35,7 +35,8 @@ TWILIO_FROM = "+3197010000000"
 
 class Harness:
     def __init__(self, *, mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path,
-                 config: Path = TESTORG, twilio: bool = False, link_ttl_s: int = 7200) -> None:
+                 config: Path = TESTORG, twilio: bool = False, link_ttl_s: int = 7200,
+                 mqtt_url: str | None = None, mqtt_ca_file: Path | None = None) -> None:
         self.mosquitto = mosquitto
         self.database_url = database_url
         self.clock = clock
@@ -46,6 +47,8 @@ class Harness:
         self.port = free_port()
         self.public_url = f"http://127.0.0.1:{self.port}"
         self.link_ttl_s = link_ttl_s
+        self.mqtt_url = mqtt_url or mosquitto.url  # code4's own account on a secured broker
+        self.mqtt_ca_file = mqtt_ca_file
         self.twilio: TwilioSimulator | None = (
             TwilioSimulator(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN,
                             sms_webhook=f"{self.public_url}/twilio/sms/inbound", gather_wait=5.0)
@@ -64,7 +67,8 @@ class Harness:
             twilio = {"twilio_account_sid": TWILIO_SID, "twilio_auth_token": TWILIO_TOKEN, "twilio_from": TWILIO_FROM,
                       "twilio_api_base": self.twilio.api_base}
         return Settings(
-            mqtt_url=self.mosquitto.url, database_url=self.database_url, http=f"127.0.0.1:{self.port}",
+            mqtt_url=self.mqtt_url, mqtt_ca_file=self.mqtt_ca_file, database_url=self.database_url,
+            http=f"127.0.0.1:{self.port}",
             public_url=self.public_url, data_dir=self.tmp_path / "var", config=self.config,
             mqtt_client_id=self.client_id, link_ttl_s=self.link_ttl_s, **twilio,  # type: ignore[arg-type]
         )
@@ -94,15 +98,20 @@ class Harness:
         if self.twilio is not None:
             await self.twilio.stop()
 
-    def button(self, device_id: str, *, repeat_every: float = 3.0) -> SimButton:
-        button = SimButton(self.endpoint, device_id, repeat_every=repeat_every)
+    def button(self, device_id: str, *, repeat_every: float = 3.0, password: str | None = None) -> SimButton:
+        button = SimButton(self._endpoint_for(device_id, password), device_id, repeat_every=repeat_every)
         self._devices.append(button.connect())
         return button
 
-    def pager(self, device_id: str, **kwargs: Any) -> SimPager:
-        pager = SimPager(self.endpoint, device_id, **kwargs)
+    def pager(self, device_id: str, *, password: str | None = None, **kwargs: Any) -> SimPager:
+        pager = SimPager(self._endpoint_for(device_id, password), device_id, **kwargs)
         self._devices.append(pager.connect())
         return pager
+
+    def _endpoint_for(self, device_id: str, password: str | None) -> MqttEndpoint:
+        if password is None:
+            return self.endpoint
+        return MqttEndpoint(self.endpoint.host, self.endpoint.port, device_id, password)
 
     async def wait(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a blocking simulator wait without stopping the service's event loop."""
@@ -136,12 +145,32 @@ class Harness:
         """The stored status of a device once `predicate` holds for it."""
         assert self.service is not None
         for _ in range(int(limit / 0.05)):
-            await self.service.monitor.flush()
+            await self.service.devices.flush()
             for status in await asyncio.to_thread(self.service.store.device_statuses):
                 if status.device_id == device_id and predicate(status):
                     return status
             await asyncio.sleep(0.05)
         raise AssertionError(f"{device_id} never reported as expected")
+
+    async def wait_events(self, device_id: str, kind: str, limit: float = 10) -> list[Any]:
+        """The device's events once one of `kind` is among them."""
+        assert self.service is not None
+        for _ in range(int(limit / 0.05)):
+            events = await asyncio.to_thread(self.service.store.device_events, device_id)
+            if any(e.kind == kind for e in events):
+                return events
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"no {kind} event for {device_id}")
+
+    async def seen_now(self, device_id: str, limit: float = 10) -> None:
+        """Until code4 has taken in a message from the device at the current (fake) time."""
+        assert self.service is not None
+        for _ in range(int(limit / 0.01)):
+            facts = self.service.devices.facts().get(device_id)
+            if facts is not None and facts.last_seen_at == self.clock.now():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"{device_id} was not heard at {self.clock.now()}")
 
     async def settled(self) -> None:
         """Until every decided message has been handed to the broker."""

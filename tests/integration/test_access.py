@@ -76,6 +76,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/api/incidents", None, {"operator", "coordinator"}),
     ("GET", "/api/incidents/{incident}", None, {"operator", "coordinator"}),
     ("GET", "/api/devices", None, {"operator", "admin"}),
+    ("GET", "/api/devices/knop-balie-1/events", None, {"operator", "admin"}),
     ("GET", "/api/users", None, {"admin"}),
     ("POST", "/api/users", {"username": "new-{role}", "password": PASSWORD, "roles": ["coordinator"]}, {"admin"}),
     ("PATCH", "/api/users/{coordinator_id}", {"active": True}, {"admin"}),
@@ -122,7 +123,8 @@ async def test_the_event_stream_is_for_operators(site: Site) -> None:
 
 async def test_pages_send_strangers_to_sign_in_and_refuse_other_roles(site: Site) -> None:
     pages = {"/board": {"operator"}, f"/board/alarms/{site.uid}": {"operator", "coordinator"},
-             "/board/devices": {"operator", "admin"}, f"/incidents/{site.incident}": {"operator", "coordinator"},
+             "/board/devices": {"operator", "admin"}, "/board/devices/knop-balie-1": {"operator", "admin"},
+             f"/incidents/{site.incident}": {"operator", "coordinator"},
              "/me": set(ROLES), "/api/docs": set(ROLES)}
     async with await site.client(None) as client:
         for path in pages:

@@ -1,0 +1,142 @@
+"""Adapters for alarm hardware people already own, configured in the agreement file.
+
+* Zigbee2MQTT: `<base>/<friendly name>` with `{"action": "emergency", "battery": 87, …}`, and
+  `<base>/<friendly name>/availability` with `online`/`offline` (or `{"state": …}`).
+* ChirpStack v4: `application/<id>/device/<devEUI>/event/up` with the decoded `object`.
+* The Things Stack v3: `v3/<app>@<tenant>/devices/<device id>/up` with
+  `uplink_message.decoded_payload`.
+
+Each message becomes protocol v1 events for the code4 device it is mapped to: a press (the
+configured action or press value) is an alarm, any message a sign of life with the battery.
+These devices cannot repeat until `received` or number their presses, so the adapter does:
+presses of one device within ten minutes are presses 1, 2, 3 of one alarm (a second press
+escalates), later ones a new alarm; a LoRaWAN uplink seen twice (same frame counter) counts once.
+Their own availability rules do not replace code4's supervision: Zigbee2MQTT calls a battery
+device offline only after 25 hours, while code4 expects its heartbeat within its interval.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from devices.protocol import (
+    AlarmPayload,
+    DeviceMessage,
+    HeartbeatPayload,
+    ProtocolError,
+    StatusPayload,
+)
+
+EPISODE = timedelta(minutes=10)
+
+
+class AdapterConfig(Protocol):
+    id: str
+    kind: str
+    base_topic: str
+    application: str | None
+    press_field: str
+    battery_field: str
+    battery_percent: bool
+    devices: dict[str, str]
+
+    @property
+    def action_map(self) -> dict[str, str]: ...
+
+
+@dataclass
+class _Episode:
+    alarm_id: str
+    press: int
+    last_at: datetime
+
+
+class Adapters:
+    def __init__(self, configs: list[Any]) -> None:
+        self._routes: dict[str, tuple[AdapterConfig, str, str]] = {}  # topic -> (config, theirs, kind of topic)
+        for config in configs:
+            for theirs in config.devices:
+                for topic, what in _topics(config, theirs):
+                    self._routes[topic] = (config, theirs, what)
+        self._episodes: dict[str, _Episode] = {}
+        self._frames: dict[str, int] = {}
+
+    def filters(self) -> list[tuple[str, int]]:
+        return [(topic, 1) for topic in self._routes]
+
+    def translate(self, topic: str, payload: bytes, now: datetime) -> list[DeviceMessage] | ProtocolError | None:
+        """None when the topic is not an adapter's; else the protocol events it means."""
+        route = self._routes.get(topic)
+        if route is None:
+            return None
+        config, theirs, what = route
+        device_id = config.devices[theirs]
+        try:
+            data = json.loads(payload.decode("utf-8")) if payload.strip()[:1] in (b"{", b"[", b'"') else \
+                payload.decode("utf-8").strip()
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return ProtocolError(topic, device_id, config.kind, f"payload is not UTF-8 JSON: {exc}")
+        try:
+            if what == "availability":
+                state = data.get("state") if isinstance(data, dict) else data
+                return [DeviceMessage(device_id, "status", StatusPayload(status=state))]
+            if not isinstance(data, dict):
+                return ProtocolError(topic, device_id, config.kind, "payload must be a JSON object")
+            if config.kind == "zigbee2mqtt":
+                return self._reading(config, device_id, data, data.get("action"), now)
+            frame, decoded = _lorawan(config.kind, data)
+            if frame is not None:
+                if self._frames.get(device_id) == frame:
+                    return []  # the same uplink delivered again
+                self._frames[device_id] = frame
+            if not isinstance(decoded, dict):
+                return ProtocolError(topic, device_id, config.kind, "uplink without a decoded payload")
+            return self._reading(config, device_id, decoded, decoded.get(config.press_field), now)
+        except ValidationError as exc:
+            return ProtocolError(topic, device_id, config.kind, str(exc).splitlines()[0])
+
+    def _reading(self, config: AdapterConfig, device_id: str, data: dict[str, Any], action: Any,
+                 now: datetime) -> list[DeviceMessage]:
+        battery = data.get(config.battery_field)
+        if isinstance(battery, int | float) and not isinstance(battery, bool):
+            battery = max(0.0, min(1.0, battery / 100 if config.battery_percent else float(battery)))
+        else:
+            battery = None
+        events = [DeviceMessage(device_id, "heartbeat", HeartbeatPayload(battery=battery,
+                                                                         rssi=_int(data.get("linkquality"))))]
+        kind = config.action_map.get(str(action)) if action not in (None, "") else None
+        if kind is not None:
+            episode = self._episodes.get(device_id)
+            if episode is None or now - episode.last_at > EPISODE:
+                episode = _Episode(f"{config.id}-{int(now.timestamp())}", 0, now)
+                self._episodes[device_id] = episode
+            episode.press += 1
+            episode.last_at = now
+            events.append(DeviceMessage(device_id, "alarm", AlarmPayload(
+                alarm_id=episode.alarm_id, press=episode.press, kind=kind, battery=battery)))  # type: ignore[arg-type]
+        return events
+
+
+def _topics(config: AdapterConfig, theirs: str) -> list[tuple[str, str]]:
+    if config.kind == "zigbee2mqtt":
+        base = config.base_topic.rstrip("/")
+        return [(f"{base}/{theirs}", "state"), (f"{base}/{theirs}/availability", "availability")]
+    if config.kind == "chirpstack":
+        return [(f"application/{config.application}/device/{theirs.lower()}/event/up", "uplink")]
+    return [(f"v3/{config.application}/devices/{theirs}/up", "uplink")]
+
+
+def _lorawan(kind: str, data: dict[str, Any]) -> tuple[int | None, Any]:
+    if kind == "chirpstack":
+        return _int(data.get("fCnt")), data.get("object")
+    message = data.get("uplink_message") or {}
+    return _int(message.get("f_cnt")), message.get("decoded_payload")
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
