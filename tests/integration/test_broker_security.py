@@ -4,6 +4,7 @@ keeps each device to its own topics, and a TLS listener."""
 from __future__ import annotations
 
 import csv
+import os
 import ssl
 import subprocess
 import time
@@ -14,12 +15,12 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto, free_port
+from gateway.broker import Mosquitto, free_port, wait_for_port
 from gateway.cli import main
 from tests.conftest import FIXTURES
 from tests.integration.harness import Harness
 
-pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 CONFIG = FIXTURES / "deviceorg.yaml"
 
 
@@ -85,6 +86,7 @@ def connect(port: int, username: str | None, password: str | None, *, ca: Path |
     return result[0]
 
 
+@SQLITE
 async def test_devices_use_their_own_accounts_and_code4_still_works_over_tls(
     secured: tuple[Harness, dict[str, str], int, Path],
 ) -> None:
@@ -97,6 +99,7 @@ async def test_devices_use_their_own_accounts_and_code4_still_works_over_tls(
     assert page["location"].startswith("Balie 1")
 
 
+@SQLITE
 async def test_a_device_cannot_raise_an_alarm_as_another_or_read_its_feedback(
     secured: tuple[Harness, dict[str, str], int, Path],
 ) -> None:
@@ -116,6 +119,7 @@ async def test_a_device_cannot_raise_an_alarm_as_another_or_read_its_feedback(
     assert len(alarms) == 2, "the forged alarm on B's topic was dropped by the broker"
 
 
+@SQLITE
 async def test_wrong_or_missing_passwords_are_refused(secured: tuple[Harness, dict[str, str], int, Path]) -> None:
     harness, passwords, tls_port, certs = secured
     port = harness.mosquitto.port
@@ -123,3 +127,38 @@ async def test_wrong_or_missing_passwords_are_refused(secured: tuple[Harness, di
     assert connect(port, None, None).is_failure, "no anonymous access"
     assert connect(port, "knop-balie-1", passwords["knop-balie-1"]).value == 0
     assert connect(tls_port, "knop-balie-1", passwords["knop-balie-1"], ca=certs / "ca.crt").value == 0
+
+
+def test_the_deploy_configuration_runs_with_accounts_acl_and_tls(tmp_path: Path) -> None:
+    """deploy/mosquitto/mosquitto.conf as shipped, with its paths and ports moved into a
+    temporary directory: devices connect over TLS with their own accounts only."""
+    passwd, acl = tmp_path / "code4.passwd", tmp_path / "code4.acl"
+    assert main(["devices", "credentials", "--config", str(CONFIG), "--passwd", str(passwd), "--acl", str(acl),
+                 "--secrets", str(tmp_path / "credentials.csv")]) == 0
+    with (tmp_path / "credentials.csv").open(encoding="utf-8") as handle:
+        passwords = {row["username"]: row["password"] for row in csv.DictReader(handle)}
+    certs = make_certificates(tmp_path / "certs")
+    (tmp_path / "data").mkdir()
+    plain, tls = free_port(), free_port()
+    shipped = (Path(__file__).parents[2] / "deploy" / "mosquitto" / "mosquitto.conf").read_text(encoding="utf-8")
+    text = (shipped.replace("listener 1883 127.0.0.1", f"listener {plain} 127.0.0.1")
+            .replace("listener 8883", f"listener {tls} 127.0.0.1")
+            .replace("/etc/mosquitto/certs/", f"{certs}/").replace("/etc/mosquitto/", f"{tmp_path}/")
+            .replace("/var/lib/mosquitto/", f"{tmp_path}/data/")
+            .replace("log_dest syslog", f"log_dest file {tmp_path}/mosquitto.log"))
+    for name in ("server.crt", "server.key", "ca.crt"):
+        assert f"{certs}/{name}" in text, f"the shipped config names {name}"
+    if os.geteuid() == 0:
+        text += "user root\n"
+    (tmp_path / "mosquitto.conf").write_text(text, encoding="utf-8")
+    process = subprocess.Popen(["mosquitto", "-c", str(tmp_path / "mosquitto.conf")], stderr=subprocess.PIPE)
+    try:
+        assert wait_for_port(tls, 10), "the shipped configuration did not start"
+        ca = certs / "ca.crt"
+        assert connect(tls, "knop-balie-1", passwords["knop-balie-1"], ca=ca).value == 0
+        assert connect(tls, "knop-balie-1", "wrong", ca=ca).is_failure
+        assert connect(plain, None, None).is_failure, "no anonymous access, not even on loopback"
+        assert connect(plain, "code4-dispatcher", passwords["code4-dispatcher"]).value == 0
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
