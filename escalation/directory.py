@@ -140,6 +140,20 @@ class Directory:
     def teams(self) -> set[str]:
         return {team for p in self.org.people for team in p.teams}
 
+    def leads_of(self, person_id: str) -> list[Person]:
+        """The team leads of a person: whoever leads one of their teams."""
+        person = self.people.get(person_id)
+        if person is None:
+            return []
+        return [p for p in self.org.people if set(p.leads) & set(person.teams) and p.id != person_id]
+
+    def led_by(self, lead_id: str) -> set[str]:
+        """The ids of the people in the teams this person leads."""
+        lead = self.people.get(lead_id)
+        if lead is None or not lead.leads:
+            return set()
+        return {p.id for p in self.org.people if set(p.teams) & set(lead.leads) and p.id != lead_id}
+
     @cached_property
     def roles(self) -> set[str]:
         return {role for p in self.org.people for role in p.roles} | {d.role for d in self.org.duty}

@@ -95,6 +95,7 @@ class Person(_Strict):
     language: Language = "nl"
     roles: list[str] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list)
+    leads: list[str] = Field(default_factory=list)  # teams this person leads: they see its incidents
     zones: list[str] = Field(default_factory=list)
     devices: list[str] = Field(default_factory=list)
 
@@ -186,6 +187,41 @@ class Adapter(_Strict):
     @property
     def action_map(self) -> dict[str, AlarmKind]:
         return self.actions if self.actions is not None else DEFAULT_ACTIONS[self.kind]
+
+
+def _offset(value: object) -> int:
+    return 0 if value in (0, "0", "0s", "0d") else parse_duration_seconds(value)
+
+
+def _period(value: object) -> int:
+    """A retention period: '5y' (years of 365 days) or any duration ('400d')."""
+    if isinstance(value, str) and (match := re.fullmatch(r"\s*(\d+)\s*y\s*", value)):
+        return int(match.group(1)) * 365 * 86400
+    return parse_duration_seconds(value)
+
+
+class AftercareStep(_Strict):
+    after: Annotated[int, PlainValidator(_offset)] = 0  # whole days after the incident (1d, 14d); 0: that day
+    task: str
+
+
+DEFAULT_AFTERCARE = [
+    AftercareStep(after=0, task="Opvang: gesprek op de dag zelf"),
+    AftercareStep(after=86400, task="Vervolggesprek de volgende dag (praktische zaken, werkhervatting)"),
+    AftercareStep(after=5 * 86400, task="Contact in de eerste week: hoe gaat het nu?"),
+    AftercareStep(after=14 * 86400, task="Vervolgcontact na 2 weken"),
+    AftercareStep(after=28 * 86400, task="Vervolgcontact na 4 weken"),
+    AftercareStep(after=42 * 86400, task="Afsluitend gesprek na 6 weken: verwerkt? verwijzen?"),
+]
+
+
+class Records(_Strict):
+    """What happens with incident records: the aftercare schedule and how long details are kept."""
+
+    aftercare: list[AftercareStep] = Field(default_factory=lambda: list(DEFAULT_AFTERCARE))
+    # Then the record is anonymised; the statistics stay. Written like '5y' or '400d'.
+    retention: Annotated[int, PlainValidator(_period)] = 5 * 365 * 86400
+    employer_address: str | None = None  # for a police report, instead of the victim's home address
 
 
 class Duty(_Strict):
@@ -285,6 +321,7 @@ class Organisation(_Strict):
     device_types: dict[DeviceType, DeviceTypeSettings] = Field(default_factory=dict)
     adapters: list[Adapter] = Field(default_factory=list)
     visit_grace: Seconds = 120  # after a missed check-in: a pre-alert, then this long before the alarm
+    records: Records = Field(default_factory=Records)
 
     def device_settings(self, device: Device) -> DeviceTypeSettings:
         """The type's supervision settings with the device's own overrides."""

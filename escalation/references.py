@@ -58,6 +58,11 @@ def check_references(org: Organisation, lines: LineMap) -> list[Issue]:
                 other = directory.devices[ref].person
                 issues.append(lines.issue(path, f"device {ref!r} belongs to {other!r} in devices:"))
 
+    for pi, person in enumerate(org.people):
+        for li, team in enumerate(person.leads):
+            if team not in directory.teams:
+                issues.append(lines.issue(("people", pi, "leads", li), f"no person is in team {team!r}"))
+
     for di, device in enumerate(org.devices):
         if device.location:
             resolve(("devices", di, "location"), directory.location, device.location)

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select, update
 from dispatcher.store.repository import Store
 from dispatcher.store.schema import ApiToken, SessionRecord, User
 
-ROLES = ("operator", "coordinator", "admin", "responder")
+ROLES = ("operator", "coordinator", "admin", "responder", "employee")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = 12
 SESSION_TTL = timedelta(hours=12)  # a control-room shift

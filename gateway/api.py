@@ -3,9 +3,10 @@
 | role | may |
 | --- | --- |
 | operator | the board: alarms (with duress), their actions, devices, the live feed |
-| coordinator | alarms and incident records, read-only here |
+| coordinator | alarms (read-only); incident records: see gateway/incidents_api.py |
 | admin | users, API tokens, devices, service status |
 | responder | their own call-outs |
+| employee | report an incident about themselves and follow it (gateway/incidents_api.py) |
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from dispatcher.core import (
     message_for_page,
 )
 from dispatcher.devicewatch import DeviceWatch
+from dispatcher.incidents.desk import IncidentDesk
 from dispatcher.service import Dispatcher
 from dispatcher.store.repository import Store
 from escalation.links import ResponderLinks
@@ -62,6 +64,7 @@ KEEPALIVE_S = 15
 class Services(Protocol):
     store: Store
     dispatcher: Dispatcher
+    desk: IncidentDesk
     devices: DeviceWatch
     accounts: Accounts
     live: LiveFeed
@@ -86,21 +89,6 @@ class Paged(BaseModel):
 class AlarmList(Paged):
     now: datetime
     items: list[AlarmView]
-
-
-class IncidentSummary(BaseModel):
-    id: int
-    alarm_uid: str | None
-    occurred_at: datetime
-    site: str | None
-    location: str | None
-    kind: str | None
-    status: str
-    outcome: str | None
-
-
-class IncidentList(Paged):
-    items: list[IncidentSummary]
 
 
 class Health(BaseModel):
@@ -151,14 +139,14 @@ class AcceptIn(BaseModel):
 class UserIn(BaseModel):
     username: str
     password: str
-    roles: list[Literal["operator", "coordinator", "admin", "responder"]]
+    roles: list[Literal["operator", "coordinator", "admin", "responder", "employee"]]
     display_name: str | None = None
     person_id: str | None = None
     language: Literal["nl", "en"] = "nl"
 
 
 class UserPatch(BaseModel):
-    roles: list[Literal["operator", "coordinator", "admin", "responder"]] | None = None
+    roles: list[Literal["operator", "coordinator", "admin", "responder", "employee"]] | None = None
     active: bool | None = None
 
 
@@ -229,8 +217,8 @@ def api_router(services: Services) -> APIRouter:
     ) -> AlarmList:
         """Open alarms come most urgent first (unanswered, duress, unseen, severe, oldest);
         closed and all alarms newest first."""
-        total, rows = await asyncio.to_thread(store.alarm_page, state=state, site=site, since=_utc(since),
-                                              until=_utc(until), limit=limit, offset=offset)
+        total, rows = await asyncio.to_thread(store.alarm_page, state=state, site=site, since=as_utc(since),
+                                              until=as_utc(until), limit=limit, offset=offset)
         operator = principal.has("operator")
         items = [alarm_view(incident, s, operator=operator) for incident, s in rows]
         if state == "open":
@@ -325,38 +313,6 @@ def api_router(services: Services) -> APIRouter:
         return StreamingResponse(stream(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-    # ---- incidents --------------------------------------------------------------------------------
-
-    @router.get("/incidents", response_model=IncidentList, tags=["incidents"])
-    async def incidents(
-        site: str | None = None, since: datetime | None = None, until: datetime | None = None,
-        limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
-        _: Principal = Depends(require(*READERS)),
-    ) -> IncidentList:
-        total, rows = await asyncio.to_thread(store.incident_page, site=site, since=_utc(since), until=_utc(until),
-                                              limit=limit, offset=offset)
-        return IncidentList(total=total, limit=limit, offset=offset, items=[IncidentSummary(
-            id=r.id, alarm_uid=r.alarm_uid, occurred_at=r.occurred_at, site=r.site_name, location=r.location,
-            kind=r.kind, status=r.status, outcome=r.outcome) for r in rows])
-
-    @router.get("/incidents/{incident_id}", tags=["incidents"])
-    async def incident(incident_id: int, request: Request, lang: str | None = None,
-                       principal: Principal = Depends(require(*READERS))) -> dict[str, Any]:
-        found = await asyncio.to_thread(store.incident, incident_id)
-        if found is None:
-            raise HTTPException(404, f"no incident {incident_id}")
-        record, entries = found
-        language = pick_language(lang, request.headers.get("accept-language")) if lang else principal.language
-        return {
-            "id": record.id, "alarm_uid": record.alarm_uid, "status": record.status, "outcome": record.outcome,
-            "opened_at": record.opened_at, "occurred_at": record.occurred_at, "site": record.site_name,
-            "location": record.location, "position": record.position, "person_affected": record.person_affected,
-            "reporter": record.reporter, "kind": record.kind, "abcd_class": record.abcd_class,
-            "aggression_forms": record.aggression_forms, "description": record.description,
-            "timeline": [t.model_dump() for t in timeline_view(entries, language,
-                                                               operator=principal.has("operator"))],
-        }
-
     # ---- devices ------------------------------------------------------------------------------------
 
     @router.get("/devices", response_model=list[DeviceView], tags=["devices"])
@@ -443,7 +399,7 @@ def _event(name: str, data: dict[str, Any]) -> str:
     return f"event: {name}\ndata: {json.dumps(data, default=str)}\n\n"
 
 
-def _utc(moment: datetime | None) -> datetime | None:
+def as_utc(moment: datetime | None) -> datetime | None:
     if moment is None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

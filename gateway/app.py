@@ -24,8 +24,10 @@ from devices.endpoint import MqttEndpoint
 from devices.protocol import FeedbackPayload, ProtocolError, Topics, encode, parse_uplink
 from dispatcher.clock import Clock, SystemClock
 from dispatcher.devicewatch import DeviceWatch
+from dispatcher.incidents.desk import IncidentDesk
 from dispatcher.outbox import RetryPolicy
 from dispatcher.service import Dispatcher, RaiseAlarm
+from dispatcher.store.incidents import IncidentRecords
 from dispatcher.store.repository import Store
 from escalation.channels import Channel, TemporaryFailure
 from escalation.check import load_organisation
@@ -130,6 +132,8 @@ class Code4Service:
             on_fault_change=[FaultNotifier(lambda: self.dispatcher.directory, publisher=self.session,
                                            topics=self.topics, sms=self.twilio, now=self.clock.now)],
         )
+        self.desk = IncidentDesk(IncidentRecords(self.store), directory=lambda: self.dispatcher.directory,
+                                 clock=self.clock)
         self.accounts = Accounts(self.store, now=self.clock.now)
         self.throttle = LoginThrottle()
         routers = [responder_router(dispatcher=self.dispatcher, links=self.links, live=self.live)]
@@ -163,6 +167,7 @@ class Code4Service:
                 ("mqtt", self.session.run()),
                 ("devices", self.devices.run()),
                 ("agreement-watch", self._watch_agreements()),
+                ("records-housekeeping", self.desk.run_housekeeping()),
             ]
             for name, job in jobs:
                 tasks.create_task(job, name=name)

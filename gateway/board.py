@@ -30,27 +30,37 @@ PRELOGIN_COOKIE = "code4_prelogin"
 LANG_COOKIE = "code4_lang"
 
 
-def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
-    accounts, store, dispatcher = services.accounts, services.store, services.dispatcher
-    throttle = services.throttle  # type: ignore[attr-defined]
+class Renderer:
+    """Renders the pages in the reader's language (?lang= sticks in a cookie), with the
+    security headers every page carries."""
 
-    def language(request: Request, principal: Principal | None) -> str:
+    def __init__(self, *, secure_cookies: bool) -> None:
+        self.secure_cookies = secure_cookies
+
+    def language(self, request: Request, principal: Principal | None) -> str:
         asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
         if asked in LANGUAGES:
             return asked  # type: ignore[return-value]
         return principal.language if principal else "nl"
 
-    def render(request: Request, name: str, principal: Principal | None, status: int = 200,
+    def render(self, request: Request, name: str, principal: Principal | None, status: int = 200,
                **context: Any) -> HTMLResponse:
-        lang = language(request, principal)
+        lang = self.language(request, principal)
         body = TEMPLATES.get_template(name).render(t=BOARD[lang], lang=lang, user=principal,
                                                    path=request.url.path, **context)
         response = HTMLResponse(body, status_code=status, headers=_page_headers())
         if request.query_params.get("lang") in LANGUAGES:
             response.set_cookie(LANG_COOKIE, request.query_params["lang"], max_age=365 * 86400, samesite="lax",
-                                secure=secure_cookies, httponly=True)
+                                secure=self.secure_cookies, httponly=True)
         return response
+
+
+def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    accounts, store, dispatcher = services.accounts, services.store, services.dispatcher
+    throttle = services.throttle  # type: ignore[attr-defined]
+    pages = Renderer(secure_cookies=secure_cookies)
+    language, render = pages.language, pages.render
 
     # ---- signing in ------------------------------------------------------------------------------
 
@@ -145,17 +155,6 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
         events = await asyncio.to_thread(store.device_events, device_id)
         return render(request, "device.html", principal, device=view, events=events)
 
-    @router.get("/incidents/{incident_id}")
-    async def incident_page(incident_id: int, request: Request,
-                            principal: Principal = Depends(require("operator", "coordinator", page=True))) -> Response:
-        found = await asyncio.to_thread(store.incident, incident_id)
-        if found is None:
-            raise HTTPException(404, f"no incident {incident_id}")
-        record, entries = found
-        lang = language(request, principal)
-        return render(request, "incident.html", principal, incident=record,
-                      timeline=timeline_view(entries, lang, operator=principal.has("operator")))
-
     @router.get("/me")
     async def my_callouts(request: Request, principal: Principal = Depends(require(page=True))) -> Response:
         key = f"person:{principal.person_id}" if principal.person_id else None
@@ -177,9 +176,13 @@ def _json(data: dict[str, Any]) -> str:
 def _home(principal: Principal) -> str:
     if principal.has("operator"):
         return "/board"
+    if principal.has("coordinator"):
+        return "/incidents"
     if principal.has("admin"):
         return "/board/devices"
-    return "/me"
+    if principal.has("responder"):
+        return "/me"
+    return "/report"
 
 
 def _page_headers() -> dict[str, str]:

@@ -10,7 +10,7 @@ import secrets
 import signal
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -99,6 +99,16 @@ def _parser() -> argparse.ArgumentParser:
     _mqtt_args(load)
     load.set_defaults(func=_simulate_load)
 
+    incidents = devices.add_parser("incidents", help="a realistic year of incident records, sent to a running code4")
+    incidents.add_argument("--year", type=int, help="a calendar year (default: the twelve months up to today)")
+    incidents.add_argument("--count", type=int, default=400, help="incidents in the year (default 400)")
+    incidents.add_argument("--seed", type=int, default=4, help="same seed, same data (default 4)")
+    incidents.add_argument("--config", type=Path, help="agreement file with the sites (default: the example)")
+    incidents.add_argument("--url", help="code4's HTTP address (default: from var/run.json)")
+    incidents.add_argument("--token", help="an API token of a coordinator or admin (default: CODE4_API_TOKEN)")
+    incidents.add_argument("--out", type=Path, help="write the records as JSON here instead of sending them")
+    incidents.set_defaults(func=_simulate_incidents)
+
     twilio = devices.add_parser("twilio", help="a local Twilio-compatible server: the phones of a demo or test")
     twilio.add_argument("--port", type=int, default=8090)
     twilio.add_argument("--account-sid", help="default: CODE4_TWILIO_ACCOUNT_SID, else a local test account")
@@ -123,7 +133,7 @@ def _parser() -> argparse.ArgumentParser:
     add = user_commands.add_parser("add", help="add a user (the first admin, too); asks for the password")
     add.add_argument("username")
     add.add_argument("--role", action="append", required=True,
-                     choices=["operator", "coordinator", "admin", "responder"], help="give once per role")
+                     choices=["operator", "coordinator", "admin", "responder", "employee"], help="give once per role")
     add.add_argument("--name", help="the name shown on the timeline (default: the user name)")
     add.add_argument("--person", help="the person in the agreement file (for responders)")
     add.add_argument("--language", choices=["nl", "en"], default="nl")
@@ -342,6 +352,38 @@ def _simulate_load(args: argparse.Namespace) -> int:
                   alarms_per_second=args.alarms_per_second, duration=args.duration,
                   say=lambda line: print(line, flush=True))
     return 0 if ok else 1
+
+
+def _simulate_incidents(args: argparse.Namespace) -> int:
+    from gateway.settings import Settings
+    from simulators.incidents import generate, send, summary
+
+    config = args.config or Settings.load().agreement_file
+    now = datetime.now().astimezone()
+    first, last = ((date(args.year, 1, 1), date(args.year, 12, 31)) if args.year
+                   else (now.date() - timedelta(days=364), now.date()))
+    incidents = generate(config, first=first, last=last, count=args.count, seed=args.seed, until=now)
+    for line in summary(incidents):
+        print(line, flush=True)
+    if args.out:
+        args.out.write_text(json.dumps({"incidents": incidents}, indent=1), encoding="utf-8")
+        print(f"written to {args.out}")
+        return 0
+    token = args.token or os.environ.get("CODE4_API_TOKEN")
+    if not token:
+        print("an API token is needed: --token or CODE4_API_TOKEN (code4 users token NAME)", file=sys.stderr)
+        return 2
+    url = args.url
+    run_file = Path(os.environ.get("CODE4_DATA_DIR", "var")) / "run.json"
+    if not url and run_file.exists():
+        url = json.loads(run_file.read_text(encoding="utf-8"))["http_url"]
+    try:
+        ids = send(incidents, url=url or "http://127.0.0.1:8080", token=token)
+    except (RuntimeError, OSError) as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"imported as incidents {ids[0]}–{ids[-1]}", flush=True)
+    return 0
 
 
 def _simulate_pager(args: argparse.Namespace) -> int:

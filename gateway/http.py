@@ -17,6 +17,8 @@ from gateway.api import Services, api_router
 from gateway.auth import NotSignedIn, PageForbidden, login_redirect, require
 from gateway.board import TEMPLATES, _page_headers, board_router
 from gateway.i18n import BOARD
+from gateway.incident_pages import incident_pages
+from gateway.incidents_api import incidents_router
 
 STATIC = Path(__file__).parent / "static"
 
@@ -57,7 +59,9 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
         return HTMLResponse(body, status_code=403, headers=_page_headers())
 
     app.include_router(api_router(services))
+    app.include_router(incidents_router(services.desk))
     app.include_router(board_router(services, secure_cookies=secure_cookies))
+    app.include_router(incident_pages(services.desk, secure_cookies=secure_cookies))
     for router in routers:
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

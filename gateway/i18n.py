@@ -183,3 +183,11 @@ BOARD: dict[str, dict[str, str]] = {
 }
 for _language, _words in BOARD.items():
     _words.update({f"kind_{kind}": text for kind, text in KIND[_language].items()})
+
+# The incident record pages' words live beside this file; templates see one dictionary.
+from gateway.i18n_records import RECORDS  # noqa: E402
+
+for _language, _words in RECORDS.items():
+    _clash = set(_words) & set(BOARD[_language])
+    assert not _clash, f"record words reuse board keys: {_clash}"
+    BOARD[_language].update(_words)

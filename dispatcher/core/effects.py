@@ -26,4 +26,14 @@ class Timeline:
 
 Effect = Notify | Feedback | Timeline
 
-__all__ = ["Effect", "Feedback", "FeedbackState", "Helper", "Message", "Notify", "Purpose", "Timeline"]
+# Every kind of timeline entry the core writes (the screens have words for each; the incident
+# import accepts these only).
+TIMELINE_KINDS = frozenset({
+    "accepted", "alarm_raised", "cancel_ignored_after_duress", "cancel_refused", "channel_failed", "closed",
+    "confirmed", "declined", "duress", "escalated", "escalated_by_operator", "help_organised", "late_response",
+    "marked", "new_press", "note", "notified", "on_scene", "police_requested", "repeated", "seen", "severe",
+    "step_skipped", "step_started", "unanswered", "unknown_device", "unreachable", "withdrew",
+})
+
+__all__ = ["TIMELINE_KINDS", "Effect", "Feedback", "FeedbackState", "Helper", "Message", "Notify", "Purpose",
+           "Timeline"]

@@ -177,9 +177,10 @@ def _page_step(state: AlarmState, now: datetime) -> Decision:
     state = replace(state, pages=state.pages + tuple(new_pages), page_seq=seq)
     effects: list[Effect] = []
     for page in new_pages:
+        recipient = state.plan.recipient(page.recipient)
         effects.append(Timeline("notified", SYSTEM, channel=page.current_route.channel, data={
-            "recipient": state.plan.recipient(page.recipient).name, "step": step.id,
-            "round": state.round, "page_id": page.page_id,
+            "recipient": recipient.name, "step": step.id, "round": state.round, "page_id": page.page_id,
+            "outside": recipient.is_contact,  # the police or another outside party: for the reports
         }))
         effects.append(_notify(state, page, Purpose.PAGE, page.route))
     return state, effects

@@ -272,30 +272,6 @@ class Store:
                                       .order_by(TimelineEntry.id))
             return row.incident_id, load_state(row.state), list(entries)
 
-    def incident_page(self, *, site: str | None = None, since: datetime | None = None,
-                      until: datetime | None = None, limit: int = 50, offset: int = 0) -> tuple[int, list[Incident]]:
-        query = select(Incident)
-        if site:
-            query = query.where(Incident.site_id == site)
-        if since:
-            query = query.where(Incident.occurred_at >= since)
-        if until:
-            query = query.where(Incident.occurred_at < until)
-        with self.session() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(query.order_by(Incident.occurred_at.desc()).offset(offset).limit(limit))
-            return total, list(rows)
-
-    def incident(self, incident_id: int) -> tuple[Incident, list[TimelineEntry]] | None:
-        with self.session() as session:
-            incident = session.get(Incident, incident_id)
-            if incident is None:
-                return None
-            entries = session.scalars(
-                select(TimelineEntry).where(TimelineEntry.incident_id == incident_id).order_by(TimelineEntry.id)
-            )
-            return incident, list(entries)
-
 
 _DEVICE_FIELDS = ("registered_at", "last_seen_at", "online", "status_at", "last_heartbeat_at", "battery", "rssi",
                   "firmware", "last_test_at", "last_alarm_at", "position", "position_at")
@@ -316,6 +292,7 @@ def _incident_for(state: AlarmState, now: datetime) -> dict[str, Any]:
         "alarm_uid": state.uid, "opened_at": now, "occurred_at": state.raised_at, "status": "open",
         "site_id": where.site_id, "site_name": where.site_name, "location": where.describe() or None,
         "position": position, "person_affected": state.plan.device.person_name,
+        "affected_person_id": person.removeprefix("person:") if (person := state.plan.device.person) else None,
         "reporter": f"device {state.device_id}", "kind": state.kind, "drill": state.plan.drill,
     }
 

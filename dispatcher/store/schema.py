@@ -78,6 +78,7 @@ class Incident(Base):
     damage_personal_recovered: Mapped[bool | None] = mapped_column(Boolean)
     damage_employer_amount: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
     damage_employer_recovered: Mapped[bool | None] = mapped_column(Boolean)
+    damage_description: Mapped[str | None] = mapped_column(Text)  # what was damaged (the form's 'waaraan')
     police_report: Mapped[bool | None] = mapped_column(Boolean)
     police_report_date: Mapped[date | None] = mapped_column(Date)
     repeat_offender: Mapped[bool | None] = mapped_column(Boolean)
@@ -85,6 +86,16 @@ class Incident(Base):
     aftercare: Mapped[str | None] = mapped_column(Text)
     outcome: Mapped[str | None] = mapped_column(String(16))
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    source: Mapped[str] = mapped_column(String(16), default="alarm")  # alarm | report
+    near_miss: Mapped[bool] = mapped_column(Boolean, default=False)
+    affected_person_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    reported_by_user: Mapped[str | None] = mapped_column(String(64))
+    contact_kind: Mapped[str | None] = mapped_column(String(16))  # counter | phone | home_visit | street | online
+    police_report_reference: Mapped[str | None] = mapped_column(String(100))
+    employer_address_used: Mapped[bool | None] = mapped_column(Boolean)
+    completed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+    anonymised_at: Mapped[datetime | None]
 
 
 class Alarm(Base):
@@ -238,3 +249,65 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class Offender(Base):
+    """Someone who behaved aggressively, recorded once and linked to every incident they were in.
+    Kept to what a sanction letter needs; anonymised with the records."""
+
+    __tablename__ = "offenders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(300))  # for the letter
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    anonymised_at: Mapped[datetime | None]
+
+
+class IncidentOffender(Base):
+    __tablename__ = "incident_offenders"
+
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), primary_key=True)
+    offender_id: Mapped[int] = mapped_column(ForeignKey("offenders.id"), primary_key=True, index=True)
+
+
+class Sanction(Base):
+    __tablename__ = "sanctions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    offender_id: Mapped[int] = mapped_column(ForeignKey("offenders.id"), index=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # warning | ban_3 | ban_6 | ban_12 | ban_24
+    suggested: Mapped[str | None] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime]
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    letter: Mapped[str] = mapped_column(Text)
+
+
+class AftercareTask(Base):
+    __tablename__ = "aftercare_tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # aftercare | inspectie_szw
+    title: Mapped[str] = mapped_column(String(300))
+    due_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]
+    done_by: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEntry(Base):
+    """Every read and change of an incident record: who, what, when."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    user: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[dict[str, Any]]

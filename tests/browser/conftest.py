@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, Page, async_playwright, expect
 
 SCREENSHOTS = Path(__file__).parents[2] / "test-artifacts" / "screenshots"
 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -30,3 +32,22 @@ def chromium_args() -> list[str]:
     # As root in a container Chromium needs --no-sandbox; the rest keeps it off the network.
     return ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=chromium_path(), args=chromium_args())
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
+async def sign_in(page: Page, base_url: str, username: str, password: str, target: str) -> None:
+    """Open `target`, get sent to the sign-in page, sign in, land on `target`."""
+    await page.goto(f"{base_url}{target}")
+    await page.get_by_label("Gebruikersnaam").fill(username)
+    await page.get_by_label("Wachtwoord").fill(password)
+    await page.get_by_role("button", name="Aanmelden").click()
+    await expect(page).to_have_url(f"{base_url}{target}")

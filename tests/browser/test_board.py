@@ -8,23 +8,13 @@ import time
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, chromium_args, chromium_path
+from tests.browser.conftest import SCREENSHOTS
 from tests.integration.harness import OPERATOR_PASSWORD, Harness
 
 WALL = {"viewport": {"width": 1600, "height": 1000}}
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium_path(), args=chromium_args())
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from dispatcher.clock import FakeClock
 from gateway.broker import Mosquitto
-from tests.browser.conftest import SCREENSHOTS, chromium_args, chromium_path
+from tests.browser.conftest import SCREENSHOTS
 from tests.conftest import FIXTURES
 from tests.integration.harness import Harness
 
@@ -33,16 +33,6 @@ async def phones(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_
         yield harness
     finally:
         await harness.close()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium_path(), args=chromium_args())
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 @pytest.fixture

@@ -129,6 +129,23 @@ class Harness:
             response.raise_for_status()
             return response.json()
 
+    async def add_user(self, username: str, roles: list[str], *, person: str | None = None,
+                       name: str | None = None) -> str:
+        """A user with an API token; returns the token."""
+        assert self.service is not None
+        accounts = self.service.accounts
+        user_id = await asyncio.to_thread(accounts.add_user, username, OPERATOR_PASSWORD, roles, person_id=person,
+                                          display_name=name)
+        return (await asyncio.to_thread(accounts.create_token, user_id, "tests"))[1]
+
+    async def call(self, token: str, path: str, *, method: str = "GET", json: Any = None,
+                   **params: str) -> httpx.Response:
+        """The API as someone else, answer unchecked (for access tests)."""
+        assert self.service is not None
+        async with httpx.AsyncClient(base_url=self.service.http_url, timeout=10,
+                                     headers={"Authorization": f"Bearer {token}"}) as client:
+            return await client.request(method, path, params=params, json=json)
+
     async def alarms(self, state: str = "open") -> list[dict[str, Any]]:
         return (await self.api("/api/alarms", state=state))["items"]  # type: ignore[no-any-return]
 

@@ -161,8 +161,8 @@ async def test_a_site_in_drill_mode_runs_the_chain_and_says_drill_everywhere(sit
     closed = await site.api(f"/api/alarms/{alarm['uid']}/close", method="POST", json={})
     assert closed["outcome"] == "drill"
     assert site.service is not None
-    record, _ = await site.wait(site.service.store.incident, alarm["incident_id"])
-    assert record.drill is True
+    record = await site.wait(site.service.desk.records.summary, alarm["incident_id"])
+    assert record is not None and record.drill is True
 
 
 # ---- adapters ------------------------------------------------------------------------------------------

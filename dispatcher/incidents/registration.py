@@ -1,0 +1,222 @@
+"""The registration form's fields and their checks, shared by the API (JSON) and the web form
+(strings from a POST). Pure: values in, column values and error codes out.
+
+Error codes are words, not sentences: the screens turn them into Dutch or English
+(gateway/i18n.py `FORM_ERRORS`), the API into English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from dispatcher.incidents.rules import ABCD, CONTACT_KINDS, FORMS
+
+TEXT_LIMITS = {"location": 300, "person_affected": 200, "reporter": 200, "description": 5000, "offenders": 2000,
+               "injury": 2000, "damage_description": 2000, "police_report_reference": 100, "aftercare": 5000}
+BOOLEANS = ("near_miss", "hospital_admission", "death", "damage_personal_recovered", "damage_employer_recovered",
+            "police_report", "employer_address_used")
+AMOUNTS = ("damage_personal_amount", "damage_employer_amount")
+MAX_AMOUNT = Decimal("1000000")
+# Everything the coordinator can set; the rest of the record comes from the alarm or is derived.
+FIELDS = ("occurred_at", "site_id", "affected_person_id", "contact_kind", "abcd_class", "aggression_forms",
+          *TEXT_LIMITS, *BOOLEANS, *AMOUNTS, "police_report_date")
+
+ENGLISH = {
+    "required": "required to complete the record",
+    "too_long": "too long",
+    "not_a_choice": "not one of the choices",
+    "not_a_date": "not a date (use YYYY-MM-DD)",
+    "not_a_time": "not a date and time (use YYYY-MM-DDTHH:MM)",
+    "in_future": "lies in the future",
+    "not_an_amount": "not an amount in euros (e.g. 125,50)",
+    "negative": "cannot be negative",
+    "too_large": "implausibly large",
+    "not_yes_no": "answer yes or no",
+    "forms_need_c_or_d": "classes A and B are not aggression: choose C or D when there was a form of aggression",
+    "forms_needed": "choose at least one form of aggression for class C or D",
+    "before_incident": "lies before the incident",
+    "report_not_done": "tick 'police report made' or leave the date and reference empty",
+    "unknown_person": "not a person in the agreement file",
+    "unknown_site": "not a site in the agreement file",
+}
+
+
+@dataclass
+class Checked:
+    changes: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # field -> error code
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_registration(raw: Mapping[str, Any], *, current: Mapping[str, Any], complete: bool, now: datetime,
+                       tz: ZoneInfo, people: Mapping[str, str], sites: Mapping[str, str]) -> Checked:
+    """Check the fields present in `raw` (a PATCH: absent means unchanged) against the record
+    as it is (`current`). `complete` also demands what a finished registration needs.
+    `people` and `sites` map ids to names, from the agreement file."""
+    result = Checked()
+    for name, value in raw.items():
+        if name not in FIELDS:
+            continue
+        try:
+            result.changes.update(_convert(name, value, now=now, tz=tz, people=people, sites=sites))
+        except _Invalid as exc:
+            result.errors[name] = exc.code
+    merged = {**current, **result.changes}
+    _check_together(merged, result, complete=complete)
+    return result
+
+
+class _Invalid(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _convert(name: str, value: Any, *, now: datetime, tz: ZoneInfo, people: Mapping[str, str],
+             sites: Mapping[str, str]) -> dict[str, Any]:
+    if isinstance(value, str):
+        value = value.strip()
+    empty = value is None or value == ""
+    if name in TEXT_LIMITS:
+        if empty:
+            return {name: None}
+        if not isinstance(value, str):
+            raise _Invalid("not_a_choice")
+        if len(value) > TEXT_LIMITS[name]:
+            raise _Invalid("too_long")
+        return {name: value}
+    if name in BOOLEANS:
+        return {name: _yes_no(value)}
+    if name in AMOUNTS:
+        return {name: None if empty else _amount(value)}
+    if name == "occurred_at":
+        if empty:
+            raise _Invalid("required")
+        moment = _moment(value, tz)
+        if moment > now + timedelta(minutes=5):
+            raise _Invalid("in_future")
+        return {name: moment}
+    if name == "police_report_date":
+        if empty:
+            return {name: None}
+        day = _date(value)
+        if day > now.astimezone(tz).date():
+            raise _Invalid("in_future")
+        return {name: day}
+    if name == "abcd_class":
+        if empty:
+            return {name: None}
+        if str(value).upper() not in ABCD:
+            raise _Invalid("not_a_choice")
+        return {name: str(value).upper()}
+    if name == "aggression_forms":
+        forms = [] if empty else ([value] if isinstance(value, str) else list(value))
+        if not all(f in FORMS for f in forms):
+            raise _Invalid("not_a_choice")
+        return {name: [f for f in FORMS if f in forms]}  # the table's order, no duplicates
+    if name == "contact_kind":
+        if empty:
+            return {name: None}
+        if value not in CONTACT_KINDS:
+            raise _Invalid("not_a_choice")
+        return {name: value}
+    if name == "affected_person_id":
+        if empty:
+            return {name: None}
+        if value not in people:
+            raise _Invalid("unknown_person")
+        return {name: value, "person_affected": people[value]}
+    if name == "site_id":
+        if empty:
+            return {name: None, "site_name": None}
+        if value not in sites:
+            raise _Invalid("unknown_site")
+        return {name: value, "site_name": sites[value]}
+    raise AssertionError(name)
+
+
+def _check_together(merged: Mapping[str, Any], result: Checked, *, complete: bool) -> None:
+    def fail(name: str, code: str) -> None:
+        result.errors.setdefault(name, code)
+
+    forms = merged.get("aggression_forms") or []
+    abcd = merged.get("abcd_class")
+    if forms and abcd in ("A", "B"):
+        fail("abcd_class", "forms_need_c_or_d")
+    reported = merged.get("police_report_date"), merged.get("police_report_reference")
+    if any(reported) and merged.get("police_report") is not True:
+        fail("police_report", "report_not_done")
+    occurred = merged.get("occurred_at")
+    if merged.get("police_report_date") and isinstance(occurred, datetime) and \
+            merged["police_report_date"] < occurred.date() - timedelta(days=1):
+        fail("police_report_date", "before_incident")
+    if not complete:
+        return
+    for name in ("abcd_class", "description"):
+        if not merged.get(name):
+            fail(name, "required")
+    if abcd in ("C", "D") and not forms:
+        fail("aggression_forms", "forms_needed")
+    if not merged.get("site_id") and not merged.get("location"):
+        fail("location", "required")
+
+
+def _yes_no(value: Any) -> bool | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).lower()
+    if text in ("ja", "yes", "true", "on", "1"):
+        return True
+    if text in ("nee", "no", "false", "off", "0"):
+        return False
+    raise _Invalid("not_yes_no")
+
+
+def _amount(value: Any) -> Decimal:
+    text = str(value).replace("€", "").replace(" ", "")
+    if "," in text:  # Dutch: 1.250,50
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise _Invalid("not_an_amount") from None
+    if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise _Invalid("not_an_amount")
+    if amount < 0:
+        raise _Invalid("negative")
+    if amount > MAX_AMOUNT:
+        raise _Invalid("too_large")
+    return amount.quantize(Decimal("0.01"))
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise _Invalid("not_a_date") from None
+
+
+def _moment(value: Any, tz: ZoneInfo) -> datetime:
+    """A form gives local time without a zone (datetime-local); the API may give either."""
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise _Invalid("not_a_time") from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment

@@ -1,0 +1,344 @@
+"""The coordinator's pages and the employee's report form, server-rendered: the incident list
+with the Inspectie SZW banner and overdue aftercare, the registration form, offenders and
+sanctions with their letter, the short report form for a phone, "my reports", the access bans,
+and the learning reports (heat map and charts drawn on the server, a printable quarterly).
+
+Plain HTML forms (POST, then a redirect), so everything works without scripts and prints well.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from dispatcher.incidents.access import Access
+from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFound
+from dispatcher.incidents.registration import AMOUNTS, BOOLEANS, FIELDS
+from dispatcher.incidents.reports import Quarter, Report
+from dispatcher.incidents.rules import ABCD, CONTACT_KINDS, FORMS, SANCTIONS
+from gateway import charts
+from gateway.accounts import Principal
+from gateway.auth import require, safe_next
+from gateway.board import Renderer
+from gateway.i18n import BOARD
+from gateway.incidents_api import on_desk, reader_of
+from gateway.record_views import record_view, registration, task_view
+
+MULTI = {"aggression_forms"}
+
+
+def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    pages = Renderer(secure_cookies=secure_cookies)
+    signed_in = require(page=True)
+    coordinator = require("coordinator", page=True)
+
+    def render(request: Request, name: str, principal: Principal, status: int = 200, **context: Any) -> Response:
+        return pages.render(request, name, principal, status, when=_formatter(desk, "%d-%m-%Y %H:%M"),
+                            day=_formatter(desk, "%d-%m-%Y"), duration=_duration, pct=_share, **context)
+
+    async def form_of(request: Request) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for key, value in parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True):
+            if key in MULTI:
+                values.setdefault(key, []).append(value)
+            else:
+                values[key] = value
+        return values
+
+    async def refused(request: Request, principal: Principal, call: Callable[..., Any], *args: Any,
+                      **kwargs: Any) -> Any:
+        try:
+            return await on_desk(call, *args, **kwargs)
+        except HTTPException as exc:
+            if exc.status_code == 403:
+                message = BOARD[pages.language(request, principal)]["forbidden_record"]
+                return render(request, "forbidden.html", principal, status=403, message=message)
+            raise
+
+    # ---- the list -----------------------------------------------------------------------------------
+
+    @router.get("/incidents")
+    async def incidents(request: Request, principal: Principal = Depends(signed_in)) -> Response:
+        reader = reader_of(principal)
+        status = request.query_params.get("status") or ("todo" if principal.has("coordinator") else None)
+        status = status if status in ("todo", "open", "reported", "registered", "anonymised") else None
+        total, rows = await on_desk(desk.page, reader, status=status, limit=200)
+        tasks = await on_desk(desk.open_tasks, reader)
+        szw = await on_desk(desk.szw_open, reader)
+        counts = await _thread(desk.records.counts)
+        now = desk.clock.now()
+        return render(request, "incidents.html", principal, rows=rows, total=total, shown=status,
+                      tasks=[(task_view(t, now), i) for t, i in tasks], szw=szw, counts=counts,
+                      coordinator=principal.has("coordinator"), lead=desk.is_team_lead(reader))
+
+    # ---- one record ---------------------------------------------------------------------------------------
+
+    @router.get("/incidents/{incident_id}")
+    async def record_page(incident_id: int, request: Request, principal: Principal = Depends(signed_in)) -> Response:
+        return await show_record(request, principal, incident_id)
+
+    async def show_record(request: Request, principal: Principal, incident_id: int, *, status: int = 200,
+                          values: dict[str, Any] | None = None, errors: dict[str, str] | None = None) -> Response:
+        found = await refused(request, principal, desk.read, reader_of(principal), incident_id)
+        if isinstance(found, Response):
+            return found
+        access, record = found
+        lang = pages.language(request, principal)
+        view = record_view(record, access, desk=desk, language=lang, now=desk.clock.now())
+        query = request.query_params.get("q", "").strip()
+        matches = await on_desk(desk.find_offenders, reader_of(principal), query) \
+            if access is Access.FULL and len(query) >= 2 else []
+        directory = desk.directory
+        return render(
+            request, "record.html", principal, status=status, record=view, incident=record.incident,
+            full=access is Access.FULL, alarm_only=access is Access.ALARM,
+            can_tick=access is Access.FULL or (access is Access.INVOLVED
+                                               and principal.person_id != record.incident.affected_person_id),
+            values=values or _form_values(record.incident, desk), errors=errors or {},
+            people=sorted(((p.id, p.name) for p in directory.org.people), key=lambda p: p[1]),
+            sites=[(s.id, s.name) for s in directory.org.sites], forms=FORMS, abcd=ABCD, contact_kinds=CONTACT_KINDS,
+            sanctions=SANCTIONS, query=query, matches=matches, saved=request.query_params.get("saved"),
+            alarm_open=record.alarm_open, today=desk.clock.now().astimezone(desk.tz).date().isoformat())
+
+    @router.post("/incidents/{incident_id}")
+    async def save_record(incident_id: int, request: Request, principal: Principal = Depends(coordinator)) -> Response:
+        form = await form_of(request)
+        raw = {name: form.get(name, [] if name in MULTI else "") for name in FIELDS if name in form or name in MULTI}
+        complete = form.get("action") == "complete"
+        try:
+            await _thread(desk.register, reader_of(principal), incident_id, raw, complete=complete)
+        except Invalid as exc:
+            return await show_record(request, principal, incident_id, status=422, values={**raw}, errors=exc.errors)
+        except (NotFound, NotAllowed) as exc:
+            raise HTTPException(404 if isinstance(exc, NotFound) else 403, str(exc)) from None
+        return RedirectResponse(f"/incidents/{incident_id}?saved={'complete' if complete else '1'}", status_code=303)
+
+    @router.post("/incidents/{incident_id}/offenders")
+    async def offender(incident_id: int, request: Request, principal: Principal = Depends(coordinator)) -> Response:
+        form = await form_of(request)
+        reader = reader_of(principal)
+        if form.get("offender_id"):
+            await on_desk(desk.link_offender, reader, incident_id, _int(form["offender_id"]))
+        elif form.get("unlink"):
+            await on_desk(desk.unlink_offender, reader, incident_id, _int(form["unlink"]))
+        else:
+            try:
+                await _thread(desk.add_offender, reader, incident_id, name=form.get("name", ""),
+                              address=form.get("address"), notes=form.get("notes"))
+            except Invalid as exc:
+                return await show_record(request, principal, incident_id, status=422,
+                                         errors={f"offender_{k}": v for k, v in exc.errors.items()})
+        return RedirectResponse(f"/incidents/{incident_id}#offenders", status_code=303)
+
+    @router.post("/incidents/{incident_id}/sanctions")
+    async def sanction(incident_id: int, request: Request, principal: Principal = Depends(coordinator)) -> Response:
+        form = await form_of(request)
+        starts = form.get("starts_on") or None
+        try:
+            starts_on = date.fromisoformat(starts) if starts else None
+        except ValueError:
+            return await show_record(request, principal, incident_id, status=422, errors={"starts_on": "not_a_date"})
+        decided = await on_desk(desk.decide_sanction, reader_of(principal), incident_id, _int(form.get("offender")),
+                                kind=form.get("kind", ""), starts_on=starts_on)
+        return RedirectResponse(f"/sanctions/{decided.id}/letter", status_code=303)
+
+    @router.get("/sanctions/{sanction_id}/letter")
+    async def letter(sanction_id: int, request: Request, principal: Principal = Depends(coordinator)) -> Response:
+        found = await on_desk(desk.letter, reader_of(principal), sanction_id)
+        return render(request, "letter.html", principal, sanction=found)
+
+    @router.post("/tasks/{task_id}")
+    async def task(task_id: int, request: Request, principal: Principal = Depends(signed_in)) -> Response:
+        form = await form_of(request)
+        done = {"1": True, "0": False}.get(form.get("done", ""))
+        note = form.get("note")
+        updated = await refused(request, principal, desk.update_task, reader_of(principal), task_id, done=done,
+                                note=note)
+        if isinstance(updated, Response):
+            return updated
+        return RedirectResponse(safe_next(form.get("back")) if form.get("back") else
+                                f"/incidents/{updated.incident_id}#aftercare", status_code=303)
+
+    @router.get("/bans")
+    async def bans(request: Request, principal: Principal = Depends(require("coordinator", "operator",
+                                                                            page=True))) -> Response:
+        found = await on_desk(desk.active_bans, reader_of(principal))
+        return render(request, "bans.html", principal, bans=found)
+
+    # ---- the employee's report ------------------------------------------------------------------------------
+
+    @router.get("/report")
+    async def report_form(request: Request, principal: Principal = Depends(signed_in)) -> Response:
+        now = desk.clock.now().astimezone(desk.tz)
+        return render(request, "report.html", principal, values={"occurred_at": now.strftime("%Y-%m-%dT%H:%M")},
+                      errors={}, **_report_choices(desk))
+
+    @router.post("/report")
+    async def send_report(request: Request, principal: Principal = Depends(signed_in)) -> Response:
+        form = await form_of(request)
+        raw = {k: form.get(k, "") for k in ("occurred_at", "contact_kind", "site_id", "location", "description",
+                                             "injury")}
+        raw["aggression_forms"] = form.get("aggression_forms", [])
+        raw["near_miss"] = "ja" if form.get("near_miss") else "nee"
+        try:
+            saved = await _thread(desk.report, reader_of(principal), raw)
+        except Invalid as exc:
+            return render(request, "report.html", principal, status=422, values=raw, errors=exc.errors,
+                          **_report_choices(desk))
+        except NotAllowed:
+            return render(request, "report.html", principal, status=403, values=raw, errors={},
+                          no_person=True, **_report_choices(desk))
+        return RedirectResponse(f"/me/reports?new={saved.id}", status_code=303)
+
+    @router.get("/me/reports")
+    async def my_reports(request: Request, principal: Principal = Depends(signed_in)) -> Response:
+        found = await on_desk(desk.my_reports, reader_of(principal))
+        return render(request, "my_reports.html", principal, reports=found, new=request.query_params.get("new"))
+
+    # ---- learning ------------------------------------------------------------------------------------------
+
+    @router.get("/learning")
+    async def learning(request: Request, principal: Principal = Depends(coordinator)) -> Response:
+        today = desk.clock.now().astimezone(desk.tz).date()
+        since = _date(request.query_params.get("from")) or date(today.year - 1, today.month, 1)
+        until = _date(request.query_params.get("to")) or today
+        site = request.query_params.get("site") or None
+        report = await on_desk(desk.learning_report, reader_of(principal), since=since,
+                               until=until + timedelta(days=1), site=site)
+        lang = pages.language(request, principal)
+        csv_query = urlencode({k: v for k, v in (("since", since.isoformat()),
+                                                 ("until", (until + timedelta(days=1)).isoformat()),
+                                                 ("site", site)) if v})
+        return render(request, "learning.html", principal, report=report, since=since, until=until, site=site,
+                      sites=[(s.id, s.name) for s in desk.directory.org.sites], csv_query=csv_query,
+                      quarter=Quarter.of(today).previous().label, **_charts(report, lang))
+
+    @router.get("/learning/quarterly")
+    async def quarterly(request: Request, principal: Principal = Depends(coordinator)) -> Response:
+        today = desk.clock.now().astimezone(desk.tz).date()
+        try:
+            chosen = Quarter.parse(request.query_params.get("q") or Quarter.of(today).previous().label)
+        except ValueError:
+            raise HTTPException(422, "not a quarter (use e.g. 2026-Q3)") from None
+        site = request.query_params.get("site") or None
+        report, previous = await on_desk(desk.quarterly, reader_of(principal), chosen, site=site)
+        lang = pages.language(request, principal)
+        return render(request, "quarterly.html", principal, report=report, previous=previous, quarter=chosen,
+                      organisation=desk.directory.org.organisation, site=site,
+                      choices=[Quarter.of(today).previous(n).label for n in range(8)],
+                      observations=_observations(report, previous, lang), **_charts(report, lang))
+
+    return router
+
+
+# ---- helpers ----------------------------------------------------------------------------------------------
+
+
+async def _thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def _formatter(desk: IncidentDesk, pattern: str) -> Callable[[datetime | date | None], str]:
+    def fmt(moment: datetime | date | None) -> str:
+        if moment is None:
+            return "–"
+        if isinstance(moment, datetime):
+            moment = moment.astimezone(desk.tz)
+        return moment.strftime(pattern)
+
+    return fmt
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part} ({round(100 * part / whole)}%)" if whole else "–"
+
+
+def _form_values(incident: Any, desk: IncidentDesk) -> dict[str, Any]:
+    """The record as the form shows it: local time, Dutch amounts, ja/nee."""
+    stored = registration(incident).model_dump()
+    values: dict[str, Any] = {}
+    for name in FIELDS:
+        value = stored.get(name)
+        if name in BOOLEANS:
+            values[name] = "" if value is None else ("ja" if value else "nee")
+        elif name in AMOUNTS:
+            values[name] = "" if value is None else f"{Decimal(value):.2f}".replace(".", ",")
+        elif name == "occurred_at":
+            values[name] = value.astimezone(desk.tz).strftime("%Y-%m-%dT%H:%M")
+        elif name == "police_report_date":
+            values[name] = value.isoformat() if value else ""
+        elif name == "aggression_forms":
+            values[name] = value or []
+        else:
+            values[name] = value or ""
+    return values
+
+
+def _report_choices(desk: IncidentDesk) -> dict[str, Any]:
+    return {"sites": [(s.id, s.name) for s in desk.directory.org.sites], "forms": FORMS,
+            "contact_kinds": CONTACT_KINDS}
+
+
+def _charts(report: Report, lang: str) -> dict[str, Any]:
+    t = BOARD[lang]
+    days = [t[f"day_{d}"] for d in range(7)]
+    peak = report.peak
+    return {
+        "heatmap": charts.heatmap(report.heatmap, days, label=t["heatmap_title"], first_hour=6, last_hour=22),
+        "peak_text": t["heatmap_peak"].format(day=days[peak[0]], hour=f"{peak[1]:02d}", next=f"{peak[1] + 1:02d}",
+                                              n=peak[2]) if peak else None,
+        "chart_forms": charts.bars([(t[f"form_short_{f}"], n) for f, n in report.by_form], label=t["by_form"]),
+        "chart_abcd": charts.bars([(t.get(f"abcd_short_{c}", c), n) for c, n in report.by_abcd], label=t["by_abcd"]),
+        "chart_sites": charts.bars(report.by_site[:10], label=t["by_site"]),
+        "chart_locations": charts.bars(report.by_location[:12], label=t["by_location"]),
+        "chart_contact": charts.bars([(t.get(f"contact_{c}", c), n) for c, n in report.by_contact],
+                                     label=t["by_contact"]),
+        "chart_trend": charts.columns([(q, figures["total"]) for q, figures in report.quarters], label=t["trend"]),
+    }
+
+
+def _observations(report: Report, previous: Report, lang: str) -> list[str]:
+    """A few plain sentences for management: where the peak is, what changed."""
+    t = BOARD[lang]
+    notes = []
+    if report.peak:
+        day, hour, n = report.peak
+        notes.append(t["heatmap_peak"].format(day=t[f"day_{day}"], hour=f"{hour:02d}", next=f"{hour + 1:02d}", n=n))
+    if report.by_location:
+        place, n = report.by_location[0]
+        notes.append(t["obs_top_place"].format(place=place, n=n))
+    if previous.total:
+        notes.append(t["obs_change"].format(change=round(100 * (report.total - previous.total) / previous.total)))
+    if report.response.unanswered:
+        notes.append(t["obs_unanswered"].format(n=report.response.unanswered))
+    return notes
+
+
+def _date(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _int(text: Any) -> int:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise HTTPException(422, "not a number") from None
+

@@ -1,0 +1,264 @@
+"""The pure rules behind incident records: the aftercare schedule, the sanctions table and the
+letter, the form's checks, who may read a record, the report figures, anonymising."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from dispatcher.incidents.access import Access, Reader, access_to
+from dispatcher.incidents.registration import check_registration
+from dispatcher.incidents.reports import CSV_COLUMNS, Quarter, Response, Row, build_report, response_of, to_csv
+from dispatcher.incidents.retention import anonymised_incident, anonymised_timeline
+from dispatcher.incidents.rules import aftercare_plan, ban_ends, suggest_sanction, warning_letter
+from escalation.model import DEFAULT_AFTERCARE, Records
+from gateway.i18n import BOARD, TIMELINE
+from gateway.record_views import Registration
+
+AMS = ZoneInfo("Europe/Amsterdam")
+MONDAY_11 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+SCHEDULE = [(step.after, step.task) for step in DEFAULT_AFTERCARE]
+
+
+# ---- aftercare ------------------------------------------------------------------------------------
+
+
+def test_aftercare_is_due_at_the_end_of_each_day_of_the_schedule() -> None:
+    tasks = aftercare_plan(SCHEDULE, MONDAY_11, serious=False, now=MONDAY_11, tz=AMS)
+    due = [t.due_at.astimezone(AMS).strftime("%a %d-%m %H:%M") for t in tasks]
+    assert due == ["Mon 23-11 23:59", "Tue 24-11 23:59", "Sat 28-11 23:59", "Mon 07-12 23:59", "Mon 21-12 23:59",
+                   "Mon 04-01 23:59"]
+    assert {t.kind for t in tasks} == {"aftercare"}
+
+
+def test_an_incident_late_in_the_evening_still_counts_its_own_day() -> None:
+    late = datetime(2026, 3, 28, 22, 30, tzinfo=UTC)  # 23:30 local, the night the clocks go forward
+    [same_day, next_day] = aftercare_plan(SCHEDULE[:2], late, serious=False, now=late, tz=AMS)
+    assert same_day.due_at.astimezone(AMS) == datetime(2026, 3, 28, 23, 59, tzinfo=AMS)
+    assert next_day.due_at.astimezone(AMS) == datetime(2026, 3, 29, 23, 59, tzinfo=AMS)  # summer time by then
+
+
+def test_a_serious_incident_adds_the_inspectie_szw_task_due_now() -> None:
+    registered = MONDAY_11 + timedelta(days=2)
+    tasks = aftercare_plan(SCHEDULE, MONDAY_11, serious=True, now=registered, tz=AMS)
+    assert (tasks[0].kind, tasks[0].due_at) == ("inspectie_szw", registered)
+    assert len(tasks) == 7
+
+
+def test_the_schedule_is_configurable_in_the_agreement_file() -> None:
+    records = Records.model_validate({"aftercare": [{"after": 0, "task": "Bellen"}, {"after": "3d", "task": "Langs"}],
+                                      "retention": "2y"})
+    assert [(s.after, s.task) for s in records.aftercare] == [(0, "Bellen"), (3 * 86400, "Langs")]
+    assert records.retention == 2 * 365 * 86400
+    assert len(Records().aftercare) == 6, "same day, next day, first week, 2, 4 and 6 weeks by default"
+
+
+# ---- sanctions --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("forms", "first", "repeat"), [
+    (["verbaal_geweld"], "warning", "ban_3"),
+    (["discriminatie"], "warning", "ban_3"),
+    (["intimidatie"], "ban_6", "ban_12"),
+    (["fysiek_zaakgericht"], "ban_6", "ban_12"),
+    (["fysiek_persoonsgericht"], "ban_12", "ban_24"),
+    (["verbaal_geweld", "fysiek_persoonsgericht", "intimidatie"], "ban_12", "ban_24"),  # the heaviest decides
+])
+def test_the_sanctions_table(forms: list[str], first: str, repeat: str) -> None:
+    once, again = suggest_sanction(forms, repeat=False), suggest_sanction(forms, repeat=True)
+    assert once is not None and again is not None
+    assert (once.kind, again.kind) == (first, repeat)
+    assert again.repeat and "herhaling" in again.reason
+
+
+def test_no_form_of_aggression_no_sanction() -> None:
+    assert suggest_sanction([], repeat=True) is None
+
+
+@pytest.mark.parametrize(("kind", "starts", "ends"), [
+    ("ban_3", date(2026, 1, 15), date(2026, 4, 14)),
+    ("ban_6", date(2026, 8, 31), date(2027, 2, 27)),  # no 31 February: the ban ends the day before the 28th
+    ("ban_24", date(2024, 2, 29), date(2026, 2, 27)),
+    ("warning", date(2026, 1, 15), None),
+])
+def test_a_ban_ends_the_day_before_the_same_date_months_on(kind: str, starts: date, ends: date | None) -> None:
+    assert ban_ends(kind, starts) == ends
+
+
+def test_the_warning_letter_follows_the_protocols_example() -> None:
+    letter = warning_letter(organisation="Gemeente Wormerland", offender="H. de Boer", address="Dorpsstraat 1",
+                            incident_on=date(2026, 11, 20), contact_kind="counter", kind="warning",
+                            starts_on=date(2026, 11, 23), ends_on=None, today=date(2026, 11, 23),
+                            signed_by="C. Coördinator", reference="incident 7")
+    assert "Onderwerp: Waarschuwing" in letter
+    assert "Op 20-11-2026 heeft u Gemeente Wormerland bezocht. Dit contact is niet correct verlopen." in letter
+    assert "aanleiding zijn u de toegang tot ons gebouw te ontzeggen" in letter
+    assert letter.splitlines()[2:4] == ["H. de Boer", "Dorpsstraat 1"]
+
+
+# ---- the form -------------------------------------------------------------------------------------------
+
+
+def check(raw: dict[str, object], *, complete: bool = False, current: dict[str, object] | None = None):  # type: ignore[no-untyped-def]
+    return check_registration(raw, current=current or {}, complete=complete, now=MONDAY_11, tz=AMS,
+                              people={"sanne": "Sanne de Jong"}, sites={"stadhuis": "Stadhuis"})
+
+
+def test_form_values_are_converted_as_a_dutch_coordinator_types_them() -> None:
+    checked = check({"occurred_at": "2026-11-20T14:05", "damage_personal_amount": "1.250,50",
+                     "hospital_admission": "nee", "aggression_forms": ["intimidatie", "verbaal_geweld"],
+                     "affected_person_id": "sanne", "site_id": "stadhuis", "abcd_class": "d"})
+    assert checked.ok, checked.errors
+    assert checked.changes["occurred_at"] == datetime(2026, 11, 20, 14, 5, tzinfo=AMS)
+    assert checked.changes["damage_personal_amount"] == Decimal("1250.50")
+    assert checked.changes["hospital_admission"] is False
+    assert checked.changes["aggression_forms"] == ["verbaal_geweld", "intimidatie"]
+    assert (checked.changes["person_affected"], checked.changes["site_name"]) == ("Sanne de Jong", "Stadhuis")
+    assert checked.changes["abcd_class"] == "D"
+
+
+@pytest.mark.parametrize(("raw", "errors"), [
+    ({"abcd_class": "E"}, {"abcd_class": "not_a_choice"}),
+    ({"aggression_forms": ["schoppen"]}, {"aggression_forms": "not_a_choice"}),
+    ({"abcd_class": "A", "aggression_forms": ["verbaal_geweld"]}, {"abcd_class": "forms_need_c_or_d"}),
+    ({"damage_employer_amount": "-1"}, {"damage_employer_amount": "negative"}),
+    ({"damage_employer_amount": "12,345"}, {"damage_employer_amount": "not_an_amount"}),
+    ({"damage_employer_amount": "veel"}, {"damage_employer_amount": "not_an_amount"}),
+    ({"occurred_at": "2026-11-24T09:00"}, {"occurred_at": "in_future"}),
+    ({"occurred_at": "gisteren"}, {"occurred_at": "not_a_time"}),
+    ({"police_report_date": "2026-11-20"}, {"police_report": "report_not_done"}),
+    ({"police_report": "misschien"}, {"police_report": "not_yes_no"}),
+    ({"affected_person_id": "nobody"}, {"affected_person_id": "unknown_person"}),
+    ({"description": "x" * 5001}, {"description": "too_long"}),
+])
+def test_wrong_values_are_named_per_field(raw: dict[str, object], errors: dict[str, str]) -> None:
+    assert check(raw).errors == errors
+
+
+def test_completing_asks_for_class_description_forms_and_a_place() -> None:
+    assert check({"abcd_class": "C"}, complete=True).errors == {
+        "description": "required", "aggression_forms": "forms_needed", "location": "required"}
+    done = check({"abcd_class": "B", "description": "Kritiek op de regels."}, complete=True,
+                 current={"location": "Balie 2"})
+    assert done.ok, "class B needs no form of aggression"
+
+
+# ---- access -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("reader", "expected"), [
+    (Reader("coco", frozenset({"coordinator"}), None), Access.FULL),
+    (Reader("marieke", frozenset({"employee"}), "marieke"), Access.INVOLVED),  # Sanne's team lead
+    (Reader("sanne", frozenset({"employee"}), "sanne"), Access.INVOLVED),  # the person affected
+    (Reader("melder", frozenset({"employee"}), "eva"), Access.INVOLVED),  # the one who reported it
+    (Reader("ria", frozenset({"operator"}), None), Access.ALARM),
+    (Reader("jan", frozenset({"employee", "responder"}), "jan"), Access.NONE),
+    (Reader("beheer", frozenset({"admin"}), None), Access.NONE),
+])
+def test_who_may_read_a_record(reader: Reader, expected: Access) -> None:
+    leads = {"sanne": ["marieke"]}
+    assert access_to(reader, affected_person_id="sanne", reported_by_user="melder", from_alarm=True,
+                     leads_of=lambda pid: leads.get(pid, [])) is expected
+
+
+def test_the_control_room_does_not_see_reports_without_an_alarm() -> None:
+    ria = Reader("ria", frozenset({"operator"}), None)
+    assert access_to(ria, affected_person_id="sanne", reported_by_user="sanne", from_alarm=False,
+                     leads_of=lambda _: []) is Access.NONE
+
+
+# ---- reports ------------------------------------------------------------------------------------------------
+
+
+def entry(seconds: float, kind: str, **data: object) -> tuple[datetime, str, dict[str, object]]:
+    return MONDAY_11 + timedelta(seconds=seconds), kind, dict(data)
+
+
+def test_response_figures_come_from_the_timeline() -> None:
+    response = response_of([
+        entry(0, "alarm_raised"), entry(0, "step_started", step="collega", code=None),
+        entry(20, "step_started", step="bhv", code="4"), entry(31, "accepted", recipient="Jan"),
+        entry(45, "accepted", recipient="Fatima"), entry(95, "on_scene", recipient="Jan"),
+        entry(100, "notified", recipient="Politie", outside=True),
+    ])
+    assert response == Response(first_accept_s=31, on_scene_s=95, bhv=True, police=True, unanswered=False)
+    assert response_of([entry(0, "note", text="geen alarm")]) is None
+    unanswered = response_of([entry(0, "alarm_raised"), entry(80, "repeated", step="bhv", round=2)])
+    assert unanswered is not None and unanswered.unanswered and unanswered.first_accept_s is None
+
+
+def row(n: int, when: datetime, **extra: object) -> Row:
+    values: dict[str, object] = {
+        "id": n, "occurred_at": when, "site": "Stadhuis", "location": "Balie 1", "source": "alarm",
+        "near_miss": False, "kind": "panic", "contact_kind": "counter", "abcd_class": "C",
+        "forms": ("verbaal_geweld",), "outcome": "resolved", "drill": False, "injury": False,
+        "hospital_admission": False, "police_report": None, "sanction": None,
+        "response": Response(first_accept_s=10 * n, on_scene_s=None)}
+    values.update(extra)
+    return Row(**values)  # type: ignore[arg-type]
+
+
+def test_the_report_counts_heat_map_and_percentiles() -> None:
+    rows = [row(n, MONDAY_11 + timedelta(minutes=n)) for n in range(1, 11)]  # Monday 11:xx local
+    rows.append(row(11, MONDAY_11 + timedelta(days=1), drill=True))  # a drill counts nowhere
+    rows.append(row(12, MONDAY_11 + timedelta(days=2), outcome="false_alarm", abcd_class="A", forms=()))
+    report = build_report(rows, tz=AMS, quarters=[Quarter(2026, 3), Quarter(2026, 4)])
+    assert report.total == 11
+    assert report.heatmap[0][11] == 10 and report.heatmap[2][11] == 1 and report.peak == (0, 11, 10)
+    assert report.response.alarms == 10, "the false alarm is not a response"
+    assert (report.response.first_accept.median, report.response.first_accept.p90) == (50, 90)
+    assert dict(report.by_abcd) == {"A": 1, "B": 0, "C": 10, "D": 0}
+    assert dict(report.quarters)["2026-Q4"]["total"] == 11 and dict(report.quarters)["2026-Q3"]["total"] == 0
+    assert report.by_location == [("Balie 1 (Stadhuis)", 11)]
+
+
+def test_the_csv_export_has_no_names_or_descriptions() -> None:
+    text = to_csv([row(1, MONDAY_11)], tz=AMS)
+    header, line = text.strip().splitlines()
+    assert header.split(",") == list(CSV_COLUMNS)
+    assert line.startswith("1,2026-11-23,1,11,2026-Q4,Stadhuis,Balie 1,alarm,0,panic,counter,C,1,0,0,0,0")
+    assert not {"description", "person_affected", "offenders", "reporter"} & set(CSV_COLUMNS)
+
+
+def test_quarters() -> None:
+    q = Quarter.parse("2026-K1")
+    assert (q.label, q.start, q.last_day, q.previous().label, q.previous(4).label) == (
+        "2026-Q1", date(2026, 1, 1), date(2026, 3, 31), "2025-Q4", "2025-Q1")
+    with pytest.raises(ValueError, match="no quarter"):
+        Quarter.parse("2026-Q5")
+
+
+# ---- anonymising -------------------------------------------------------------------------------------------
+
+
+def test_anonymising_keeps_what_the_reports_count_and_drops_who() -> None:
+    changes = anonymised_incident({"site_id": "stadhuis", "location": "Balie 1", "injury": "Gebroken pols"})
+    assert changes["location"] == "Balie 1" and changes["injury"] == "(geanonimiseerd)"
+    assert changes["description"] is None and changes["person_affected"] is None and changes["position"] is None
+    assert anonymised_incident({"site_id": None, "location": "Dorpsstraat 12"})["location"] is None
+    data = anonymised_timeline({"recipient": "Jan de Vries", "role": 1, "step": "bhv", "code": "4",
+                                "text": "Jan belde", "where": "Dorpsstraat 12"})
+    assert data == {"recipient": "anoniem", "role": 1, "step": "bhv", "code": "4"}
+
+
+# ---- words ----------------------------------------------------------------------------------------------------
+
+
+def test_every_screen_word_exists_in_dutch_and_english() -> None:
+    assert set(BOARD["nl"]) == set(BOARD["en"])
+    assert set(TIMELINE["nl"]) == set(TIMELINE["en"])
+
+
+def test_every_timeline_kind_has_words() -> None:
+    from dispatcher.core.effects import TIMELINE_KINDS
+
+    assert set(TIMELINE["nl"]) == TIMELINE_KINDS
+
+
+def test_the_record_view_shows_every_field_of_the_form() -> None:
+    from dispatcher.incidents.registration import FIELDS
+
+    assert set(FIELDS) <= set(Registration.model_fields)
