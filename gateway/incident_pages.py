@@ -72,8 +72,8 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
         status = status if status in ("todo", "open", "reported", "registered", "anonymised") else None
         total, rows = await on_desk(desk.page, reader, status=status, limit=200)
         tasks = await on_desk(desk.open_tasks, reader)
-        szw = await on_desk(desk.szw_open, reader)
-        counts = await _thread(desk.records.counts)
+        szw = [(t, i) for t, i in tasks if t.kind == "inspectie_szw"] if principal.has("coordinator") else []
+        counts = await asyncio.to_thread(desk.records.counts)
         now = desk.clock.now()
         return render(request, "incidents.html", principal, rows=rows, total=total, shown=status,
                       tasks=[(task_view(t, now), i) for t, i in tasks], szw=szw, counts=counts,
@@ -114,7 +114,7 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
         raw = {name: form.get(name, [] if name in MULTI else "") for name in FIELDS if name in form or name in MULTI}
         complete = form.get("action") == "complete"
         try:
-            await _thread(desk.register, reader_of(principal), incident_id, raw, complete=complete)
+            await asyncio.to_thread(desk.register, reader_of(principal), incident_id, raw, complete=complete)
         except Invalid as exc:
             return await show_record(request, principal, incident_id, status=422, values={**raw}, errors=exc.errors)
         except (NotFound, NotAllowed) as exc:
@@ -131,7 +131,7 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
             await on_desk(desk.unlink_offender, reader, incident_id, _int(form["unlink"]))
         else:
             try:
-                await _thread(desk.add_offender, reader, incident_id, name=form.get("name", ""),
+                await asyncio.to_thread(desk.add_offender, reader, incident_id, name=form.get("name", ""),
                               address=form.get("address"), notes=form.get("notes"))
             except Invalid as exc:
                 return await show_record(request, principal, incident_id, status=422,
@@ -189,7 +189,7 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
         raw["aggression_forms"] = form.get("aggression_forms", [])
         raw["near_miss"] = "ja" if form.get("near_miss") else "nee"
         try:
-            saved = await _thread(desk.report, reader_of(principal), raw)
+            saved = await asyncio.to_thread(desk.report, reader_of(principal), raw)
         except Invalid as exc:
             return render(request, "report.html", principal, status=422, values=raw, errors=exc.errors,
                           **_report_choices(desk))
@@ -240,10 +240,6 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
 
 
 # ---- helpers ----------------------------------------------------------------------------------------------
-
-
-async def _thread(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 def _formatter(desk: IncidentDesk, pattern: str) -> Callable[[datetime | date | None], str]:

@@ -301,10 +301,7 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
                              principal: Principal = Depends(require("coordinator", "admin"))) -> Imported:
         """Bring in earlier records (from a spreadsheet or a previous system). All or nothing:
         422 names each wrong field as `<index>.<field>`."""
-        items = [item.model_dump(exclude_unset=True, exclude={"complete"}) | {"occurred_at": item.occurred_at}
-                 for item in body.incidents]
-        for item, parsed in zip(items, body.incidents, strict=True):
-            item["timeline"] = [e.model_dump() for e in parsed.timeline]
+        items = [item.model_dump(exclude_unset=True, exclude={"complete"}) for item in body.incidents]
         ids = await on_desk(desk.import_records, reader_of(principal), items, language=lang_of(request, principal))
         return Imported(ids=ids)
 
@@ -313,8 +310,8 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
         """Report an incident that had no alarm (phone, near-incident, afterwards from home)."""
         saved = await on_desk(desk.report, reader_of(principal), body.model_dump(exclude_none=True),
                               language=lang_of(request, principal))
-        mine = await on_desk(desk.my_reports, reader_of(principal))
-        return next(progress_view(p) for p in mine if p.incident.id == saved.id)
+        [progress] = await asyncio.to_thread(desk.progress, [saved])
+        return progress_view(progress)
 
     @router.get("/me/reports", response_model=list[ProgressView], tags=["reports by employees"])
     async def my_reports(principal: Principal = Depends(signed_in)) -> list[ProgressView]:
@@ -361,7 +358,7 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
         """Record the coordinator's decision; the letter (Dutch) is written and kept with the record."""
         sanction = await on_desk(desk.decide_sanction, reader_of(principal), incident_id, body.offender_id,
                                  kind=body.kind, starts_on=body.starts_on)
-        return sanction_view(sanction)
+        return sanction_view(sanction, full=True)
 
     @router.get("/sanctions/{sanction_id}/letter", response_class=PlainTextResponse,
                 tags=["offenders and sanctions"])

@@ -174,11 +174,7 @@ def record_view(record: Record, access: Access, *, desk: IncidentDesk, language:
     view.employer_address = desk.directory.org.records.employer_address
     view.tasks = [task_view(t, now) for t in record.tasks]
     names = {o.offender.id: o.offender.name for o in record.offenders}
-    view.sanctions = [SanctionView(
-        id=s.id, kind=s.kind, suggested=s.suggested, starts_on=s.starts_on, ends_on=s.ends_on,
-        decided_by=s.decided_by, decided_at=s.decided_at,
-        offender=names.get(s.offender_id) if full else None, letter=s.letter if full else None,
-    ) for s in record.sanctions]
+    view.sanctions = [sanction_view(s, offender=names.get(s.offender_id), full=full) for s in record.sanctions]
     if not full:
         view.offender_names = [o.offender.name for o in record.offenders]
         return view
@@ -235,8 +231,10 @@ def progress_view(progress: Progress) -> ProgressView:
                         police_report=i.police_report, police_report_date=i.police_report_date)
 
 
-def sanction_view(sanction: Sanction, offender: str | None = None) -> SanctionView:
+def sanction_view(sanction: Sanction, *, offender: str | None = None, full: bool) -> SanctionView:
+    """Whom it is against and the letter only for the coordinator (`full`)."""
     return SanctionView(id=sanction.id, kind=sanction.kind, suggested=sanction.suggested,
                         starts_on=sanction.starts_on, ends_on=sanction.ends_on, decided_by=sanction.decided_by,
-                        decided_at=sanction.decided_at, offender=offender, letter=sanction.letter)
+                        decided_at=sanction.decided_at, offender=offender if full else None,
+                        letter=sanction.letter if full else None)
 

@@ -255,11 +255,6 @@ class IncidentDesk:
             return self.records.open_tasks(due_before=due_before, people=people)
         return []
 
-    def szw_open(self, reader: Reader) -> list[tuple[AftercareTask, Incident]]:
-        if "coordinator" not in reader.roles:
-            return []
-        return self.records.open_tasks(kind="inspectie_szw")
-
     # ---- offenders and sanctions ----------------------------------------------------------------------------
 
     def _coordinator(self, reader: Reader) -> None:
@@ -350,19 +345,23 @@ class IncidentDesk:
         """Incidents the reader reported or that happened to them, with what was done."""
         scope = Scope(people={reader.person_id} if reader.person_id else set(), username=reader.username)
         _, incidents = self.records.page(scope, limit=100)
-        found = []
-        for incident in incidents:
-            record = self.records.record(incident.id)
-            assert record is not None
-            aftercare = [t for t in record.tasks if t.kind == "aftercare"]
-            open_due = [t.due_at for t in aftercare if t.done_at is None]
-            latest = record.sanctions[-1] if record.sanctions else None
-            found.append(Progress(incident, len(aftercare), sum(t.done_at is not None for t in aftercare),
-                                  min(open_due, default=None), latest.kind if latest else None,
-                                  latest.ends_on if latest else None))
+        found = self.progress(incidents)
         if found:
             self.records.audit(reader.username, "list", None, self.clock.now(),
                                {"incidents": [p.incident.id for p in found], "own": True})
+        return found
+
+    def progress(self, incidents: list[Incident]) -> list[Progress]:
+        """What came of these incidents: aftercare talks held and due, the latest measure."""
+        follow_up = self.records.follow_up([i.id for i in incidents])
+        found = []
+        for incident in incidents:
+            tasks, sanctions = follow_up[incident.id]
+            aftercare = [t for t in tasks if t.kind == "aftercare"]
+            latest = sanctions[-1] if sanctions else None
+            found.append(Progress(incident, len(aftercare), sum(t.done_at is not None for t in aftercare),
+                                  min((t.due_at for t in aftercare if t.done_at is None), default=None),
+                                  latest.kind if latest else None, latest.ends_on if latest else None))
         return found
 
     # ---- learning ---------------------------------------------------------------------------------------------

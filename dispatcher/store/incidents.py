@@ -20,7 +20,7 @@ from dispatcher.core.machine import SYSTEM
 from dispatcher.incidents.reports import Response, Row, response_of
 from dispatcher.incidents.retention import ACTOR, anonymised_incident, anonymised_timeline
 from dispatcher.incidents.rules import PlannedTask
-from dispatcher.store.repository import Store
+from dispatcher.store.repository import Store, paged
 from dispatcher.store.schema import (
     AftercareTask,
     Alarm,
@@ -111,10 +111,19 @@ class IncidentRecords:
         elif status:
             query = query.where(Incident.status == status)
         with self._session() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(query.order_by(Incident.occurred_at.desc(), Incident.id.desc())
-                                   .offset(offset).limit(limit))
-            return total, list(rows)
+            return paged(session, query, Incident.occurred_at.desc(), Incident.id.desc(), limit=limit, offset=offset)
+
+    def follow_up(self, incident_ids: Sequence[int]) -> dict[int, tuple[list[AftercareTask], list[Sanction]]]:
+        """Per incident its aftercare tasks and sanctions: what a reporter is shown came of it."""
+        found: dict[int, tuple[list[AftercareTask], list[Sanction]]] = {i: ([], []) for i in incident_ids}
+        with self._session() as session:
+            for task in session.scalars(select(AftercareTask).where(AftercareTask.incident_id.in_(incident_ids))
+                                        .order_by(AftercareTask.due_at, AftercareTask.id)):
+                found[task.incident_id][0].append(task)
+            for sanction in session.scalars(select(Sanction).where(Sanction.incident_id.in_(incident_ids))
+                                            .order_by(Sanction.id)):
+                found[sanction.incident_id][1].append(sanction)
+        return found
 
     def counts(self, *, since: datetime | None = None) -> dict[str, int]:
         """For everyone: how many, never which."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, Select, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -259,8 +259,7 @@ class Store:
         if until:
             query = query.where(Alarm.raised_at < until)
         with self.session() as session:
-            total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-            rows = session.scalars(query.order_by(Alarm.raised_at.desc()).offset(offset).limit(limit))
+            total, rows = paged(session, query, Alarm.raised_at.desc(), limit=limit, offset=offset)
             return total, [(row.incident_id, load_state(row.state)) for row in rows]
 
     def alarm_with_timeline(self, uid: str) -> tuple[int, AlarmState, list[TimelineEntry]] | None:
@@ -271,6 +270,12 @@ class Store:
             entries = session.scalars(select(TimelineEntry).where(TimelineEntry.incident_id == row.incident_id)
                                       .order_by(TimelineEntry.id))
             return row.incident_id, load_state(row.state), list(entries)
+
+
+def paged(session: Session, query: Select[Any], *order_by: Any, limit: int, offset: int) -> tuple[int, list[Any]]:
+    """(how many rows the query has in all, one page of them in this order)."""
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return total, list(session.scalars(query.order_by(*order_by).offset(offset).limit(limit)))
 
 
 _DEVICE_FIELDS = ("registered_at", "last_seen_at", "online", "status_at", "last_heartbeat_at", "battery", "rssi",
