@@ -46,7 +46,7 @@ from escalation.texts import headline, location_text
 from gateway.accounts import AccountError, Accounts, Principal
 from gateway.auth import require
 from gateway.i18n import pick_language
-from gateway.live import LiveFeed
+from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
 from gateway.views import (
     AlarmDetail,
     AlarmView,
@@ -57,8 +57,6 @@ from gateway.views import (
     timeline_view,
     urgency,
 )
-
-KEEPALIVE_S = 15
 
 
 class Services(Protocol):
@@ -297,14 +295,10 @@ def api_router(services: Services) -> APIRouter:
             with services.live.subscribe(None) as changes:
                 yield "retry: 1000\n"
                 yield _event("hello", {"now": services.clock.now().isoformat()})
-                while True:
-                    try:
-                        state = await asyncio.wait_for(changes.get(), KEEPALIVE_S)
-                    except TimeoutError:
-                        yield ": keepalive\n\n"
-                        continue
+                async for state in changes_or_keepalives(changes):
                     if state is None:
-                        return  # shutting down
+                        yield KEEPALIVE
+                        continue
                     incident = await asyncio.to_thread(store.incident_id_of, state.uid)
                     view = alarm_view(incident or 0, state, operator=True)
                     yield _event("alarm", {"now": services.clock.now().isoformat(), "alarm": view.model_dump(

@@ -245,14 +245,16 @@ def _check(args: argparse.Namespace) -> int:
 # ---- simulate -----------------------------------------------------------------------------------
 
 
-def _endpoint(args: argparse.Namespace) -> tuple[MqttEndpoint, Topics]:
-    url = args.mqtt or os.environ.get("CODE4_MQTT_URL")
-    prefix = args.prefix or os.environ.get("CODE4_TOPIC_PREFIX")
+def _running() -> dict[str, str]:
+    """Where the local `code4 run` is (its var/run.json), or nothing when none runs here."""
     run_file = Path(os.environ.get("CODE4_DATA_DIR", "var")) / "run.json"
-    if (not url or not prefix) and run_file.exists():
-        running = json.loads(run_file.read_text(encoding="utf-8"))
-        url = url or running["mqtt_url"]
-        prefix = prefix or running["topic_prefix"]
+    return json.loads(run_file.read_text(encoding="utf-8")) if run_file.exists() else {}  # type: ignore[no-any-return]
+
+
+def _endpoint(args: argparse.Namespace) -> tuple[MqttEndpoint, Topics]:
+    running = _running()
+    url = args.mqtt or os.environ.get("CODE4_MQTT_URL") or running.get("mqtt_url")
+    prefix = args.prefix or os.environ.get("CODE4_TOPIC_PREFIX") or running.get("topic_prefix")
     return MqttEndpoint.parse(url or "mqtt://127.0.0.1:1883"), Topics(prefix or DEFAULT_PREFIX)
 
 
@@ -373,10 +375,7 @@ def _simulate_incidents(args: argparse.Namespace) -> int:
     if not token:
         print("an API token is needed: --token or CODE4_API_TOKEN (code4 users token NAME)", file=sys.stderr)
         return 2
-    url = args.url
-    run_file = Path(os.environ.get("CODE4_DATA_DIR", "var")) / "run.json"
-    if not url and run_file.exists():
-        url = json.loads(run_file.read_text(encoding="utf-8"))["http_url"]
+    url = args.url or _running().get("http_url")
     try:
         ids = send(incidents, url=url or "http://127.0.0.1:8080", token=token)
     except (RuntimeError, OSError) as exc:

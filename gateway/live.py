@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 
 from dispatcher.core import AlarmState
 
 QUEUE_SIZE = 16
+KEEPALIVE_S = 15  # a comment line this often keeps proxies from closing a quiet event stream
+KEEPALIVE = ": keepalive\n\n"
 
 
 class LiveFeed:
@@ -50,3 +52,17 @@ class LiveFeed:
             self._subscribers[uid].discard(queue)
             if not self._subscribers[uid]:
                 del self._subscribers[uid]
+
+
+async def changes_or_keepalives(changes: asyncio.Queue[AlarmState | None]) -> AsyncIterator[AlarmState | None]:
+    """For an event stream: each change as it comes, None after KEEPALIVE_S without one (send
+    KEEPALIVE then); ends when the feed closes at shutdown."""
+    while True:
+        try:
+            state = await asyncio.wait_for(changes.get(), KEEPALIVE_S)
+        except TimeoutError:
+            yield None
+            continue
+        if state is None:
+            return
+        yield state

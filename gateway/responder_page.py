@@ -8,7 +8,6 @@ name and role only; the link itself is kept out of referrers and caches.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -26,12 +25,11 @@ from dispatcher.core import Response as Answer
 from dispatcher.service import Dispatcher
 from escalation.links import LinkExpired, LinkInvalid, ResponderLinks
 from escalation.texts import KIND, OUTCOME, ROLE, WORDS, headline, lang, location_text, short_code
-from gateway.live import LiveFeed
+from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
 
 log = structlog.get_logger("code4.responder")
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]))
-KEEPALIVE_S = 15
 
 TEXT = {
     "nl": {"title": "Oproep", "where": "Locatie", "gather": "Verzamelen", "others": "Onderweg",
@@ -154,14 +152,10 @@ def responder_router(*, dispatcher: Dispatcher, links: ResponderLinks, live: Liv
                 yield "retry: 2000\n"
                 current = await dispatcher.alarm(state.uid) or state
                 yield f"data: {json.dumps(responder_view(current, page, language))}\n\n"
-                while True:
-                    try:
-                        changed = await asyncio.wait_for(changes.get(), KEEPALIVE_S)
-                    except TimeoutError:
-                        yield ": keepalive\n\n"
-                        continue
+                async for changed in changes_or_keepalives(changes):
                     if changed is None:
-                        return  # shutting down
+                        yield KEEPALIVE
+                        continue
                     yield f"data: {json.dumps(responder_view(changed, page, language))}\n\n"
 
         return StreamingResponse(stream(), media_type="text/event-stream", headers=_headers())
