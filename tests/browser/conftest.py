@@ -10,6 +10,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
@@ -51,3 +52,18 @@ async def sign_in(page: Page, base_url: str, username: str, password: str, targe
     await page.get_by_label("Wachtwoord").fill(password)
     await page.get_by_role("button", name="Aanmelden").click()
     await expect(page).to_have_url(f"{base_url}{target}")
+
+
+def script_errors(page: Page, *, expected_status: tuple[int, ...] = ()) -> list[str]:
+    """Errors the page reports in its console or throws, as they happen. A page answered with
+    one of `expected_status` (a form sent back with its mistakes: 422) is no error."""
+    errors: list[str] = []
+    expected = tuple(f"status of {status}" for status in expected_status)
+
+    def console(message: Any) -> None:
+        if message.type == "error" and not any(e in message.text for e in expected):
+            errors.append(message.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors

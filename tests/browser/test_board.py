@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, script_errors
 from tests.integration.harness import OPERATOR_PASSWORD, Harness
 
 WALL = {"viewport": {"width": 1600, "height": 1000}}
@@ -21,9 +21,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def board(code4: Harness, browser: Browser) -> AsyncIterator[tuple[Page, list[str]]]:
     context = await browser.new_context(**WALL, locale="nl-NL")
     page = await context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    errors = script_errors(page)
     assert code4.service is not None
     await page.goto(f"{code4.service.http_url}/board")
     await expect(page).to_have_url(f"{code4.service.http_url}/login?next=/board")

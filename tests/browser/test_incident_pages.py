@@ -6,13 +6,12 @@ test-artifacts/screenshots/."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 from simulators.incidents import generate, send
-from tests.browser.conftest import SCREENSHOTS, sign_in
+from tests.browser.conftest import SCREENSHOTS, script_errors, sign_in
 from tests.conftest import TESTORG
 from tests.integration.harness import OPERATOR_PASSWORD, Harness
 
@@ -20,20 +19,6 @@ DESK = {"viewport": {"width": 1280, "height": 900}, "locale": "nl-NL"}
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "nl-NL"}
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-def watch(page: Page) -> list[str]:
-    """Script errors on the page. A form sent back with its mistakes answers 422, which
-    Chromium reports too: that one is expected."""
-    errors: list[str] = []
-
-    def console(message: Any) -> None:
-        if message.type == "error" and "status of 422" not in message.text:
-            errors.append(message.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    return errors
 
 
 async def test_the_coordinator_completes_the_record_of_a_real_alarm(code4: Harness, browser: Browser) -> None:
@@ -50,7 +35,7 @@ async def test_the_coordinator_completes_the_record_of_a_real_alarm(code4: Harne
 
     context = await browser.new_context(**DESK)
     page = await context.new_page()
-    errors = watch(page)
+    errors = script_errors(page, expected_status=(422,))
     base = code4.service.http_url
     await sign_in(page, base, "coco", OPERATOR_PASSWORD, "/incidents")
     row = page.locator(f"#incident-list tr[data-incident='{alarm['incident_id']}']")
@@ -112,7 +97,7 @@ async def test_an_employee_reports_a_near_incident_on_a_phone(code4: Harness, br
     await code4.add_user("sanne", ["employee"], person="sanne")
     context = await browser.new_context(**PHONE)
     page = await context.new_page()
-    errors = watch(page)
+    errors = script_errors(page, expected_status=(422,))
     base = code4.service.http_url
     await sign_in(page, base, "sanne", OPERATOR_PASSWORD, "/report")
     await expect(page.get_by_role("heading", name="Incident melden")).to_be_visible()
@@ -162,7 +147,7 @@ async def test_the_report_page_shows_the_heat_map_of_a_year(code4: Harness, brow
 
     context = await browser.new_context(**{**DESK, "viewport": {"width": 1400, "height": 1000}})
     page = await context.new_page()
-    errors = watch(page)
+    errors = script_errors(page)
     base = code4.service.http_url
     await sign_in(page, base, "coco", OPERATOR_PASSWORD, "/learning?from=2025-11-01")
     await expect(page.locator("#total")).to_have_text("400")

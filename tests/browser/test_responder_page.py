@@ -14,7 +14,7 @@ from playwright.async_api import Browser, Page, expect
 
 from dispatcher.clock import FakeClock
 from gateway.broker import Mosquitto
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, script_errors
 from tests.conftest import FIXTURES
 from tests.integration.harness import Harness
 
@@ -39,9 +39,7 @@ async def phones(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_
 async def phone(browser: Browser) -> AsyncIterator[tuple[Page, list[str]]]:
     context = await browser.new_context(**PHONE, locale="nl-NL")
     page = await context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    errors = script_errors(page)
     try:
         yield page, errors
     finally:
