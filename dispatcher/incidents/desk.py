@@ -250,10 +250,15 @@ class IncidentDesk:
         """The coordinator sees every open task; a team lead those of their people."""
         due_before = self.clock.now() if overdue else None
         if "coordinator" in reader.roles:
-            return self.records.open_tasks(due_before=due_before)
-        if reader.person_id and (people := self.directory.led_by(reader.person_id)):
-            return self.records.open_tasks(due_before=due_before, people=people)
-        return []
+            found = self.records.open_tasks(due_before=due_before)
+        elif reader.person_id and (people := self.directory.led_by(reader.person_id)):
+            found = self.records.open_tasks(due_before=due_before, people=people)
+        else:
+            return []
+        if found:  # a task names its incident and the person: a read like any other
+            self.records.audit(reader.username, "tasks", None, self.clock.now(),
+                               {"incidents": sorted({i.id for _, i in found})})
+        return found
 
     # ---- offenders and sanctions ----------------------------------------------------------------------------
 

@@ -200,6 +200,8 @@ async def test_aftercare_comes_due_and_the_team_lead_ticks_it_off(code4: Harness
     assert all(t["overdue"] and t["incident_id"] == incident for t in overdue)
     assert [t["id"] for t in await people.get("lead", "/api/tasks", overdue="true")] == [t["id"] for t in overdue]
     assert await people.get("jan", "/api/tasks") == [], "not Jan's people"
+    task_reads = await people.get("coordinator", "/api/audit", user="marieke")
+    assert [(e["action"], e["detail"]["incidents"]) for e in task_reads] == [("tasks", [incident])]
 
     # Sanne cannot tick her own aftercare; her team lead can, with a note.
     first = overdue[0]["id"]
