@@ -17,7 +17,6 @@ device offline only after 25 hours, while code4 expects its heartbeat within its
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -28,11 +27,17 @@ from devices.protocol import (
     AlarmPayload,
     DeviceMessage,
     HeartbeatPayload,
+    PayloadError,
     ProtocolError,
     StatusPayload,
+    decode_json,
 )
 
 EPISODE = timedelta(minutes=10)
+# LoRaWAN network servers wrap the device's few bytes in metadata of every gateway that heard
+# it: larger and deeper than protocol v1, but still bounded.
+MAX_ADAPTER_PAYLOAD = 64 * 1024
+MAX_ADAPTER_DEPTH = 16
 
 
 class AdapterConfig(Protocol):
@@ -77,38 +82,51 @@ class Adapters:
         config, theirs, what = route
         device_id = config.devices[theirs]
         try:
-            data = json.loads(payload.decode("utf-8")) if payload.strip()[:1] in (b"{", b"[", b'"') else \
-                payload.decode("utf-8").strip()
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            return ProtocolError(topic, device_id, config.kind, f"payload is not UTF-8 JSON: {exc}")
-        try:
-            if what == "availability":
-                state = data.get("state") if isinstance(data, dict) else data
-                return [DeviceMessage(device_id, "status", StatusPayload(status=state))]
-            if not isinstance(data, dict):
-                return ProtocolError(topic, device_id, config.kind, "payload must be a JSON object")
-            if config.kind == "zigbee2mqtt":
-                return self._reading(config, device_id, data, data.get("action"), now)
-            frame, decoded = _lorawan(config.kind, data)
-            if frame is not None:
-                if self._frames.get(device_id) == frame:
-                    return []  # the same uplink delivered again
-                self._frames[device_id] = frame
-            if not isinstance(decoded, dict):
-                return ProtocolError(topic, device_id, config.kind, "uplink without a decoded payload")
-            return self._reading(config, device_id, decoded, decoded.get(config.press_field), now)
+            return self._translate(topic, config, device_id, what, payload, now)
+        except PayloadError as exc:
+            return ProtocolError(topic, device_id, config.kind, str(exc))
         except ValidationError as exc:
             return ProtocolError(topic, device_id, config.kind, str(exc).splitlines()[0])
+        except (ValueError, TypeError, AttributeError, OverflowError) as exc:  # their JSON, not the shape we know
+            reason = f"unexpected payload: {type(exc).__name__}: {exc}"
+            return ProtocolError(topic, device_id, config.kind, reason[:200])
+
+    def _translate(self, topic: str, config: AdapterConfig, device_id: str, what: str, payload: bytes,
+                   now: datetime) -> list[DeviceMessage] | ProtocolError:
+        if payload.strip()[:1] in (b"{", b"[", b'"'):
+            data = decode_json(payload, max_bytes=MAX_ADAPTER_PAYLOAD, max_depth=MAX_ADAPTER_DEPTH)
+        elif len(payload) > MAX_ADAPTER_PAYLOAD:
+            raise PayloadError(f"payload of {len(payload)} bytes exceeds {MAX_ADAPTER_PAYLOAD}")
+        else:
+            try:
+                data = payload.decode("utf-8").strip()
+            except UnicodeDecodeError as exc:
+                raise PayloadError(f"payload is not UTF-8: {exc.reason}") from None
+        if what == "availability":
+            state = data.get("state") if isinstance(data, dict) else data
+            return [DeviceMessage(device_id, "status", StatusPayload(status=state))]
+        if not isinstance(data, dict):
+            return ProtocolError(topic, device_id, config.kind, "payload must be a JSON object")
+        if config.kind == "zigbee2mqtt":
+            return self._reading(config, device_id, data, data.get("action"), now)
+        frame, decoded = _lorawan(config.kind, data)
+        if frame is not None:
+            if self._frames.get(device_id) == frame:
+                return []  # the same uplink delivered again
+            self._frames[device_id] = frame
+        if not isinstance(decoded, dict):
+            return ProtocolError(topic, device_id, config.kind, "uplink without a decoded payload")
+        return self._reading(config, device_id, decoded, decoded.get(config.press_field), now)
 
     def _reading(self, config: AdapterConfig, device_id: str, data: dict[str, Any], action: Any,
                  now: datetime) -> list[DeviceMessage]:
-        battery = data.get(config.battery_field)
-        if isinstance(battery, int | float) and not isinstance(battery, bool):
-            battery = max(0.0, min(1.0, battery / 100 if config.battery_percent else float(battery)))
-        else:
-            battery = None
-        events = [DeviceMessage(device_id, "heartbeat", HeartbeatPayload(battery=battery,
-                                                                         rssi=_int(data.get("linkquality"))))]
+        battery = _number(data.get(config.battery_field), 0, 100 if config.battery_percent else 1)
+        if battery is not None and config.battery_percent:
+            battery /= 100
+        # A reading out of range is left out, never a reason to lose the press that came with it.
+        rssi = _int(data.get("linkquality"))
+        events = [DeviceMessage(device_id, "heartbeat", HeartbeatPayload(
+            battery=battery, rssi=rssi if rssi is not None and -255 <= rssi <= 255 else None))]
         kind = config.action_map.get(str(action)) if action not in (None, "") else None
         if kind is not None:
             episode = self._episodes.get(device_id)
@@ -140,3 +158,16 @@ def _lorawan(kind: str, data: dict[str, Any]) -> tuple[int | None, Any]:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _number(value: Any, low: float, high: float) -> float | None:
+    """A finite number clamped to [low, high], else None (huge integers, NaN, text)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    if number != number or number in (float("inf"), float("-inf")):
+        return None
+    return max(low, min(high, number))

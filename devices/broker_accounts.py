@@ -94,6 +94,26 @@ def accounts(device_ids: Iterable[str], existing: dict[str, str], *, extra_users
     return hashes, new
 
 
+def broker_conf(template: str, *, passwd: Path, acl: Path) -> str:
+    """The shipped Mosquitto configuration with these account files: every setting that keeps
+    devices apart (no anonymous access, the ACL, the client id tied to the account) included."""
+    lines = []
+    for line in template.splitlines():
+        if line.startswith("password_file "):
+            line = f"password_file {passwd}"
+        elif line.startswith("acl_file "):
+            line = f"acl_file {acl}"
+        lines.append(line)
+    text = "\n".join(lines) + "\n"
+    for needed in ("allow_anonymous false", f"acl_file {acl}"):
+        if needed not in lines:
+            raise ValueError(f"the broker configuration template lacks '{needed}'")
+    listeners = sum(1 for line in lines if line.startswith("listener "))
+    if lines.count("use_username_as_clientid true") != listeners:
+        raise ValueError("every listener of the broker configuration template needs 'use_username_as_clientid true'")
+    return text
+
+
 def passwd_text(hashes: dict[str, str]) -> str:
     return "".join(f"{user}:{hashed}\n" for user, hashed in hashes.items())
 

@@ -4,7 +4,14 @@ Topics are `{prefix}/dev/{device_id}/{kind}`; the device id is the topic segment
 ACL ties credentials to it), never the payload. Payloads are UTF-8 JSON of at most 4 KiB;
 unknown fields are ignored. `parse_uplink` turns a message into a typed payload or a
 `ProtocolError` that says what was wrong; it never raises, so one bad device cannot stop
-the service. Simulators use the same models to build what they send.
+the service. Every payload is hostile until parsed: size, nesting depth, number ranges and
+string lengths are checked before anything else sees it.
+
+A message on a device's `alarm` topic is a press even when its payload is faulty: optional
+fields that do not parse are dropped (and the fault counted), and a payload without a usable
+`alarm_id` still raises an alarm for the control room, flagged as unreadable. Only an empty
+payload (a retained message being cleared) is no alarm. Simulators use the same models to build
+what they send.
 """
 
 from __future__ import annotations
@@ -13,12 +20,15 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_PREFIX = "code4/v1"
 MAX_PAYLOAD = 4096
+MAX_DEPTH = 8  # protocol v1 nests two levels (alarm.position); anything deeper is hostile
+# The alarm id of a press whose payload had no usable one: the control room still gets the alarm.
+UNREADABLE_ALARM_ID = "unreadable"
 DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 UPLINKS = ("alarm", "cancel", "heartbeat", "status", "position", "checkin", "response")
@@ -30,13 +40,14 @@ AlarmKind = Literal["panic", "assist", "man_down", "no_movement"]
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    # NaN and infinity are not numbers a device can mean; they would poison every comparison.
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
 
 class Position(_Payload):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    accuracy_m: float | None = Field(default=None, ge=0)
+    accuracy_m: float | None = Field(default=None, ge=0, le=1_000_000)
     zone: str | None = Field(default=None, max_length=64)
 
     @model_validator(mode="after")
@@ -54,7 +65,7 @@ Battery = Annotated[float, Field(ge=0, le=1)]
 
 class AlarmPayload(_Payload):
     alarm_id: str = Field(min_length=1, max_length=64)
-    press: int = Field(default=1, ge=1)
+    press: int = Field(default=1, ge=1, le=10_000)
     kind: AlarmKind = "panic"
     silent: bool = True
     ts: datetime | None = None
@@ -69,7 +80,7 @@ class CancelPayload(_Payload):
 
 class HeartbeatPayload(_Payload):
     battery: Battery | None = None
-    rssi: int | None = None
+    rssi: int | None = Field(default=None, ge=-255, le=255)  # dBm, or a Zigbee link quality 0..255
     fw: str | None = Field(default=None, max_length=64)
 
 
@@ -83,7 +94,7 @@ class PositionPayload(Position):
 
 class CheckinPayload(_Payload):
     action: Literal["start", "ok", "end"]
-    expect_within_s: int | None = Field(default=None, ge=1)
+    expect_within_s: int | None = Field(default=None, ge=1, le=7 * 86400)
     note: str | None = Field(default=None, max_length=500)
 
 
@@ -125,6 +136,7 @@ class DeviceMessage:
     kind: str
     payload: Uplink
     retained: bool = False  # replayed by the broker on subscribe: a fact from the past, not a sign of life
+    problem: str | None = None  # faults in the payload worked around (an alarm is never dropped for them)
 
 
 @dataclass(frozen=True)
@@ -158,6 +170,52 @@ class Topics:
         return parts[self._depth + 1], parts[self._depth + 2]
 
 
+class PayloadError(ValueError):
+    """A payload that is not JSON code4 will read: what is wrong, for the device maker."""
+
+
+def decode_json(payload: bytes, *, max_bytes: int = MAX_PAYLOAD, max_depth: int = MAX_DEPTH) -> Any:
+    """UTF-8 JSON within the size and nesting limits, or PayloadError. Never anything else:
+    the decoder's own failures (recursion, huge integers, NaN) all become PayloadError."""
+    if len(payload) > max_bytes:
+        raise PayloadError(f"payload of {len(payload)} bytes exceeds {max_bytes}")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"payload is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    depth = _nesting(text, max_depth)
+    if depth > max_depth:
+        raise PayloadError(f"JSON nested deeper than {max_depth} levels")
+    try:
+        return json.loads(text, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, 4300-digit integers, NaN
+        raise PayloadError(f"payload is not JSON: {str(exc)[:120]}") from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _nesting(text: str, limit: int) -> int:
+    """How deep arrays and objects nest (strings do not count); stops counting past `limit`."""
+    if text.count("[") + text.count("{") <= limit:
+        return 0  # cannot be deeper than the limit: the common case costs two counts
+    depth = deepest = 0
+    for char in _STRINGS.sub("", text):
+        if char in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_uplink(topics: Topics, topic: str, payload: bytes) -> DeviceMessage | ProtocolError:
     split = topics.split(topic)
     if split is None:
@@ -167,29 +225,49 @@ def parse_uplink(topics: Topics, topic: str, payload: bytes) -> DeviceMessage | 
         return ProtocolError(topic, None, kind, "device id must be 1-64 letters, digits, '_', '.', ':' or '-'")
     if kind not in UPLINKS:
         return ProtocolError(topic, device_id, kind, f"unknown message kind {kind!r}")
-    if len(payload) > MAX_PAYLOAD:
-        return ProtocolError(topic, device_id, kind, f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    if not payload.strip():
+        return ProtocolError(topic, device_id, kind, "empty payload (a retained message being cleared)")
     if kind == "status":
         payload = _quote_bare_status(payload)
     try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return ProtocolError(topic, device_id, kind, f"payload is not UTF-8 JSON: {exc}")
+        data = decode_json(payload)
+    except PayloadError as exc:
+        return _unreadable(topic, device_id, kind, str(exc))
     if kind == "status":
         data = {"status": data} if isinstance(data, str) else data
         model: type[_Payload] = StatusPayload
     else:
         model = _MODELS[kind]
-        if not isinstance(data, dict):
-            return ProtocolError(topic, device_id, kind, "payload must be a JSON object")
+    if not isinstance(data, dict):
+        return _unreadable(topic, device_id, kind, "payload must be a JSON object")
     try:
-        parsed = model.model_validate(data)
+        return DeviceMessage(device_id, kind, model.model_validate(data))  # type: ignore[arg-type]
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or 'payload'}: {err['msg']}" for err in exc.errors()
-        )
+        problems = _problems(exc)
+        faulty = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+    if kind != "alarm":
         return ProtocolError(topic, device_id, kind, problems)
-    return DeviceMessage(device_id, kind, parsed)  # type: ignore[arg-type]
+    # A press with faulty optional fields: keep the press, drop what does not parse.
+    if "alarm_id" in faulty or not faulty:
+        return _unreadable(topic, device_id, kind, problems)
+    try:
+        alarm = AlarmPayload.model_validate({k: v for k, v in data.items() if k not in faulty})
+    except ValidationError:
+        return _unreadable(topic, device_id, kind, problems)
+    return DeviceMessage(device_id, kind, alarm, problem=f"ignored: {problems}")
+
+
+def _unreadable(topic: str, device_id: str, kind: str, reason: str) -> DeviceMessage | ProtocolError:
+    """A press is a press: an alarm payload code4 cannot read still alarms the control room."""
+    if kind != "alarm":
+        return ProtocolError(topic, device_id, kind, reason)
+    return DeviceMessage(device_id, kind, AlarmPayload(alarm_id=UNREADABLE_ALARM_ID), problem=f"unreadable: {reason}")
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'payload'}: {err['msg']}" for err in exc.errors()
+    )[:500]
 
 
 def _quote_bare_status(payload: bytes) -> bytes:

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from devices.protocol import AlarmPayload, CancelPayload, DeviceMessage, ResponsePayload
+from devices.protocol import UNREADABLE_ALARM_ID, AlarmPayload, CancelPayload, DeviceMessage, ResponsePayload
 from dispatcher.clock import Clock
 from dispatcher.core import (
     AlarmRaised,
@@ -55,7 +55,7 @@ T = TypeVar("T")
 # A closed alarm's (device, alarm id, press) is still recognised as a repeat for this long.
 REDELIVERY_WINDOW = timedelta(minutes=10)
 # Timeline kinds an operator must act on are logged as warnings.
-WARN = {"unknown_device", "step_skipped", "unanswered", "repeated", "channel_failed", "unreachable",
+WARN = {"unknown_device", "unreadable_alarm", "step_skipped", "unanswered", "repeated", "channel_failed", "unreachable",
         "cancel_refused", "duress", "severe", "new_press"}
 
 
@@ -217,7 +217,8 @@ class Dispatcher:
         if isinstance(item, DeviceMessage):
             with structlog.contextvars.bound_contextvars(device_id=item.device_id):
                 if isinstance(item.payload, AlarmPayload):
-                    await self._on_alarm(item.device_id, item.payload, now)
+                    unreadable = item.problem if item.payload.alarm_id == UNREADABLE_ALARM_ID else None
+                    await self._on_alarm(item.device_id, item.payload, now, unreadable=unreadable)
                 elif isinstance(item.payload, CancelPayload):
                     await self._on_cancel(item.device_id, item.payload, now)
                 elif isinstance(item.payload, ResponsePayload):
@@ -243,7 +244,8 @@ class Dispatcher:
                 return
             item.done.set_result(result)
 
-    async def _on_alarm(self, device_id: str, payload: AlarmPayload, now: datetime) -> None:
+    async def _on_alarm(self, device_id: str, payload: AlarmPayload, now: datetime, *,
+                        unreadable: str | None = None) -> None:
         key = (device_id, payload.alarm_id)
         state = self._state_for_key(key)
         if state is not None and (state.is_open or (payload.press <= state.press and _recent(state, now))):
@@ -251,11 +253,11 @@ class Dispatcher:
             return
         position = Position(**payload.position.model_dump()) if payload.position else None
         await self._open_alarm(device_id, payload.alarm_id, payload.press, payload.kind, payload.silent, position,
-                               payload.ts, now)
+                               payload.ts, now, unreadable=unreadable)
 
     async def _open_alarm(self, device_id: str, alarm_id: str, press: int, kind: str, silent: bool,
                           position: Position | None, device_time: datetime | None, now: datetime, *,
-                          note: str | None = None) -> None:
+                          note: str | None = None, unreadable: str | None = None) -> None:
         uid = self._new_uid(now)
         with structlog.contextvars.bound_contextvars(alarm_id=uid):
             # A mobile alarm without a position carries the last one it reported.
@@ -266,7 +268,8 @@ class Dispatcher:
             except Exception:
                 log.exception("planning failed; the alarm opens for the control room without a chain")
                 plan = emergency_plan(self._directory.org.organisation, device_id)
-            event = AlarmRaised(uid, device_id, alarm_id, press, kind, silent, plan, position, device_time, note)
+            event = AlarmRaised(uid, device_id, alarm_id, press, kind, silent, plan, position, device_time, note,
+                                unreadable)
             await self._apply(None, event, now)
 
     async def _on_cancel(self, device_id: str, payload: CancelPayload, now: datetime) -> None:

@@ -52,6 +52,8 @@ from gateway.twilio_webhooks import twilio_router
 log = structlog.get_logger("code4.service")
 
 ROUTED_TO_DISPATCHER = {"alarm", "cancel", "response"}
+# Commands that happened once: the broker replaying one retained on subscribe is not a new one.
+NEVER_RETAINED = {"alarm", "cancel", "response", "checkin"}
 
 
 class Code4Service:
@@ -62,8 +64,10 @@ class Code4Service:
         clock: Clock | None = None,
         retry: RetryPolicy | None = None,
         watch_interval: float = 2.0,
+        run_info: dict[str, str] | None = None,
     ) -> None:
         self.settings = settings
+        self._run_info = run_info or {}
         self.clock = clock or SystemClock()
         self._retry = retry or RetryPolicy(page_give_up_after=settings.page_give_up_after_s)
         self._watch_interval = watch_interval
@@ -71,6 +75,7 @@ class Code4Service:
         self._runner: asyncio.Task[None] | None = None
         self._server: uvicorn.Server | None = None
         self.protocol_errors = 0
+        self.intake_errors = 0
         self.mqtt_url = settings.mqtt_url or ""
         self.agreement_file = settings.agreement_file
         self._file_stamp: tuple[float, int] | None = None
@@ -154,10 +159,10 @@ class Code4Service:
         try:
             await asyncio.wait_for(self.session.connected.wait(), ready_timeout)
         except TimeoutError:
-            log.error("broker not reachable yet; alarms wait at the broker until it is", broker=self.mqtt_url)
+            log.error("broker not reachable yet; alarms wait at the broker until it is", broker=self.broker_display)
         await self._wait_for_http(ready_timeout)
         self._write_run_file()
-        log.info("code4 running", organisation=self.organisation, http=self.http_url, broker=self.mqtt_url,
+        log.info("code4 running", organisation=self.organisation, http=self.http_url, broker=self.broker_display,
                  agreements=str(self.agreement_file))
 
     async def _run(self) -> None:
@@ -217,19 +222,41 @@ class Code4Service:
     # ---- glue ---------------------------------------------------------------------------------
 
     async def handle_message(self, topic: str, payload: bytes, retained: bool = False) -> None:
+        """Every message becomes events or a counted protocol error; nothing it holds can end
+        the service (a fault here is logged with the topic and the next message goes on)."""
+        try:
+            await self._intake(topic, payload, retained)
+        except Exception:
+            self.intake_errors += 1
+            log.exception("message could not be handled; continuing with the next", topic=topic[:200],
+                          intake_errors=self.intake_errors)
+
+    async def _intake(self, topic: str, payload: bytes, retained: bool) -> None:
         adapted = self.adapters.translate(topic, payload, self.clock.now())
         parsed = parse_uplink(self.topics, topic, payload) if adapted is None else adapted
         if isinstance(parsed, ProtocolError):
-            self.protocol_errors += 1
-            log.warning("protocol error: message ignored", device_id=parsed.device_id, kind=parsed.kind,
-                        topic=topic, reason=parsed.reason, protocol_errors=self.protocol_errors)
+            self._protocol_error(parsed.device_id, parsed.kind, topic, parsed.reason)
             return
         for message in parsed if isinstance(parsed, list) else [parsed]:
+            if retained and message.kind in NEVER_RETAINED:
+                self._protocol_error(message.device_id, message.kind, topic,
+                                     "a retained message replayed by the broker: ignored (publish it without retain)")
+                continue
+            if message.problem:
+                self._protocol_error(message.device_id, message.kind, topic, message.problem, used=True)
             if retained:
                 message = replace(message, retained=True)
             if message.kind in ROUTED_TO_DISPATCHER:
                 await self.dispatcher.submit(message)
             await self.devices.observe(message)
+
+    def _protocol_error(self, device_id: str | None, kind: str | None, topic: str, reason: str, *,
+                        used: bool = False) -> None:
+        self.protocol_errors += 1
+        what = "protocol error: the alarm goes on without what could not be read" if used else \
+            "protocol error: message ignored"
+        log.warning(what, device_id=device_id, kind=kind, topic=topic[:200], reason=reason,
+                    protocol_errors=self.protocol_errors)
 
     async def _raise_alarm(self, device_id: str, alarm_id: str, position: Position | None, note: str | None) -> None:
         await self.dispatcher.submit(RaiseAlarm(device_id, alarm_id, "checkin_missed", position, note))
@@ -272,6 +299,11 @@ class Code4Service:
     # ---- what the API and tools see ----------------------------------------------------------------
 
     @property
+    def broker_display(self) -> str:
+        """The broker URL as it may be logged or shown: never its password."""
+        return MqttEndpoint.parse(self.mqtt_url).url()
+
+    @property
     def mqtt_connected(self) -> bool:
         return self.session.connected.is_set()
 
@@ -280,7 +312,8 @@ class Code4Service:
         return self.dispatcher.directory.org.organisation
 
     def counters(self) -> dict[str, int]:
-        return {"protocol_errors": self.protocol_errors, **dict(self.dispatcher.metrics)}
+        return {"protocol_errors": self.protocol_errors, "intake_errors": self.intake_errors,
+                **dict(self.dispatcher.metrics)}
 
     @property
     def http_url(self) -> str:
@@ -317,7 +350,7 @@ class Code4Service:
     def _write_run_file(self) -> None:
         """Tells `code4 simulate` where this service's broker and API are."""
         data = {"mqtt_url": MqttEndpoint.parse(self.mqtt_url).url(), "http_url": self.http_url,
-                "topic_prefix": self.settings.topic_prefix, "pid": os.getpid()}
+                "topic_prefix": self.settings.topic_prefix, "pid": os.getpid(), **self._run_info}
         partial = self.run_file.with_suffix(".tmp")
         partial.write_text(json.dumps(data, indent=2), encoding="utf-8")
         partial.replace(self.run_file)  # atomic: a reader never sees half a file

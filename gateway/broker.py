@@ -92,17 +92,21 @@ class Mosquitto:
         if self.accounts is None:
             access = ["allow_anonymous true"]
         else:
+            # The client id is the user name: one account cannot take over another's session.
             access = ["allow_anonymous false", f"password_file {self.accounts[0]}", f"acl_file {self.accounts[1]}"]
         lines = [
             "per_listener_settings false",
             *access,
             f"listener {self.port} 127.0.0.1",
+            # With accounts the client id is the user name: one account cannot take over another's session.
+            *(["use_username_as_clientid true"] if self.accounts else []),
             "persistence true",
             f"persistence_location {self.directory}/",
             "autosave_on_changes true",
             "autosave_interval 1",  # with autosave_on_changes: save after every change
             "max_queued_messages 100000",
             "set_tcp_nodelay true",  # Nagle would hold a small page back up to 40 ms behind an ACK
+            "message_size_limit 65536",  # no payload code4 reads is larger
             "persistent_client_expiration 14d",
             f"log_dest file {self.log_path}",
             "log_type error",

@@ -20,6 +20,8 @@ from devices.protocol import DEFAULT_PREFIX, Topics
 
 if TYPE_CHECKING:
     from gateway.accounts import Accounts
+    from gateway.settings import Settings
+    from simulators.twilio_server import TwilioSimulator
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -125,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
                        help="how texts to this number go from now on")
     phone.add_argument("--voice-mode", choices=["answer", "busy", "no-answer", "failed", "5xx", "slow"],
                        help="how calls to this number go from now on")
-    phone.add_argument("--twilio", default="http://127.0.0.1:8090", help="the local Twilio server")
+    phone.add_argument("--twilio", help="the local Twilio server (default: the one `code4 run` started here, "
+                                        "else http://127.0.0.1:8090)")
     phone.set_defaults(func=_simulate_phone)
 
     users = commands.add_parser("users", help="who may sign in: add users, passwords, API tokens")
@@ -160,6 +163,8 @@ def _parser() -> argparse.ArgumentParser:
     creds.add_argument("--secrets", type=Path, default=Path("var/device-credentials.csv"),
                        help="where the new passwords go, to configure the devices with (keep it safe)")
     creds.add_argument("--prefix", default=os.environ.get("CODE4_TOPIC_PREFIX", DEFAULT_PREFIX))
+    creds.add_argument("--conf", type=Path,
+                       help="also write the broker configuration (deploy/mosquitto/mosquitto.conf with these files)")
     creds.add_argument("--rotate", action="store_true", help="new passwords for everyone, not only for new devices")
     creds.set_defaults(func=_devices_credentials)
 
@@ -201,7 +206,12 @@ def _run(args: argparse.Namespace) -> int:
     configure(fmt=settings.log_format, level=settings.log_level)
 
     async def serve() -> None:
-        service = Code4Service(settings)
+        nonlocal settings
+        phones = None
+        if settings.config is None and not settings.twilio_configured:
+            # The example site on its embedded defaults: phones are simulated, never reached.
+            phones, settings = await _simulated_phones(settings)
+        service = Code4Service(settings, run_info={"twilio_url": phones.api_base} if phones else None)
         await service.start()
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
@@ -213,6 +223,8 @@ def _run(args: argparse.Namespace) -> int:
             await asyncio.wait([ended, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
         finally:
             await service.stop()
+            if phones is not None:
+                await phones.stop()
 
     try:
         asyncio.run(serve())
@@ -220,6 +232,30 @@ def _run(args: argparse.Namespace) -> int:
         print("code4 cannot start: the agreement file has errors\n" + str(exc), file=sys.stderr)
         return 2
     return 0
+
+
+async def _simulated_phones(settings: Settings) -> tuple[TwilioSimulator, Settings]:
+    """The local Twilio-compatible server beside a demo run, so that its SMS and voice steps
+    can be watched (`code4 simulate phone`, or its page). Only for the example organisation
+    without a Twilio account: a run with an agreement file of its own never fakes a channel."""
+    import structlog
+    from pydantic import SecretStr
+
+    from gateway.broker import free_port, port_is_free
+    from simulators.twilio_server import TwilioSimulator
+
+    token = secrets.token_urlsafe(24)
+    phones = TwilioSimulator(account_sid=LOCAL_SID, auth_token=token,
+                             sms_webhook=f"{settings.effective_public_url}/twilio/sms/inbound")
+    await phones.start(port=LOCAL_TWILIO_PORT if port_is_free(LOCAL_TWILIO_PORT) else free_port())
+    structlog.get_logger("code4.service").warning(
+        "SIMULATION: no Twilio account is set, so SMS and voice calls of the example site go to the local "
+        "Twilio-compatible server; no real phone is reached", phones=phones.api_base,
+        watch="code4 simulate phone <number>")
+    simulated = settings.model_copy(update={
+        "twilio_account_sid": LOCAL_SID, "twilio_auth_token": SecretStr(token), "twilio_from": LOCAL_FROM,
+        "twilio_api_base": phones.api_base})
+    return phones, simulated
 
 
 # ---- check ------------------------------------------------------------------------------------
@@ -436,6 +472,8 @@ def _simulate_pager(args: argparse.Namespace) -> int:
 
 
 LOCAL_SID = "AC" + "0" * 32
+LOCAL_FROM = "+3197010000000"
+LOCAL_TWILIO_PORT = 8090
 
 
 def _simulate_twilio(args: argparse.Namespace) -> int:
@@ -466,7 +504,7 @@ def _simulate_twilio(args: argparse.Namespace) -> int:
 def _simulate_phone(args: argparse.Namespace) -> int:
     import httpx
 
-    base = args.twilio.rstrip("/")
+    base = (args.twilio or _running().get("twilio_url") or f"http://127.0.0.1:{LOCAL_TWILIO_PORT}").rstrip("/")
     number = args.number
     with httpx.Client(base_url=base, timeout=30) as client:
         rules = {k: v for k, v in (("sms", args.sms_mode), ("voice", args.voice_mode), ("press", args.auto_press))
@@ -502,7 +540,7 @@ def _devices_credentials(args: argparse.Namespace) -> int:
     from devices import broker_accounts
     from escalation.check import load_organisation
     from escalation.loader import AgreementFileError
-    from gateway.settings import Settings
+    from gateway.settings import Settings, shipped_broker_conf
 
     path = args.config or Settings.load().agreement_file
     try:
@@ -523,6 +561,13 @@ def _devices_credentials(args: argparse.Namespace) -> int:
         rows = "".join(f"{user},{password}\n" for user, password in new.items())
         broker_accounts.write_secret(args.secrets, "username,password\n" + rows)
     print(f"{len(hashes)} accounts in {args.passwd} ({len(new)} new), ACL in {args.acl}")
+    if args.conf:
+        template = shipped_broker_conf().read_text(encoding="utf-8")
+        args.conf.parent.mkdir(parents=True, exist_ok=True)
+        args.conf.write_text(broker_accounts.broker_conf(template, passwd=args.passwd.resolve(),
+                                                         acl=args.acl.resolve()), encoding="utf-8")
+        print(f"Broker configuration in {args.conf}: client ids tied to accounts, no anonymous access; "
+              "check its listeners and certificate paths")
     if new:
         print(f"New passwords are in {args.secrets}: configure the devices with them, then delete the file.")
     if broker_accounts.DISPATCHER in new:

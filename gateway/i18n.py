@@ -28,6 +28,7 @@ TIMELINE = {
     "nl": {
         "alarm_raised": "Alarm ({kind}) bij {where}",
         "unknown_device": "Onbekend apparaat {device}: afspraak {agreement}",
+        "unreadable_alarm": "Alarmbericht van het apparaat onleesbaar ({reason}): controleer het apparaat",
         "severe": "Ernstig alarm: {reason}",
         "step_started": "Stap {step} gestart{code}",
         "step_skipped": "Stap {step} overgeslagen: {reason}",
@@ -58,6 +59,7 @@ TIMELINE = {
     "en": {
         "alarm_raised": "Alarm ({kind}) at {where}",
         "unknown_device": "Unknown device {device}: agreement {agreement}",
+        "unreadable_alarm": "The device's alarm message was unreadable ({reason}): check the device",
         "severe": "Severe alarm: {reason}",
         "step_started": "Step {step} started{code}",
         "step_skipped": "Step {step} skipped: {reason}",

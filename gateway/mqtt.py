@@ -73,7 +73,11 @@ class MqttSession:
                     log.info("connected to broker", broker=self._endpoint.url(), client_id=self._client_id,
                              reconnect=self.connections > 1)
                     async for message in client.messages:
-                        await self._on_message(str(message.topic), _as_bytes(message.payload), bool(message.retain))
+                        try:
+                            await self._on_message(str(message.topic), _as_bytes(message.payload),
+                                                   bool(message.retain))
+                        except Exception:  # no message may end the session
+                            log.exception("incoming message not handled", topic=str(message.topic)[:200])
             except aiomqtt.MqttError as exc:
                 log.warning("broker connection lost; reconnecting", broker=self._endpoint.url(), error=str(exc),
                             retry_in_s=round(delay, 1))

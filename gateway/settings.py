@@ -15,6 +15,13 @@ from devices.protocol import DEFAULT_PREFIX
 
 REPO_EXAMPLE = Path(__file__).resolve().parent.parent / "deploy" / "examples" / "wormerland.yaml"
 PACKAGED_EXAMPLE = Path(__file__).resolve().parent / "examples" / "wormerland.yaml"
+REPO_BROKER_CONF = Path(__file__).resolve().parent.parent / "deploy" / "mosquitto" / "mosquitto.conf"
+PACKAGED_BROKER_CONF = Path(__file__).resolve().parent / "mosquitto" / "mosquitto.conf"
+
+
+def shipped_broker_conf() -> Path:
+    """deploy/mosquitto/mosquitto.conf, in a checkout or as installed."""
+    return REPO_BROKER_CONF if REPO_BROKER_CONF.exists() else PACKAGED_BROKER_CONF
 
 
 class SettingsError(Exception):

@@ -40,6 +40,7 @@ class AlarmRaised:
     position: Position | None = None
     device_time: datetime | None = None
     note: str | None = None  # what the device knew, e.g. a lone worker's visit note
+    unreadable: str | None = None  # the device pressed but its payload could not be read: why
 
 
 @dataclass(frozen=True)

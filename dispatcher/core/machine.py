@@ -119,6 +119,8 @@ def _raise(event: AlarmRaised, now: datetime) -> Decision:
     if not plan.device.known:
         effects.append(Timeline("unknown_device", SYSTEM, data={
             "device": event.device_id, "agreement": plan.agreement_id}, notice=True))
+    if event.unreadable:
+        effects.append(Timeline("unreadable_alarm", SYSTEM, data={"reason": event.unreadable}, notice=True))
     start = 0
     if state.severe:
         reason = event.kind if severe_kind else "new_press"

@@ -49,7 +49,10 @@ def test_check_on_a_broken_file_names_file_line_and_field_and_fails(tmp_path: Pa
 
 
 def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
-    """What the README's first command does: broker, SQLite under ./var, the example site."""
+    """What the README's first command does: broker, SQLite under ./var, the example site, and
+    phones simulated locally. The demo pager (Jan de Vries) is paged first at every hour of the
+    week (a colleague in opening hours, the on-call BHV-er outside them), so this holds at any
+    hour; test_example_site.py checks those chains at fixed moments."""
     env = os.environ.copy()
     for key in [k for k in env if k.startswith("CODE4_")]:
         del env[key]
@@ -66,8 +69,10 @@ def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
         running = json.loads((tmp_path / "var" / "run.json").read_text(encoding="utf-8"))
         assert (tmp_path / "var" / "code4.db").exists()
         assert httpx.get(f"http://127.0.0.1:{port}/api/health").json() == {"status": "ok"}
+        assert running["twilio_url"].startswith("http://127.0.0.1:"), "the local Twilio server runs beside it"
+        assert httpx.get(f"{running['twilio_url']}/_sim/traffic").status_code == 200
 
-        pager = subprocess.Popen([sys.executable, "-m", "gateway.cli", "simulate", "pager", "pager-11",
+        pager = subprocess.Popen([sys.executable, "-m", "gateway.cli", "simulate", "pager", "pager-07",
                                   "--answer", "accept", "--delay", "0.2", "--wait", "20"],
                                  cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert pager.stdout is not None
@@ -79,16 +84,40 @@ def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
         pager_out = seen[0] + pager.communicate(timeout=10)[0]
         assert button.returncode == 0, button.stdout
         assert "feedback: received  Alarm ontvangen." in button.stdout
-        assert "feedback: help_coming  Hulp komt: Sanne de Jong (1)." in button.stdout
+        assert "feedback: help_coming  Hulp komt: Jan de Vries (1)." in button.stdout
         assert "feedback: closed  Alarm ingetrokken." in button.stdout
         assert "Jij bent nummer 1" in pager_out
         assert running["mqtt_url"].startswith("mqtt://127.0.0.1:")
+        phone = code4("simulate", "phone", "+31612000001", cwd=tmp_path, env=env)
+        assert phone.returncode == 0, phone.stderr
     finally:
         service.terminate()
         output = service.communicate(timeout=20)[0]
     assert service.returncode == 0, output
+    assert "SIMULATION: no Twilio account is set" in output
     assert "code4 stopped" in output
     assert not (tmp_path / "var" / "run.json").exists()
+
+
+def test_run_with_an_agreement_file_of_its_own_never_simulates_phones(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODE4_")}
+    port = free_port()
+    env |= {"CODE4_HTTP": f"127.0.0.1:{port}", "CODE4_CONFIG": str(EXAMPLE)}
+    service = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert wait_for_port(port, 30), "code4 run did not open its HTTP port"
+        for _ in range(100):
+            if (tmp_path / "var" / "run.json").exists():
+                break
+            time.sleep(0.1)
+        running = json.loads((tmp_path / "var" / "run.json").read_text(encoding="utf-8"))
+        assert "twilio_url" not in running
+    finally:
+        service.terminate()
+        output = service.communicate(timeout=20)[0]
+    assert "SIMULATION" not in output
+    assert "Twilio is not configured" in output
 
 
 def test_the_first_admin_is_created_from_the_command_line(tmp_path: Path) -> None:

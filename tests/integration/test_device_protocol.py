@@ -54,14 +54,13 @@ async def test_malformed_payloads_are_logged_counted_and_do_not_stop_the_service
     sanne = code4.pager("pager-sanne")
     client = raw_publisher(code4)
     bad = [
-        ("code4/v1/dev/knop-balie-1/alarm", b"not json"),
-        ("code4/v1/dev/knop-balie-1/alarm", b'{"press": 1}'),
-        ("code4/v1/dev/knop-balie-1/alarm", b'{"alarm_id": "x", "press": 0}'),
-        ("code4/v1/dev/knop-balie-1/alarm", b'{"alarm_id": "x", "kind": "earthquake"}'),
-        ("code4/v1/dev/knop-balie-1/alarm", b'["a", "list"]'),
-        ("code4/v1/dev/knop-balie-1/alarm", b'{"alarm_id": "' + b"x" * 5000 + b'"}'),
         ("code4/v1/dev/knop-balie-1/cancel", b"\xff\xfe"),
+        ("code4/v1/dev/knop-balie-1/cancel", b'{"pin": "1234"}'),
         ("code4/v1/dev/pager-sanne/response", b'{"page_id": "p", "response": "maybe"}'),
+        ("code4/v1/dev/knop-balie-1/heartbeat", b"[" * 1000 + b"]" * 1000),
+        ("code4/v1/dev/knop-balie-1/heartbeat", b'{"rssi": 1e41}'),
+        ("code4/v1/dev/knop-balie-1/checkin", b'{"action": "start", "expect_within_s": NaN}'),
+        ("code4/v1/dev/knop-balie-1/position", b'{"lat": 52.1, "lon": 4.2, "accuracy_m": ' + b"9" * 400 + b"}"),
     ]
     with capture_logs() as logs:
         for topic, payload in bad:
@@ -72,9 +71,37 @@ async def test_malformed_payloads_are_logged_counted_and_do_not_stop_the_service
     errors = [entry for entry in logs if entry["event"] == "protocol error: message ignored"]
     assert len(errors) == len(bad)
     assert {e["device_id"] for e in errors} == {"knop-balie-1", "pager-sanne"}
-    assert any("press" in e["reason"] and "greater than or equal to 1" in e["reason"] for e in errors)
+    assert any("nested deeper than 8" in e["reason"] for e in errors)
+    assert any("rssi" in e["reason"] for e in errors)
     health = await code4.api("/api/status")
     assert health["counters"]["protocol_errors"] == len(bad)
+    client.loop_stop()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_press_with_a_faulty_payload_still_alarms_the_control_room(code4: Harness) -> None:
+    """The device pressed: its payload being wrong is no reason to let nobody come."""
+    sanne = code4.pager("pager-sanne")
+    client = raw_publisher(code4)
+    unreadable = [b"not json", b'{"press": 1}', b'["a", "list"]', b'{"alarm_id": "' + b"x" * 5000 + b'"}',
+                  b"[" * 1000 + b"]" * 1000]
+    with capture_logs() as logs:
+        for payload in unreadable:  # one alarm for the control room, however often the device repeats
+            publish(client, "code4/v1/dev/knop-balie-1/alarm", payload)
+        page = await code4.wait(sanne.page)
+        publish(client, "code4/v1/dev/knop-balie-2/alarm", b'{"alarm_id": "x", "kind": "earthquake", "battery": 7}')
+        [flagged] = [a for a in await code4.alarms() if a["device_id"] == "knop-balie-1"]
+        second = await code4.alarm_when(lambda a: a["device_id"] == "knop-balie-2")
+    assert page["location"].startswith("Balie 1")
+    assert (second["kind"], second["status"]) == ("panic", "notifying"), "the faulty fields fall back to defaults"
+    record = await code4.api(f"/api/alarms/{flagged['uid']}")
+    [entry] = [e for e in record["timeline"] if e["kind"] == "unreadable_alarm"]
+    assert entry["notice"] and "onleesbaar" in entry["text"]
+    used = [e for e in logs if e["event"].startswith("protocol error: the alarm goes on")]
+    assert len(used) == len(unreadable) + 1
+    assert any("kind" in e["reason"] and "battery" in e["reason"] for e in used)
+    health = await code4.api("/api/status")
+    assert health["counters"]["protocol_errors"] == len(unreadable) + 1
     client.loop_stop()
 
 
@@ -149,3 +176,55 @@ async def test_a_dropped_database_connection_loses_nothing(code4: Harness) -> No
     await code4.wait(button.feedback, "received", alarm_id, timeout=15)
     await code4.wait(sanne.page)
 
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_retained_hostile_payload_does_not_stop_code4_again_after_a_restart(code4: Harness) -> None:
+    """A retained message is replayed on every subscribe: it must not become a crash loop."""
+    sanne = code4.pager("pager-sanne")
+    client = raw_publisher(code4)
+    deep = b"[" * 1000 + b"]" * 1000
+    for kind in ("status", "heartbeat", "position"):
+        client.publish(f"code4/v1/dev/knop-balie-3/{kind}", deep, qos=1, retain=True).wait_for_publish(5)
+    await code4.stop()
+    await code4.start()  # the broker replays all three now
+    button = code4.button("knop-balie-1")
+    alarm_id = button.press()
+    await code4.wait(button.feedback, "received", alarm_id)
+    await code4.wait(sanne.page)
+    assert code4.service is not None and code4.service.protocol_errors >= 3
+    client.loop_stop()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_retained_alarm_is_never_a_new_alarm_after_a_restart(code4: Harness) -> None:
+    sanne = code4.pager("pager-sanne")
+    client = raw_publisher(code4)
+    alarm = b'{"alarm_id": "kept-1", "press": 1}'
+    client.publish("code4/v1/dev/knop-balie-2/alarm", alarm, qos=1, retain=True).wait_for_publish(5)
+    await code4.wait(sanne.page)  # live, the message is an alarm like any other
+    [alarm_state] = await code4.alarms()
+    await code4.api(f"/api/alarms/{alarm_state['uid']}/close", method="POST", json={"outcome": "resolved"})
+    await code4.advance(3600)  # long after any repeat window
+    await code4.stop()
+    with capture_logs() as logs:
+        await code4.start()  # the broker replays the retained alarm on subscribe
+        for _ in range(250):
+            if any("retained" in str(e.get("reason")) for e in logs):
+                break
+            await asyncio.sleep(0.02)
+    assert any(e["event"] == "protocol error: message ignored" and "retained" in e["reason"] for e in logs)
+    assert await code4.alarms() == [], "the replayed alarm opened nothing"
+    assert len(sanne.pages()) == 1
+    client.loop_stop()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite", "postgresql"], indirect=True)
+async def test_a_huge_reading_from_one_device_does_not_stop_storing_the_others(code4: Harness) -> None:
+    client = raw_publisher(code4)
+    publish(client, "code4/v1/dev/knop-balie-1/heartbeat", b'{"rssi": 1e41, "battery": 0.9}')
+    publish(client, "code4/v1/dev/knop-balie-1/heartbeat", b'{"rssi": ' + b"9" * 60 + b"}")
+    publish(client, "code4/v1/dev/knop-balie-2/heartbeat", b'{"battery": 0.55, "rssi": -70}')
+    stored = await code4.device_reported("knop-balie-2", lambda s: s.battery == 0.55)
+    assert stored.rssi == -70
+    client.loop_stop()

@@ -135,14 +135,20 @@ async def test_a_missed_check_in_pre_alerts_then_raises_an_alarm_with_position_a
 
 
 async def test_ending_a_visit_stops_its_clock(site: Harness) -> None:
-    publish(site, "code4/v1/dev/mob-piet/checkin", json.dumps({"action": "start", "expect_within_s": 600}))
-    await site.wait_events("mob-piet", "visit_started")
+    piet = site.button("mob-piet")
+    lisa = site.button("mob-lisa")  # her visit runs on beside his: proof that the clock did tick
+    for device in ("mob-piet", "mob-lisa"):
+        publish(site, f"code4/v1/dev/{device}/checkin", json.dumps({"action": "start", "expect_within_s": 600}))
+        await site.wait_events(device, "visit_started")
     publish(site, "code4/v1/dev/mob-piet/checkin", json.dumps({"action": "end"}))
     await site.wait_events("mob-piet", "visit_ended")
+    await site.advance(600)  # both deadlines: Lisa is pre-alerted
+    await site.wait(lisa.feedback, "checkin_due")
+    await site.advance(120)  # and the grace: Lisa's alarm goes off
+    await site.alarm_when(lambda a: a["device_id"] == "mob-lisa" and a["kind"] == "checkin_missed")
     await site.advance(3600)
-    publish(site, "code4/v1/dev/knop-balie-1/heartbeat", "{}")  # something else happens meanwhile
-    await device_when(site, "knop-balie-1", lambda d: d["last_seen_at"] is not None)
-    assert await site.alarms() == []
+    assert [a["device_id"] for a in await site.alarms()] == ["mob-lisa"], "Piet's ended visit raised nothing"
+    assert piet.messages("feedback") == []
 
 
 # ---- drills ------------------------------------------------------------------------------------------

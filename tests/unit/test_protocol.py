@@ -6,8 +6,10 @@ import pytest
 
 from devices.endpoint import MqttEndpoint
 from devices.protocol import (
+    UNREADABLE_ALARM_ID,
     AlarmPayload,
     DeviceMessage,
+    HeartbeatPayload,
     ProtocolError,
     StatusPayload,
     Topics,
@@ -37,19 +39,60 @@ def test_a_mobile_alarm_with_position_and_battery() -> None:
 
 
 @pytest.mark.parametrize(("payload", "reason"), [
-    (b"{", "not UTF-8 JSON"),
-    (b'"text"', "must be a JSON object"),
-    (b'{"alarm_id": ""}', "alarm_id"),
     (b'{"alarm_id": "a", "press": 0}', "press"),
     (b'{"alarm_id": "a", "kind": "fire"}', "kind"),
     (b'{"alarm_id": "a", "battery": 1.5}', "battery"),
     (b'{"alarm_id": "a", "position": {"lat": 52}}', "position"),
+    (b'{"alarm_id": "a", "ts": "yesterday", "press": 1e400}', "ts"),
+])
+def test_an_alarm_with_faulty_optional_fields_is_still_a_press(payload: bytes, reason: str) -> None:
+    message = parse("code4/v1/dev/knop-1/alarm", payload)
+    assert isinstance(message, DeviceMessage) and isinstance(message.payload, AlarmPayload)
+    assert message.payload.alarm_id == "a" and message.payload.press == 1
+    assert message.problem is not None and reason in message.problem
+
+
+@pytest.mark.parametrize(("payload", "reason"), [
+    (b"{", "not JSON"),
+    (b'"text"', "must be a JSON object"),
+    (b'{"alarm_id": ""}', "alarm_id"),
+    (b"\xff\xfe", "not UTF-8"),
+    (b"[" * 1000 + b"]" * 1000, "nested deeper"),
     (b'{"alarm_id": "' + b"a" * 4100 + b'"}', "exceeds 4096"),
 ])
-def test_bad_alarm_payloads_say_what_is_wrong(payload: bytes, reason: str) -> None:
-    error = parse("code4/v1/dev/knop-1/alarm", payload)
-    assert isinstance(error, ProtocolError)
+def test_an_unreadable_alarm_still_alarms_and_says_what_is_wrong(payload: bytes, reason: str) -> None:
+    message = parse("code4/v1/dev/knop-1/alarm", payload)
+    assert isinstance(message, DeviceMessage) and isinstance(message.payload, AlarmPayload)
+    assert message.payload.alarm_id == UNREADABLE_ALARM_ID
+    assert message.problem is not None and message.problem.startswith("unreadable") and reason in message.problem
+
+
+def test_an_empty_payload_on_the_alarm_topic_is_a_retained_message_cleared_not_an_alarm() -> None:
+    assert isinstance(parse("code4/v1/dev/knop-1/alarm", b""), ProtocolError)
+
+
+@pytest.mark.parametrize(("kind", "payload", "reason"), [
+    ("heartbeat", b"[" * 1000 + b"]" * 1000, "nested deeper than 8"),
+    ("status", b'{"a":' * 500 + b"1" + b"}" * 500, "nested deeper than 8"),
+    ("heartbeat", b'{"rssi": 1e41}', "rssi"),
+    ("heartbeat", b'{"rssi": 100000000000000000000000000000000000000000}', "rssi"),
+    ("heartbeat", b'{"battery": NaN}', "NaN"),
+    ("heartbeat", b'{"battery": Infinity}', "Infinity"),
+    ("position", b'{"lat": 52, "lon": 4, "accuracy_m": 1e300}', "accuracy_m"),
+    ("checkin", b'{"action": "start", "expect_within_s": 99999999999999}', "expect_within_s"),
+    ("cancel", b'{"alarm_id": "a", "pin": ' + b"9" * 4000 + b"}", "pin"),
+    ("response", b'{"page_id": "x", "response": ["accept"]}', "response"),
+    ("cancel", b"\xc3\x28", "not UTF-8"),
+])
+def test_hostile_payloads_of_other_kinds_are_protocol_errors(kind: str, payload: bytes, reason: str) -> None:
+    error = parse(f"code4/v1/dev/knop-1/{kind}", payload)
+    assert isinstance(error, ProtocolError), error
     assert error.device_id == "knop-1" and reason in error.reason
+
+
+def test_nesting_inside_strings_does_not_count() -> None:
+    message = parse("code4/v1/dev/knop-1/heartbeat", b'{"fw": "' + b"[{" * 20 + b'"}')
+    assert isinstance(message, DeviceMessage) and isinstance(message.payload, HeartbeatPayload)
 
 
 @pytest.mark.parametrize("topic", ["other/v1/dev/knop-1/alarm", "code4/v1/dev/alarm", "code4/v1/x/knop-1/alarm"])
