@@ -1,18 +1,16 @@
 """Who may sign in, and as what: users with roles, browser sessions, API tokens.
 
 Passwords are argon2 hashes. Session cookies and API tokens are random values of which only
-a SHA-256 is stored, so a copy of the database signs nobody in. Failed sign-ins are
-throttled per user name and per address.
+a SHA-256 is stored, so a copy of the database signs nobody in. Failed sign-ins are slowed
+by gateway/throttle.py.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -64,6 +62,7 @@ class Accounts:
         self._now = now
         self._hasher = PasswordHasher()
         self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
+        self._log_key = secrets.token_bytes(32)
 
     # ---- users -------------------------------------------------------------------------------
 
@@ -114,6 +113,10 @@ class Accounts:
     def users(self) -> list[User]:
         with self._store.session() as session:
             return list(session.scalars(select(User).order_by(User.username)))
+
+    def user_named(self, username: str) -> User | None:
+        with self._store.session() as session:
+            return session.scalar(select(User).where(User.username == username.strip().lower()))
 
     # ---- signing in -----------------------------------------------------------------------------
 
@@ -194,37 +197,14 @@ class Accounts:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-
-class LoginThrottle:
-    """At most `limit` failed sign-ins per user name and per address in `window` seconds."""
-
-    def __init__(self, *, limit: int = 5, window: float = 900.0) -> None:
-        self._limit = limit
-        self._window = window
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def retry_after(self, *keys: str) -> int:
-        """Seconds to wait before trying again; 0 when allowed."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            for key in keys:
-                failures = self._failures[key]
-                while failures and failures[0] <= now - self._window:
-                    failures.popleft()
-                if len(failures) >= self._limit:
-                    waits.append(int(failures[0] + self._window - now) + 1)
-            return max(waits, default=0)
-
-    def failed(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures[key].append(time.monotonic())
-
-    def succeeded(self, username_key: str) -> None:
-        with self._lock:
-            self._failures.pop(username_key, None)
+    def log_name(self, username: str) -> str:
+        """A user name fit for the log: a known user's as it is; an unknown one (often a
+        password typed in the wrong field) only as a keyed digest, the same within one run so
+        that repeated tries can be told apart."""
+        name = username.strip().lower()
+        if USERNAME.match(name) and self.user_named(name) is not None:
+            return name
+        return "unknown:" + hmac.new(self._log_key, name.encode(), hashlib.sha256).hexdigest()[:12]
 
 
 def _check_password(password: str) -> None:

@@ -192,19 +192,50 @@ async def test_a_browser_session_needs_its_csrf_token_for_every_change(site: Sit
     assert [e["actor"] for e in detail["timeline"] if e["kind"] == "note"] == ["operator-user"]
 
 
-async def test_failed_sign_ins_are_throttled_and_logged(site: Site) -> None:
-    async with httpx.AsyncClient(base_url=site.url, follow_redirects=False) as browser:
+def browser_at(site: Site, address: str) -> httpx.AsyncClient:
+    """A browser whose requests come from this loopback address (all of 127/8 is this machine)."""
+    return httpx.AsyncClient(base_url=site.url, follow_redirects=False, timeout=10,
+                             transport=httpx.AsyncHTTPTransport(local_address=address))
+
+
+async def test_guessing_from_one_address_slows_it_but_never_locks_the_operator_out(site: Site,
+                                                                                  clock: FakeClock) -> None:
+    async with browser_at(site, "127.0.0.2") as guesser, browser_at(site, "127.0.0.3") as operator:
         with capture_logs() as logs:
-            unknown = await sign_in(site, "nobody-at-all", PASSWORD, browser)
-            for _ in range(4):
-                assert (await sign_in(site, "operator-user", "wrong password!", browser)).status_code == 401
-            blocked = await sign_in(site, "operator-user", PASSWORD, browser)  # the right one, too late
-    # The same words for an unknown user as for a wrong password: nothing to learn from them.
-    assert unknown.status_code == 401 and "Onbekende gebruiker of onjuist wachtwoord." in unknown.text
-    assert blocked.status_code == 429 and "Te veel mislukte pogingen" in blocked.text
+            for _ in range(3):  # a few typing errors cost nothing
+                assert (await sign_in(site, "operator-user", "wrong password!", guesser)).status_code == 401
+            for wait in (1, 2):  # then each failure doubles the wait
+                slowed = await sign_in(site, "operator-user", "wrong password!", guesser)
+                assert (slowed.status_code, slowed.headers["retry-after"]) == (429, str(wait))
+                assert f"Te veel mislukte pogingen. Wacht {wait} s" in slowed.text
+                await clock.advance(wait)
+                assert (await sign_in(site, "operator-user", "wrong password!", guesser)).status_code == 401
+            too_soon = await sign_in(site, "operator-user", PASSWORD, guesser)  # even the right one, for now
+            assert (too_soon.status_code, too_soon.headers["retry-after"]) == (429, "4")
+            mine = await sign_in(site, "operator-user", PASSWORD, operator)  # five failures elsewhere: no matter
+            assert mine.status_code == 303 and mine.headers["location"] == "/board"
+            await clock.advance(4)
+            assert (await sign_in(site, "operator-user", PASSWORD, guesser)).status_code == 303
     failed = [e for e in logs if e["event"] == "sign-in failed"]
-    assert len(failed) == 5 and all(e["security"] for e in failed)
-    assert any(e["event"] == "sign-in refused: too many failures" for e in logs)
+    assert len(failed) == 5 and all(e["security"] and e["user"] == "operator-user" for e in failed)
+    assert {e["remote"] for e in failed} == {"127.0.0.2"}
+    refused = [e for e in logs if e["event"] == "sign-in refused: too many failures"]
+    assert [e["wait_s"] for e in refused] == [1, 2, 4]
+
+
+async def test_an_unknown_user_name_is_never_logged_in_full(site: Site) -> None:
+    typed = "Zomer-2026-Geheim"  # a password typed into the name field
+    async with browser_at(site, "127.0.0.4") as browser:
+        with capture_logs() as logs:
+            unknown = await sign_in(site, typed, PASSWORD, browser)
+            again = await sign_in(site, typed, PASSWORD, browser)
+    # The same words for an unknown user as for a wrong password: nothing to learn from them.
+    assert unknown.status_code == again.status_code == 401
+    assert "Onbekende gebruiker of onjuist wachtwoord." in unknown.text
+    failed = [e for e in logs if e["event"] == "sign-in failed"]
+    assert len(failed) == 2 and failed[0]["user"] == failed[1]["user"], "repeated tries can be told apart"
+    assert failed[0]["user"].startswith("unknown:")
+    assert typed.lower() not in repr(logs).lower() and "zomer" not in repr(logs).lower()
 
 
 async def test_tokens_can_be_revoked_and_accounts_disabled(site: Site) -> None:
