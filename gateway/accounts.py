@@ -1,8 +1,8 @@
 """Who may sign in, and as what: users with roles, browser sessions, API tokens.
 
 Passwords are argon2 hashes. Session cookies and API tokens are random values of which only
-a SHA-256 is stored, so a copy of the database signs nobody in. Failed sign-ins are slowed
-by gateway/throttle.py.
+a SHA-256 is stored, so a copy of the database signs nobody in. New passwords must be hard
+to guess (gateway/passwords.py); failed sign-ins are slowed by gateway/throttle.py.
 """
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from sqlalchemy import delete, select, update
 
 from dispatcher.store.repository import Store
 from dispatcher.store.schema import ApiToken, SessionRecord, User
+from gateway.passwords import MIN_LENGTH, password_problem
 
 ROLES = ("operator", "coordinator", "admin", "responder", "employee")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD = 12
+MIN_PASSWORD = MIN_LENGTH
 SESSION_TTL = timedelta(hours=12)  # a control-room shift
 
 
@@ -74,7 +75,7 @@ class Accounts:
             raise AccountError("a user name is 2-64 lower-case letters, digits, '.', '_' or '-'")
         if not roles or not set(roles) <= set(ROLES):
             raise AccountError(f"roles are one or more of {', '.join(ROLES)}")
-        _check_password(password)
+        _check_password(password, username, display_name, person_id)
         with self._store.session() as session:
             if session.scalar(select(User.id).where(User.username == username)) is not None:
                 raise AccountError(f"user {username!r} exists already")
@@ -86,14 +87,13 @@ class Accounts:
             return user.id
 
     def set_password(self, username: str, password: str) -> None:
-        _check_password(password)
         with self._store.session() as session:
-            changed = session.execute(update(User).where(User.username == username.lower())
-                                      .values(password_hash=self._hasher.hash(password)))
-            if not changed.rowcount:
+            user = session.scalar(select(User).where(User.username == username.strip().lower()))
+            if user is None:
                 raise AccountError(f"no user {username!r}")
-            user_id = session.scalar(select(User.id).where(User.username == username.lower()))
-            session.execute(delete(SessionRecord).where(SessionRecord.user_id == user_id))  # sign out everywhere
+            _check_password(password, user.username, user.display_name, user.person_id)
+            user.password_hash = self._hasher.hash(password)
+            session.execute(delete(SessionRecord).where(SessionRecord.user_id == user.id))  # sign out everywhere
 
     def update_user(self, user_id: int, *, roles: Iterable[str] | None = None, active: bool | None = None) -> None:
         values: dict[str, object] = {}
@@ -207,9 +207,10 @@ class Accounts:
         return "unknown:" + hmac.new(self._log_key, name.encode(), hashlib.sha256).hexdigest()[:12]
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
+def _check_password(password: str, *own_words: str | None) -> None:
+    words = [part for word in own_words if word for part in re.split(r"[\s._-]+", word)]
+    if problem := password_problem(password, [*words, *(w for w in own_words if w)]):
+        raise AccountError(problem)
 
 
 def _principal(user: User, csrf: str | None) -> Principal:

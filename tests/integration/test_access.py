@@ -255,6 +255,21 @@ async def test_tokens_can_be_revoked_and_accounts_disabled(site: Site) -> None:
         assert (short.status_code, short.json()["detail"]) == (422, "a password has at least 12 characters")
 
 
+async def test_common_passwords_are_refused_and_say_why(site: Site) -> None:
+    async with await site.client("admin") as admin:
+        for password in ("Welkom01!2345", "password1234", "qwertyuiop12"):
+            refused = await admin.post("/api/users", json={"username": "kim", "password": password,
+                                                           "roles": ["operator"]})
+            assert refused.status_code == 422, password
+            assert refused.json()["detail"].startswith("this password is too easy to guess: it is built on ")
+        added = await admin.post("/api/users", json={"username": "kim", "password": "koffie fiets regenjas lamp",
+                                                     "roles": ["operator"]})
+        assert added.status_code == 201
+    with pytest.raises(ValueError, match="too easy to guess"):
+        await asyncio.to_thread(site.harness.service.accounts.set_password, "kim",  # type: ignore[union-attr]
+                                "Wachtwoord2026")
+
+
 async def test_a_responder_sees_only_their_own_callouts(site: Site) -> None:
     async with await site.client("responder") as client:
         mine = (await client.get("/api/me/callouts")).json()

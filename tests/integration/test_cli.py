@@ -109,3 +109,19 @@ def test_the_first_admin_is_created_from_the_command_line(tmp_path: Path) -> Non
     assert (short.returncode, short.stderr.strip()) == (1, "a password has at least 12 characters")
     twice = run("add", "beheer", "--role", "admin", "--password-stdin", stdin="een lang genoeg wachtwoord\n")
     assert (twice.returncode, twice.stderr.strip()) == (1, "user 'beheer' exists already")
+
+
+def test_common_passwords_are_refused_by_the_command_line(tmp_path: Path) -> None:
+    env = {**os.environ, "CODE4_DATABASE_URL": f"sqlite:///{tmp_path / 'users.db'}"}
+
+    def add(username: str, password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", "users", "add", username, "--role", "operator",
+                               "--password-stdin"], cwd=tmp_path, env=env, input=password + "\n",
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    for password in ("Welkom01!2345", "password1234", "qwertyuiop12"):
+        refused = add("kim", password)
+        assert refused.returncode == 1, password
+        assert refused.stderr.startswith("this password is too easy to guess: it is built on "), refused.stderr
+        assert refused.stderr.strip().endswith("choose three or four unrelated words, or a longer password")
+    assert add("kim", "koffie fiets regenjas lamp").stdout.strip() == "added kim (operator)"

@@ -1,10 +1,11 @@
-"""Signing in: the throttle that slows guessing without locking anyone out. It runs on a fake
-monotonic clock: no sleeps."""
+"""Signing in: the throttle that slows guessing without locking anyone out, and the rules for
+new passwords. The throttle runs on a fake monotonic clock: no sleeps."""
 
 from __future__ import annotations
 
 import pytest
 
+from gateway.passwords import password_problem
 from gateway.throttle import LoginThrottle, address_key
 
 
@@ -91,3 +92,34 @@ def test_an_ipv6_subscriber_counts_as_one_address() -> None:
     fail(throttle, "a", "2001:db8:1:2::1", 1)
     fail(throttle, "b", "2001:db8:1:2::2", 1)
     assert throttle.attempt("c", "2001:db8:1:2::3") > 0
+
+
+@pytest.mark.parametrize("password", [
+    "password1234", "qwertyuiop12", "Welkom01!2345", "Welkom2024!!", "Summer2024!!", "P@ssw0rd1234",
+    "123456789012", "aaaaaaaaaaaa", "Wachtwoord123", "iloveyou1234", "Geheim!12345",
+])
+def test_common_passwords_are_refused_with_a_reason(password: str) -> None:
+    problem = password_problem(password)
+    assert problem is not None and problem.startswith("this password is too easy to guess")
+    assert "choose three or four unrelated words" in problem
+
+
+def test_the_reason_says_what_the_password_is_built_on() -> None:
+    assert password_problem("Welkom01!2345") == (
+        "this password is too easy to guess: it is built on a word often used in passwords and a sequence like "
+        "'abc' or '1234'; choose three or four unrelated words, or a longer password")
+    assert "a commonly used password" in (password_problem("password1234") or "")
+    assert "a row of keys" in (password_problem("zxcvbnm,./12") or "")
+    assert "your own name" in (password_problem("marieke-bakker1", ["marieke", "bakker"]) or "")
+
+
+@pytest.mark.parametrize("password", [
+    "correct horse battery staple", "een lang genoeg wachtwoord", "tafel lamp fiets regen", "Tr7#kLp2qZ!m",
+    "fiets-regen-lamp-koffie " * 5,  # longer than zxcvbn reads
+])
+def test_passphrases_and_random_passwords_are_accepted(password: str) -> None:
+    assert password_problem(password) is None
+
+
+def test_short_passwords_are_refused_first() -> None:
+    assert password_problem("Tr7#kLp2qZ!") == "a password has at least 12 characters"
