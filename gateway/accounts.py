@@ -1,8 +1,9 @@
 """Who may sign in, and as what: users with roles, browser sessions, API tokens.
 
 Passwords are argon2 hashes. Session cookies and API tokens are random values of which only
-a SHA-256 is stored, so a copy of the database signs nobody in. New passwords must be hard
-to guess (gateway/passwords.py); failed sign-ins are slowed by gateway/throttle.py.
+a SHA-256 is stored, so a copy of the database signs nobody in. API tokens may expire, and
+all of a user's tokens end when their password changes or they are disabled. New passwords
+must be hard to guess (gateway/passwords.py); failed sign-ins are slowed by gateway/throttle.py.
 """
 
 from __future__ import annotations
@@ -17,16 +18,19 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
 
 from dispatcher.store.repository import Store
 from dispatcher.store.schema import ApiToken, SessionRecord, User
+from escalation.weekly import parse_duration_seconds
 from gateway.passwords import MIN_LENGTH, password_problem
 
 ROLES = ("operator", "coordinator", "admin", "responder", "employee")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = MIN_LENGTH
 SESSION_TTL = timedelta(hours=12)  # a control-room shift
+MAX_TOKEN_LIFETIME = timedelta(days=3650)
 
 
 class AccountError(ValueError):
@@ -87,13 +91,15 @@ class Accounts:
             return user.id
 
     def set_password(self, username: str, password: str) -> None:
+        """A new password signs the user out everywhere and ends their API tokens: whoever
+        knew the old one may have made either."""
         with self._store.session() as session:
             user = session.scalar(select(User).where(User.username == username.strip().lower()))
             if user is None:
                 raise AccountError(f"no user {username!r}")
             _check_password(password, user.username, user.display_name, user.person_id)
             user.password_hash = self._hasher.hash(password)
-            session.execute(delete(SessionRecord).where(SessionRecord.user_id == user.id))  # sign out everywhere
+            self._end_access(session, user.id)
 
     def update_user(self, user_id: int, *, roles: Iterable[str] | None = None, active: bool | None = None) -> None:
         values: dict[str, object] = {}
@@ -107,8 +113,13 @@ class Accounts:
         with self._store.session() as session:
             if not session.execute(update(User).where(User.id == user_id).values(**values)).rowcount:
                 raise AccountError(f"no user {user_id}")
-            if active is False:
-                session.execute(delete(SessionRecord).where(SessionRecord.user_id == user_id))
+            if active is False:  # stays so when enabled again: they get new tokens
+                self._end_access(session, user_id)
+
+    def _end_access(self, session: Session, user_id: int) -> None:
+        session.execute(delete(SessionRecord).where(SessionRecord.user_id == user_id))
+        session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                        .values(revoked_at=self._now()))
 
     def users(self) -> list[User]:
         with self._store.session() as session:
@@ -162,23 +173,35 @@ class Accounts:
 
     # ---- API tokens ---------------------------------------------------------------------------------
 
-    def create_token(self, user_id: int, name: str) -> tuple[int, str]:
-        """Returns (id, token); the token is shown once and never stored."""
+    def create_token(self, user_id: int, name: str, *, expires_in: timedelta | None = None) -> tuple[int, str]:
+        """Returns (id, token); the token is shown once and never stored. Without
+        `expires_in` it lasts until revoked."""
+        if expires_in is not None and not timedelta(0) < expires_in <= MAX_TOKEN_LIFETIME:
+            raise AccountError(f"a token lasts longer than zero and at most {MAX_TOKEN_LIFETIME.days} days")
         token = "c4_" + secrets.token_urlsafe(32)
+        now = self._now()
         with self._store.session() as session:
             if session.get(User, user_id) is None:
                 raise AccountError(f"no user {user_id}")
             record = ApiToken(user_id=user_id, name=name[:100] or "token", token_hash=_digest(token),
-                              created_at=self._now())
+                              created_at=now, expires_at=now + expires_in if expires_in else None)
             session.add(record)
             session.flush()
             return record.id, token
+
+    def tokens(self, user_id: int) -> list[ApiToken]:
+        """A user's tokens, oldest first, revoked and expired ones too (never the token itself)."""
+        with self._store.session() as session:
+            if session.get(User, user_id) is None:
+                raise AccountError(f"no user {user_id}")
+            return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
 
     def token_principal(self, token: str) -> Principal | None:
         with self._store.session() as session:
             found = session.execute(
                 select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+                .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None),
+                       or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > self._now()))
             ).first()
             if found is None or not found[1].active:
                 return None
@@ -205,6 +228,18 @@ class Accounts:
         if USERNAME.match(name) and self.user_named(name) is not None:
             return name
         return "unknown:" + hmac.new(self._log_key, name.encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def token_lifetime(value: object) -> timedelta:
+    """A token's lifetime as the agreement file writes durations: '90d', '12h', '1d12h', or seconds."""
+    try:
+        seconds = parse_duration_seconds(value)
+    except ValueError:
+        raise AccountError(f"{value!r} is not a lifetime; write it like '90d', '12h' or '30m'") from None
+    if seconds > MAX_TOKEN_LIFETIME.total_seconds():
+        raise AccountError(f"a token lasts at most {MAX_TOKEN_LIFETIME.days} days; "
+                           "leave the expiry out for one that lasts until revoked")
+    return timedelta(seconds=seconds)
 
 
 def _check_password(password: str, *own_words: str | None) -> None:

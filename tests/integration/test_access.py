@@ -90,6 +90,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/api/users", None, {"admin"}),
     ("POST", "/api/users", {"username": "new-{role}", "password": PASSWORD, "roles": ["coordinator"]}, {"admin"}),
     ("PATCH", "/api/users/{coordinator_id}", {"active": True}, {"admin"}),
+    ("GET", "/api/users/{coordinator_id}/tokens", None, {"admin"}),
     ("POST", "/api/users/{coordinator_id}/tokens", {"name": "x"}, {"admin"}),
     ("DELETE", "/api/tokens/999", None, {"admin"}),
     ("GET", "/api/me/callouts", None, {"responder"}),
@@ -253,6 +254,53 @@ async def test_tokens_can_be_revoked_and_accounts_disabled(site: Site) -> None:
         assert (await admin.patch(f"/api/users/{site.user_ids['admin']}", json={"active": False})).status_code == 409
         short = await admin.post("/api/users", json={"username": "kort", "password": "short", "roles": ["operator"]})
         assert (short.status_code, short.json()["detail"]) == (422, "a password has at least 12 characters")
+
+
+async def test_tokens_are_listed_with_their_ids_and_expire(site: Site, clock: FakeClock) -> None:
+    coordinator = site.user_ids["coordinator"]
+    async with await site.client("admin") as admin:
+        made = await admin.post(f"/api/users/{coordinator}/tokens", json={"name": "nightly export", "expires_in": "1h"})
+        assert made.status_code == 201
+        token = made.json()
+        assert token["expires_at"] == (clock.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+        listed = (await admin.get(f"/api/users/{coordinator}/tokens")).json()
+        assert [(t["id"], t["name"], t["active"], t["expires_at"]) for t in listed] == [
+            (listed[0]["id"], "tests", True, None), (token["id"], "nightly export", True, token["expires_at"])]
+        assert token["token"] not in str(listed) and "hash" not in str(listed), "never the token itself"
+        async with httpx.AsyncClient(base_url=site.url, headers={"Authorization": f"Bearer {token['token']}"}) as job:
+            assert (await job.get("/api/incidents")).status_code == 200
+            await clock.advance(3599)
+            assert (await job.get("/api/incidents")).status_code == 200
+            await clock.advance(1)
+            assert (await job.get("/api/incidents")).status_code == 401, "an expired token signs nobody in"
+        listed = (await admin.get(f"/api/users/{coordinator}/tokens")).json()
+        assert [(t["name"], t["active"], t["revoked_at"]) for t in listed] == [
+            ("tests", True, None), ("nightly export", False, None)]
+        assert listed[1]["last_used_at"] is not None
+        bad = await admin.post(f"/api/users/{coordinator}/tokens", json={"name": "x", "expires_in": "90 days"})
+        assert (bad.status_code, bad.json()["detail"]) == (
+            422, "'90 days' is not a lifetime; write it like '90d', '12h' or '30m'")
+        assert (await admin.get("/api/users/999/tokens")).status_code == 404
+
+
+async def test_a_new_password_or_disabling_ends_every_token_and_session(site: Site) -> None:
+    accounts = site.harness.service.accounts  # type: ignore[union-attr]
+    coordinator = site.user_ids["coordinator"]
+    async with httpx.AsyncClient(base_url=site.url, follow_redirects=False) as browser:
+        assert (await sign_in(site, "coordinator-user", PASSWORD, browser)).status_code == 303
+        await asyncio.to_thread(accounts.set_password, "coordinator-user", "een heel ander lang wachtwoord")
+        assert (await browser.get("/api/me")).status_code == 401, "signed out"
+    async with await site.client("coordinator") as old:
+        assert (await old.get("/api/incidents")).status_code == 401, "the token made with the old password ended"
+    _, token = await asyncio.to_thread(accounts.create_token, coordinator, "new")
+    async with await site.client("admin") as admin:
+        assert (await admin.patch(f"/api/users/{coordinator}", json={"active": False})).status_code == 200
+        assert (await admin.patch(f"/api/users/{coordinator}", json={"active": True})).status_code == 200
+        listed = (await admin.get(f"/api/users/{coordinator}/tokens")).json()
+    async with httpx.AsyncClient(base_url=site.url, headers={"Authorization": f"Bearer {token}"}) as again:
+        assert (await again.get("/api/incidents")).status_code == 401, "enabled again, the old token stays ended"
+    assert [(t["name"], t["active"], t["revoked_at"] is not None) for t in listed] == [
+        ("tests", False, True), ("new", False, True)]
 
 
 async def test_common_passwords_are_refused_and_say_why(site: Site) -> None:
