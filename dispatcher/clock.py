@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -11,12 +12,19 @@ from typing import Protocol
 class Clock(Protocol):
     def now(self) -> datetime: ...
 
+    def monotonic(self) -> float:
+        """Seconds that only ever go forward, for measuring waits (not for dates)."""
+        ...
+
     async def sleep_until(self, moment: datetime) -> None: ...
 
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
     async def sleep_until(self, moment: datetime) -> None:
         delay = (moment - self.now()).total_seconds()
@@ -31,10 +39,14 @@ class FakeClock:
         if start.tzinfo is None:
             raise ValueError("FakeClock needs a timezone-aware start")
         self._now = start
+        self._start = start
         self._moved = asyncio.Condition()
 
     def now(self) -> datetime:
         return self._now
+
+    def monotonic(self) -> float:
+        return (self._now - self._start).total_seconds()
 
     async def sleep_until(self, moment: datetime) -> None:
         async with self._moved:

@@ -1,33 +1,36 @@
 """Who may sign in, and as what: users with roles, browser sessions, API tokens.
 
 Passwords are argon2 hashes. Session cookies and API tokens are random values of which only
-a SHA-256 is stored, so a copy of the database signs nobody in. Failed sign-ins are
-throttled per user name and per address.
+a SHA-256 is stored, so a copy of the database signs nobody in. API tokens may expire, and
+all of a user's tokens end when their password changes or they are disabled. New passwords
+must be hard to guess (gateway/passwords.py); failed sign-ins are slowed by gateway/throttle.py.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
 
 from dispatcher.store.repository import Store
 from dispatcher.store.schema import ApiToken, SessionRecord, User
+from escalation.weekly import parse_duration_seconds
+from gateway.passwords import MIN_LENGTH, password_problem
 
 ROLES = ("operator", "coordinator", "admin", "responder", "employee")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-MIN_PASSWORD = 12
+MIN_PASSWORD = MIN_LENGTH
 SESSION_TTL = timedelta(hours=12)  # a control-room shift
+MAX_TOKEN_LIFETIME = timedelta(days=3650)
 
 
 class AccountError(ValueError):
@@ -64,6 +67,7 @@ class Accounts:
         self._now = now
         self._hasher = PasswordHasher()
         self._dummy_hash = self._hasher.hash(secrets.token_hex(16))
+        self._log_key = secrets.token_bytes(32)
 
     # ---- users -------------------------------------------------------------------------------
 
@@ -75,7 +79,7 @@ class Accounts:
             raise AccountError("a user name is 2-64 lower-case letters, digits, '.', '_' or '-'")
         if not roles or not set(roles) <= set(ROLES):
             raise AccountError(f"roles are one or more of {', '.join(ROLES)}")
-        _check_password(password)
+        _check_password(password, username, display_name, person_id)
         with self._store.session() as session:
             if session.scalar(select(User.id).where(User.username == username)) is not None:
                 raise AccountError(f"user {username!r} exists already")
@@ -87,14 +91,15 @@ class Accounts:
             return user.id
 
     def set_password(self, username: str, password: str) -> None:
-        _check_password(password)
+        """A new password signs the user out everywhere and ends their API tokens: whoever
+        knew the old one may have made either."""
         with self._store.session() as session:
-            changed = session.execute(update(User).where(User.username == username.lower())
-                                      .values(password_hash=self._hasher.hash(password)))
-            if not changed.rowcount:
+            user = session.scalar(select(User).where(User.username == username.strip().lower()))
+            if user is None:
                 raise AccountError(f"no user {username!r}")
-            user_id = session.scalar(select(User.id).where(User.username == username.lower()))
-            session.execute(delete(SessionRecord).where(SessionRecord.user_id == user_id))  # sign out everywhere
+            _check_password(password, user.username, user.display_name, user.person_id)
+            user.password_hash = self._hasher.hash(password)
+            self._end_access(session, user.id)
 
     def update_user(self, user_id: int, *, roles: Iterable[str] | None = None, active: bool | None = None) -> None:
         values: dict[str, object] = {}
@@ -108,12 +113,21 @@ class Accounts:
         with self._store.session() as session:
             if not session.execute(update(User).where(User.id == user_id).values(**values)).rowcount:
                 raise AccountError(f"no user {user_id}")
-            if active is False:
-                session.execute(delete(SessionRecord).where(SessionRecord.user_id == user_id))
+            if active is False:  # stays so when enabled again: they get new tokens
+                self._end_access(session, user_id)
+
+    def _end_access(self, session: Session, user_id: int) -> None:
+        session.execute(delete(SessionRecord).where(SessionRecord.user_id == user_id))
+        session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                        .values(revoked_at=self._now()))
 
     def users(self) -> list[User]:
         with self._store.session() as session:
             return list(session.scalars(select(User).order_by(User.username)))
+
+    def user_named(self, username: str) -> User | None:
+        with self._store.session() as session:
+            return session.scalar(select(User).where(User.username == username.strip().lower()))
 
     # ---- signing in -----------------------------------------------------------------------------
 
@@ -159,23 +173,35 @@ class Accounts:
 
     # ---- API tokens ---------------------------------------------------------------------------------
 
-    def create_token(self, user_id: int, name: str) -> tuple[int, str]:
-        """Returns (id, token); the token is shown once and never stored."""
+    def create_token(self, user_id: int, name: str, *, expires_in: timedelta | None = None) -> tuple[int, str]:
+        """Returns (id, token); the token is shown once and never stored. Without
+        `expires_in` it lasts until revoked."""
+        if expires_in is not None and not timedelta(0) < expires_in <= MAX_TOKEN_LIFETIME:
+            raise AccountError(f"a token lasts longer than zero and at most {MAX_TOKEN_LIFETIME.days} days")
         token = "c4_" + secrets.token_urlsafe(32)
+        now = self._now()
         with self._store.session() as session:
             if session.get(User, user_id) is None:
                 raise AccountError(f"no user {user_id}")
             record = ApiToken(user_id=user_id, name=name[:100] or "token", token_hash=_digest(token),
-                              created_at=self._now())
+                              created_at=now, expires_at=now + expires_in if expires_in else None)
             session.add(record)
             session.flush()
             return record.id, token
+
+    def tokens(self, user_id: int) -> list[ApiToken]:
+        """A user's tokens, oldest first, revoked and expired ones too (never the token itself)."""
+        with self._store.session() as session:
+            if session.get(User, user_id) is None:
+                raise AccountError(f"no user {user_id}")
+            return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id)))
 
     def token_principal(self, token: str) -> Principal | None:
         with self._store.session() as session:
             found = session.execute(
                 select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-                .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None))
+                .where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None),
+                       or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > self._now()))
             ).first()
             if found is None or not found[1].active:
                 return None
@@ -194,42 +220,32 @@ class Accounts:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-
-class LoginThrottle:
-    """At most `limit` failed sign-ins per user name and per address in `window` seconds."""
-
-    def __init__(self, *, limit: int = 5, window: float = 900.0) -> None:
-        self._limit = limit
-        self._window = window
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def retry_after(self, *keys: str) -> int:
-        """Seconds to wait before trying again; 0 when allowed."""
-        now = time.monotonic()
-        with self._lock:
-            waits = []
-            for key in keys:
-                failures = self._failures[key]
-                while failures and failures[0] <= now - self._window:
-                    failures.popleft()
-                if len(failures) >= self._limit:
-                    waits.append(int(failures[0] + self._window - now) + 1)
-            return max(waits, default=0)
-
-    def failed(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures[key].append(time.monotonic())
-
-    def succeeded(self, username_key: str) -> None:
-        with self._lock:
-            self._failures.pop(username_key, None)
+    def log_name(self, username: str) -> str:
+        """A user name fit for the log: a known user's as it is; an unknown one (often a
+        password typed in the wrong field) only as a keyed digest, the same within one run so
+        that repeated tries can be told apart."""
+        name = username.strip().lower()
+        if USERNAME.match(name) and self.user_named(name) is not None:
+            return name
+        return "unknown:" + hmac.new(self._log_key, name.encode(), hashlib.sha256).hexdigest()[:12]
 
 
-def _check_password(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password has at least {MIN_PASSWORD} characters")
+def token_lifetime(value: object) -> timedelta:
+    """A token's lifetime as the agreement file writes durations: '90d', '12h', '1d12h', or seconds."""
+    try:
+        seconds = parse_duration_seconds(value)
+    except ValueError:
+        raise AccountError(f"{value!r} is not a lifetime; write it like '90d', '12h' or '30m'") from None
+    if seconds > MAX_TOKEN_LIFETIME.total_seconds():
+        raise AccountError(f"a token lasts at most {MAX_TOKEN_LIFETIME.days} days; "
+                           "leave the expiry out for one that lasts until revoked")
+    return timedelta(seconds=seconds)
+
+
+def _check_password(password: str, *own_words: str | None) -> None:
+    words = [part for word in own_words if word for part in re.split(r"[\s._-]+", word)]
+    if problem := password_problem(password, [*words, *(w for w in own_words if w)]):
+        raise AccountError(problem)
 
 
 def _principal(user: User, csrf: str | None) -> Principal:

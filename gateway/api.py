@@ -43,7 +43,7 @@ from dispatcher.service import Dispatcher
 from dispatcher.store.repository import Store
 from escalation.links import ResponderLinks
 from escalation.texts import headline, location_text
-from gateway.accounts import AccountError, Accounts, Principal
+from gateway.accounts import AccountError, Accounts, Principal, token_lifetime
 from gateway.auth import require
 from gateway.i18n import pick_language
 from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
@@ -160,10 +160,23 @@ class UserOut(BaseModel):
 
 class TokenIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
+    expires_in: str | int | None = Field(None, description="how long it lasts, like '90d', '12h' or seconds; "
+                                                           "leave out for a token that lasts until revoked")
 
 
-class TokenOut(BaseModel):
+class TokenView(BaseModel):
+    """A token as an admin sees it: never the token itself."""
+
     id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    active: bool = Field(description="neither revoked nor expired")
+
+
+class TokenOut(TokenView):
     token: str = Field(description="shown once; store it now")
 
 
@@ -351,13 +364,35 @@ def api_router(services: Services) -> APIRouter:
             raise HTTPException(404, str(exc)) from None
         return next(o for o in await users(principal) if o.id == user_id)
 
-    @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["users"])
-    async def add_token(user_id: int, body: TokenIn, _: Principal = Depends(require("admin"))) -> TokenOut:
+    async def user_tokens(user_id: int) -> list[TokenView]:
         try:
-            token_id, token = await asyncio.to_thread(accounts.create_token, user_id, body.name)
+            records = await asyncio.to_thread(accounts.tokens, user_id)
         except AccountError as exc:
             raise HTTPException(404, str(exc)) from None
-        return TokenOut(id=token_id, token=token)
+        now = services.clock.now()
+        return [TokenView(id=t.id, name=t.name, created_at=t.created_at, last_used_at=t.last_used_at,
+                          expires_at=t.expires_at, revoked_at=t.revoked_at,
+                          active=t.revoked_at is None and (t.expires_at is None or t.expires_at > now))
+                for t in records]
+
+    @router.get("/users/{user_id}/tokens", response_model=list[TokenView], tags=["users"])
+    async def tokens(user_id: int, _: Principal = Depends(require("admin"))) -> list[TokenView]:
+        """The user's API tokens with their ids, oldest first, ended ones too."""
+        return await user_tokens(user_id)
+
+    @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["users"])
+    async def add_token(user_id: int, body: TokenIn, _: Principal = Depends(require("admin"))) -> TokenOut:
+        """A new token, shown once. A new password or disabling the user ends all their tokens."""
+        try:
+            lifetime = None if body.expires_in is None else token_lifetime(body.expires_in)
+        except AccountError as exc:
+            raise HTTPException(422, str(exc)) from None
+        try:
+            token_id, token = await asyncio.to_thread(accounts.create_token, user_id, body.name, expires_in=lifetime)
+        except AccountError as exc:
+            raise HTTPException(404, str(exc)) from None
+        made = next(t for t in await user_tokens(user_id) if t.id == token_id)
+        return TokenOut(**made.model_dump(), token=token)
 
     @router.delete("/tokens/{token_id}", status_code=204, tags=["users"])
     async def revoke_token(token_id: int, _: Principal = Depends(require("admin"))) -> None:

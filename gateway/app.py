@@ -40,13 +40,14 @@ from escalation.pager import PagerChannel
 from escalation.phone_channels import AppLinkChannel, SmsChannel, VoiceChannel
 from escalation.plan import Position
 from escalation.twilio_api import TwilioApi, TwilioConfig, WebhookUrls
-from gateway.accounts import Accounts, LoginThrottle
+from gateway.accounts import Accounts
 from gateway.broker import Broker, embedded_broker
 from gateway.http import create_app
 from gateway.live import LiveFeed
 from gateway.mqtt import MqttSession
 from gateway.responder_page import responder_router
 from gateway.settings import Settings
+from gateway.throttle import LoginThrottle
 from gateway.twilio_webhooks import twilio_router
 
 log = structlog.get_logger("code4.service")
@@ -140,7 +141,7 @@ class Code4Service:
         self.desk = IncidentDesk(IncidentRecords(self.store), directory=lambda: self.dispatcher.directory,
                                  clock=self.clock)
         self.accounts = Accounts(self.store, now=self.clock.now)
-        self.throttle = LoginThrottle()
+        self.throttle = LoginThrottle(clock=self.clock.monotonic)
         routers = [responder_router(dispatcher=self.dispatcher, links=self.links, live=self.live)]
         if self.twilio is not None:
             routers.append(twilio_router(dispatcher=self.dispatcher, auth_token=self.twilio.config.auth_token,

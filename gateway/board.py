@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import secrets
 from pathlib import Path
 from typing import Any
@@ -82,18 +83,22 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
         prelogin = request.cookies.get(PRELOGIN_COOKIE)
         if not prelogin or not secrets.compare_digest(prelogin, form.get("prelogin", "")):
             raise HTTPException(403, "the sign-in form expired: reload the page")
-        wait = throttle.retry_after(f"user:{username}", f"ip:{remote}")
+        # Throttled per (user name, address): failures elsewhere never keep this user out.
+        wait = math.ceil(throttle.attempt(username, remote))
         if wait:
-            log.warning("sign-in refused: too many failures", security=True, user=username, remote=remote)
-            return render(request, "login.html", None, status=429, prelogin=prelogin, next=next_path,
-                          error=BOARD[language(request, None)]["too_many"].format(minutes=max(1, wait // 60)))
+            who = await asyncio.to_thread(accounts.log_name, username)
+            log.warning("sign-in refused: too many failures", security=True, user=who, remote=remote, wait_s=wait)
+            response = render(request, "login.html", None, status=429, prelogin=prelogin, next=next_path,
+                              error=BOARD[language(request, None)]["too_many"].format(seconds=wait))
+            response.headers["Retry-After"] = str(wait)
+            return response
         principal = await asyncio.to_thread(accounts.authenticate, username, form.get("password", ""))
         if principal is None:
-            throttle.failed(f"user:{username}", f"ip:{remote}")
-            log.warning("sign-in failed", security=True, user=username, remote=remote)
+            who = await asyncio.to_thread(accounts.log_name, username)
+            log.warning("sign-in failed", security=True, user=who, remote=remote)
             return render(request, "login.html", None, status=401, prelogin=prelogin, next=next_path,
                           error=BOARD[language(request, None)]["bad_login"])
-        throttle.succeeded(f"user:{username}")
+        throttle.succeeded(username, remote)
         cookie, _ = await asyncio.to_thread(accounts.open_session, principal)
         log.info("signed in", user=principal.username, roles=sorted(principal.roles), remote=remote)
         target = next_path if next_path != "/" else _home(principal)

@@ -238,7 +238,8 @@ class SessionRecord(Base):
 
 
 class ApiToken(Base):
-    """A token for automation, sent as `Authorization: Bearer …`. Only its hash is stored."""
+    """A token for automation, sent as `Authorization: Bearer …`. Only its hash is stored. It
+    ends when revoked (by hand, or by a new password or a disabled account) or when it expires."""
 
     __tablename__ = "api_tokens"
 
@@ -249,6 +250,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # none: until revoked
 
 
 class Offender(Base):

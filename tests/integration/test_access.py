@@ -90,6 +90,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/api/users", None, {"admin"}),
     ("POST", "/api/users", {"username": "new-{role}", "password": PASSWORD, "roles": ["coordinator"]}, {"admin"}),
     ("PATCH", "/api/users/{coordinator_id}", {"active": True}, {"admin"}),
+    ("GET", "/api/users/{coordinator_id}/tokens", None, {"admin"}),
     ("POST", "/api/users/{coordinator_id}/tokens", {"name": "x"}, {"admin"}),
     ("DELETE", "/api/tokens/999", None, {"admin"}),
     ("GET", "/api/me/callouts", None, {"responder"}),
@@ -192,19 +193,50 @@ async def test_a_browser_session_needs_its_csrf_token_for_every_change(site: Sit
     assert [e["actor"] for e in detail["timeline"] if e["kind"] == "note"] == ["operator-user"]
 
 
-async def test_failed_sign_ins_are_throttled_and_logged(site: Site) -> None:
-    async with httpx.AsyncClient(base_url=site.url, follow_redirects=False) as browser:
+def browser_at(site: Site, address: str) -> httpx.AsyncClient:
+    """A browser whose requests come from this loopback address (all of 127/8 is this machine)."""
+    return httpx.AsyncClient(base_url=site.url, follow_redirects=False, timeout=10,
+                             transport=httpx.AsyncHTTPTransport(local_address=address))
+
+
+async def test_guessing_from_one_address_slows_it_but_never_locks_the_operator_out(site: Site,
+                                                                                  clock: FakeClock) -> None:
+    async with browser_at(site, "127.0.0.2") as guesser, browser_at(site, "127.0.0.3") as operator:
         with capture_logs() as logs:
-            unknown = await sign_in(site, "nobody-at-all", PASSWORD, browser)
-            for _ in range(4):
-                assert (await sign_in(site, "operator-user", "wrong password!", browser)).status_code == 401
-            blocked = await sign_in(site, "operator-user", PASSWORD, browser)  # the right one, too late
-    # The same words for an unknown user as for a wrong password: nothing to learn from them.
-    assert unknown.status_code == 401 and "Onbekende gebruiker of onjuist wachtwoord." in unknown.text
-    assert blocked.status_code == 429 and "Te veel mislukte pogingen" in blocked.text
+            for _ in range(3):  # a few typing errors cost nothing
+                assert (await sign_in(site, "operator-user", "wrong password!", guesser)).status_code == 401
+            for wait in (1, 2):  # then each failure doubles the wait
+                slowed = await sign_in(site, "operator-user", "wrong password!", guesser)
+                assert (slowed.status_code, slowed.headers["retry-after"]) == (429, str(wait))
+                assert f"Te veel mislukte pogingen. Wacht {wait} s" in slowed.text
+                await clock.advance(wait)
+                assert (await sign_in(site, "operator-user", "wrong password!", guesser)).status_code == 401
+            too_soon = await sign_in(site, "operator-user", PASSWORD, guesser)  # even the right one, for now
+            assert (too_soon.status_code, too_soon.headers["retry-after"]) == (429, "4")
+            mine = await sign_in(site, "operator-user", PASSWORD, operator)  # five failures elsewhere: no matter
+            assert mine.status_code == 303 and mine.headers["location"] == "/board"
+            await clock.advance(4)
+            assert (await sign_in(site, "operator-user", PASSWORD, guesser)).status_code == 303
     failed = [e for e in logs if e["event"] == "sign-in failed"]
-    assert len(failed) == 5 and all(e["security"] for e in failed)
-    assert any(e["event"] == "sign-in refused: too many failures" for e in logs)
+    assert len(failed) == 5 and all(e["security"] and e["user"] == "operator-user" for e in failed)
+    assert {e["remote"] for e in failed} == {"127.0.0.2"}
+    refused = [e for e in logs if e["event"] == "sign-in refused: too many failures"]
+    assert [e["wait_s"] for e in refused] == [1, 2, 4]
+
+
+async def test_an_unknown_user_name_is_never_logged_in_full(site: Site) -> None:
+    typed = "Zomer-2026-Geheim"  # a password typed into the name field
+    async with browser_at(site, "127.0.0.4") as browser:
+        with capture_logs() as logs:
+            unknown = await sign_in(site, typed, PASSWORD, browser)
+            again = await sign_in(site, typed, PASSWORD, browser)
+    # The same words for an unknown user as for a wrong password: nothing to learn from them.
+    assert unknown.status_code == again.status_code == 401
+    assert "Onbekende gebruiker of onjuist wachtwoord." in unknown.text
+    failed = [e for e in logs if e["event"] == "sign-in failed"]
+    assert len(failed) == 2 and failed[0]["user"] == failed[1]["user"], "repeated tries can be told apart"
+    assert failed[0]["user"].startswith("unknown:")
+    assert typed.lower() not in repr(logs).lower() and "zomer" not in repr(logs).lower()
 
 
 async def test_tokens_can_be_revoked_and_accounts_disabled(site: Site) -> None:
@@ -222,6 +254,68 @@ async def test_tokens_can_be_revoked_and_accounts_disabled(site: Site) -> None:
         assert (await admin.patch(f"/api/users/{site.user_ids['admin']}", json={"active": False})).status_code == 409
         short = await admin.post("/api/users", json={"username": "kort", "password": "short", "roles": ["operator"]})
         assert (short.status_code, short.json()["detail"]) == (422, "a password has at least 12 characters")
+
+
+async def test_tokens_are_listed_with_their_ids_and_expire(site: Site, clock: FakeClock) -> None:
+    coordinator = site.user_ids["coordinator"]
+    async with await site.client("admin") as admin:
+        made = await admin.post(f"/api/users/{coordinator}/tokens", json={"name": "nightly export", "expires_in": "1h"})
+        assert made.status_code == 201
+        token = made.json()
+        assert token["expires_at"] == (clock.now() + timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+        listed = (await admin.get(f"/api/users/{coordinator}/tokens")).json()
+        assert [(t["id"], t["name"], t["active"], t["expires_at"]) for t in listed] == [
+            (listed[0]["id"], "tests", True, None), (token["id"], "nightly export", True, token["expires_at"])]
+        assert token["token"] not in str(listed) and "hash" not in str(listed), "never the token itself"
+        async with httpx.AsyncClient(base_url=site.url, headers={"Authorization": f"Bearer {token['token']}"}) as job:
+            assert (await job.get("/api/incidents")).status_code == 200
+            await clock.advance(3599)
+            assert (await job.get("/api/incidents")).status_code == 200
+            await clock.advance(1)
+            assert (await job.get("/api/incidents")).status_code == 401, "an expired token signs nobody in"
+        listed = (await admin.get(f"/api/users/{coordinator}/tokens")).json()
+        assert [(t["name"], t["active"], t["revoked_at"]) for t in listed] == [
+            ("tests", True, None), ("nightly export", False, None)]
+        assert listed[1]["last_used_at"] is not None
+        bad = await admin.post(f"/api/users/{coordinator}/tokens", json={"name": "x", "expires_in": "90 days"})
+        assert (bad.status_code, bad.json()["detail"]) == (
+            422, "'90 days' is not a lifetime; write it like '90d', '12h' or '30m'")
+        assert (await admin.get("/api/users/999/tokens")).status_code == 404
+
+
+async def test_a_new_password_or_disabling_ends_every_token_and_session(site: Site) -> None:
+    accounts = site.harness.service.accounts  # type: ignore[union-attr]
+    coordinator = site.user_ids["coordinator"]
+    async with httpx.AsyncClient(base_url=site.url, follow_redirects=False) as browser:
+        assert (await sign_in(site, "coordinator-user", PASSWORD, browser)).status_code == 303
+        await asyncio.to_thread(accounts.set_password, "coordinator-user", "een heel ander lang wachtwoord")
+        assert (await browser.get("/api/me")).status_code == 401, "signed out"
+    async with await site.client("coordinator") as old:
+        assert (await old.get("/api/incidents")).status_code == 401, "the token made with the old password ended"
+    _, token = await asyncio.to_thread(accounts.create_token, coordinator, "new")
+    async with await site.client("admin") as admin:
+        assert (await admin.patch(f"/api/users/{coordinator}", json={"active": False})).status_code == 200
+        assert (await admin.patch(f"/api/users/{coordinator}", json={"active": True})).status_code == 200
+        listed = (await admin.get(f"/api/users/{coordinator}/tokens")).json()
+    async with httpx.AsyncClient(base_url=site.url, headers={"Authorization": f"Bearer {token}"}) as again:
+        assert (await again.get("/api/incidents")).status_code == 401, "enabled again, the old token stays ended"
+    assert [(t["name"], t["active"], t["revoked_at"] is not None) for t in listed] == [
+        ("tests", False, True), ("new", False, True)]
+
+
+async def test_common_passwords_are_refused_and_say_why(site: Site) -> None:
+    async with await site.client("admin") as admin:
+        for password in ("Welkom01!2345", "password1234", "qwertyuiop12"):
+            refused = await admin.post("/api/users", json={"username": "kim", "password": password,
+                                                           "roles": ["operator"]})
+            assert refused.status_code == 422, password
+            assert refused.json()["detail"].startswith("this password is too easy to guess: it is built on ")
+        added = await admin.post("/api/users", json={"username": "kim", "password": "koffie fiets regenjas lamp",
+                                                     "roles": ["operator"]})
+        assert added.status_code == 201
+    with pytest.raises(ValueError, match="too easy to guess"):
+        await asyncio.to_thread(site.harness.service.accounts.set_password, "kim",  # type: ignore[union-attr]
+                                "Wachtwoord2026")
 
 
 async def test_a_responder_sees_only_their_own_callouts(site: Site) -> None:

@@ -138,3 +138,53 @@ def test_the_first_admin_is_created_from_the_command_line(tmp_path: Path) -> Non
     assert (short.returncode, short.stderr.strip()) == (1, "a password has at least 12 characters")
     twice = run("add", "beheer", "--role", "admin", "--password-stdin", stdin="een lang genoeg wachtwoord\n")
     assert (twice.returncode, twice.stderr.strip()) == (1, "user 'beheer' exists already")
+
+
+def test_api_tokens_from_the_command_line_expire_are_listed_and_end(tmp_path: Path) -> None:
+    env = {**os.environ, "CODE4_DATABASE_URL": f"sqlite:///{tmp_path / 'users.db'}"}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", "users", *args], cwd=tmp_path, env=env,
+                              input=stdin, capture_output=True, text=True, timeout=60, check=False)
+
+    added = run("add", "beheer", "--role", "admin", "--password-stdin", stdin="een lang genoeg wachtwoord\n")
+    assert added.returncode == 0, added.stderr
+    forever = run("token", "beheer", "--name", "monitoring")
+    assert forever.stdout.startswith("c4_") and "token 1 (monitoring) for beheer, lasts until revoked" in forever.stderr
+    export = run("token", "beheer", "--name", "export", "--expires", "90d")
+    assert export.returncode == 0 and export.stdout.startswith("c4_")
+    assert "token 2 (export) for beheer, expires 20" in export.stderr
+    wrong = run("token", "beheer", "--expires", "90 days")
+    assert (wrong.returncode, wrong.stderr.strip()) == (
+        2, "--expires: '90 days' is not a lifetime; write it like '90d', '12h' or '30m'")
+
+    listed = run("tokens", "beheer")
+    header, *rows = listed.stdout.splitlines()
+    assert header.split() == ["ID", "NAME", "CREATED", "LAST", "USED", "EXPIRES", "STATE"]
+    assert [(r.split()[0], r.split()[1], r.split()[-1]) for r in rows] == [("1", "monitoring", "active"),
+                                                                           ("2", "export", "active")]
+    assert forever.stdout.strip() not in listed.stdout and export.stdout.strip() not in listed.stdout
+
+    assert run("revoke-token", "1").stdout.strip() == "token 1 revoked"
+    twice = run("revoke-token", "1")
+    assert (twice.returncode, twice.stderr.strip()) == (1, "no active token 1")
+    changed = run("passwd", "beheer", "--password-stdin", stdin="koffie fiets regenjas lamp\n")
+    assert changed.stdout.strip() == "password of beheer changed; signed out everywhere and their API tokens ended"
+    states = [" ".join(r.split()[-3:]) for r in run("tokens", "beheer").stdout.splitlines()[1:]]
+    assert all(s.startswith("revoked 20") for s in states) and len(states) == 2, states
+
+
+def test_common_passwords_are_refused_by_the_command_line(tmp_path: Path) -> None:
+    env = {**os.environ, "CODE4_DATABASE_URL": f"sqlite:///{tmp_path / 'users.db'}"}
+
+    def add(username: str, password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", "users", "add", username, "--role", "operator",
+                               "--password-stdin"], cwd=tmp_path, env=env, input=password + "\n",
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    for password in ("Welkom01!2345", "password1234", "qwertyuiop12"):
+        refused = add("kim", password)
+        assert refused.returncode == 1, password
+        assert refused.stderr.startswith("this password is too easy to guess: it is built on "), refused.stderr
+        assert refused.stderr.strip().endswith("choose three or four unrelated words, or a longer password")
+    assert add("kim", "koffie fiets regenjas lamp").stdout.strip() == "added kim (operator)"
