@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from devices.protocol import (
+    MAX_PRESS,
     AlarmPayload,
     DeviceMessage,
     HeartbeatPayload,
@@ -133,7 +134,7 @@ class Adapters:
             if episode is None or now - episode.last_at > EPISODE:
                 episode = _Episode(f"{config.id}-{int(now.timestamp())}", 0, now)
                 self._episodes[device_id] = episode
-            episode.press += 1
+            episode.press = min(episode.press + 1, MAX_PRESS)  # a stuck button must not overflow the press count
             episode.last_at = now
             events.append(DeviceMessage(device_id, "alarm", AlarmPayload(
                 alarm_id=episode.alarm_id, press=episode.press, kind=kind, battery=battery)))  # type: ignore[arg-type]

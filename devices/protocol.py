@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 DEFAULT_PREFIX = "code4/v1"
 MAX_PAYLOAD = 4096
 MAX_DEPTH = 8  # protocol v1 nests two levels (alarm.position); anything deeper is hostile
+MAX_PRESS = 10_000
 # The alarm id of a press whose payload had no usable one: the control room still gets the alarm.
 UNREADABLE_ALARM_ID = "unreadable"
 DEVICE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -65,7 +66,7 @@ Battery = Annotated[float, Field(ge=0, le=1)]
 
 class AlarmPayload(_Payload):
     alarm_id: str = Field(min_length=1, max_length=64)
-    press: int = Field(default=1, ge=1, le=10_000)
+    press: int = Field(default=1, ge=1, le=MAX_PRESS)
     kind: AlarmKind = "panic"
     silent: bool = True
     ts: datetime | None = None

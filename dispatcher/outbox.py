@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +26,7 @@ from escalation.channels import Channel, DeliveryFailure, FeedbackSender, Tempor
 from escalation.notices import Feedback, Notify
 
 log = structlog.get_logger("code4.outbox")
+RECENT_REFS = 2000
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,10 @@ class OutboxSender:
         self._lanes: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
         self._tasks: set[asyncio.Task[None]] = set()
         self._sent: list[int] = []
+        self._refs: dict[int, str] = {}  # provider ids of sent items not yet recorded
+        # Provider ids per page, in memory until well after they are stored: a key pressed on
+        # a call may come back before the call's sid is written.
+        self.recent_refs: OrderedDict[str, set[str]] = OrderedDict()
         self._sent_flag = asyncio.Event()
 
     def submit(self, items: list[Outgoing]) -> None:
@@ -100,8 +105,11 @@ class OutboxSender:
         # the final `pending_sent_marks`, so nothing delivered is sent again after a restart.
         ids = list(self._sent)
         if ids:
-            await self._db(self._store.mark_sent, ids, self._now())
+            refs = {i: self._refs[i] for i in ids if i in self._refs}
+            await self._db(self._store.mark_sent, ids, self._now(), refs)
             del self._sent[: len(ids)]
+            for item_id in refs:
+                self._refs.pop(item_id, None)
 
     async def drain(self, limit: float) -> None:
         """Let deliveries under way finish (a page the broker has but has not acknowledged
@@ -110,8 +118,8 @@ class OutboxSender:
             await asyncio.wait(list(self._tasks), timeout=limit)
         await self.flush()
 
-    def pending_sent_marks(self) -> list[int]:
-        return list(self._sent)
+    def pending_sent_marks(self) -> tuple[list[int], dict[int, str]]:
+        return list(self._sent), dict(self._refs)
 
     async def _deliver(self, item: Outgoing) -> None:
         effect = item.effect
@@ -128,7 +136,7 @@ class OutboxSender:
         while True:
             attempts += 1
             try:
-                await self._send(effect)
+                ref = await self._send(effect)
             except DeliveryFailure as exc:
                 await self._give_up(item, str(exc))
                 return
@@ -148,18 +156,24 @@ class OutboxSender:
                 await self._give_up(item, f"internal error: {type(exc).__name__}")
                 return
             self._sent.append(item.id)
+            if ref and isinstance(effect, Notify):
+                self._refs[item.id] = ref
+                self.recent_refs.setdefault(effect.page_id, set()).add(ref)
+                self.recent_refs.move_to_end(effect.page_id)
+                while len(self.recent_refs) > RECENT_REFS:
+                    self.recent_refs.popitem(last=False)
             self._sent_flag.set()
             log.info("delivered", what=_describe(effect), attempts=attempts)
             return
 
-    async def _send(self, effect: Notify | Feedback) -> None:
+    async def _send(self, effect: Notify | Feedback) -> str | None:
         if isinstance(effect, Feedback):
             await self._feedback.send_feedback(effect)
-            return
+            return None
         channel = self._channels.get(effect.route.channel)
         if channel is None:
             raise DeliveryFailure(f"channel {effect.route.channel} is not configured on this installation")
-        await channel.send(effect)
+        return await channel.send(effect)
 
     async def _give_up(self, item: Outgoing, reason: str) -> None:
         effect = item.effect

@@ -47,6 +47,7 @@ from dispatcher.outbox import OutboxSender, RetryPolicy, Undeliverable
 from dispatcher.store.repository import Outgoing, Store
 from escalation.channels import Channel, FeedbackSender
 from escalation.directory import Directory
+from escalation.pins import PinDigests
 from escalation.planning import emergency_plan, plan_alarm
 
 log = structlog.get_logger("code4.dispatcher")
@@ -108,8 +109,10 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         new_uid: Callable[[datetime], str] = new_alarm_uid,
         listeners: Sequence[Callable[[AlarmState], None]] = (),
+        pins: PinDigests,
         last_position: Callable[[str], Position | None] = lambda _: None,
     ) -> None:
+        self._pins = pins
         self._store = store
         self._directory = directory
         self._clock = clock
@@ -143,9 +146,9 @@ class Dispatcher:
                 self.ready.set()
         finally:
             # Record what was delivered, so a restart does not send it again.
-            marks = self._sender.pending_sent_marks()
+            marks, refs = self._sender.pending_sent_marks()
             if marks:
-                self._store.mark_sent(marks, self._clock.now())
+                self._store.mark_sent(marks, self._clock.now(), refs)
             self._executor.shutdown(wait=True, cancel_futures=False)
 
     async def _recover(self) -> None:
@@ -179,8 +182,9 @@ class Dispatcher:
         return self._known(uid) or await self._db(self._store.alarm, uid)
 
     def answerable(self, address: str) -> list[tuple[AlarmState, Page]]:
-        """Per open alarm, the latest page sent to `address` (a phone number) that is still
-        waiting for an answer or was accepted: what an SMS from that number can answer."""
+        """Per open alarm, the latest page sent to `address` (a recipient key, the address of
+        phone routes) that is still waiting for an answer or was accepted: what an SMS from
+        that recipient's number can answer."""
         found = []
         for state in self._open.values():
             pages = [p for p in state.pages if p.status in (PageStatus.PENDING, PageStatus.ACCEPTED)
@@ -188,6 +192,12 @@ class Dispatcher:
             if pages:
                 found.append((state, pages[-1]))
         return sorted(found, key=lambda pair: pair[0].raised_at)
+
+    async def calls_placed(self, page_id: str) -> set[str]:
+        """Twilio's ids of the calls placed for this page: a key pressed counts only on those."""
+        uid = page_id.rsplit(".", 1)[0]
+        stored = await asyncio.to_thread(self._store.provider_refs, uid, page_id)
+        return stored | self._sender.recent_refs.get(page_id, set())
 
     async def submit(self, item: Inbound) -> None:
         priority = _PRIORITY.get(item.kind, 1) if isinstance(item, DeviceMessage) else 1
@@ -264,7 +274,8 @@ class Dispatcher:
             position = position or self._last_position(device_id)
             zone = position.zone if position else None
             try:
-                plan = plan_alarm(self._directory, device_id=device_id, kind=kind, zone_ref=zone, now=now)
+                plan = plan_alarm(self._directory, device_id=device_id, kind=kind, zone_ref=zone, now=now,
+                                  pins=self._pins)
             except Exception:
                 log.exception("planning failed; the alarm opens for the control room without a chain")
                 plan = emergency_plan(self._directory.org.organisation, device_id)
@@ -278,7 +289,8 @@ class Dispatcher:
             self.metrics["cancel_unknown_alarm"] += 1
             log.warning("cancel for an alarm code4 does not know", device_alarm_id=payload.alarm_id)
             return
-        await self._apply(state, CancelRequested(payload.pin), now)
+        digest = self._pins(device_id, payload.pin) if payload.pin else None
+        await self._apply(state, CancelRequested(digest), now)
 
     async def _on_response(self, device_id: str, payload: ResponsePayload, now: datetime) -> None:
         state = await self.alarm(payload.page_id.rsplit(".", 1)[0])

@@ -26,7 +26,9 @@ class TemporaryFailure(Exception):
 class Channel(Protocol):
     name: str
 
-    async def send(self, notify: Notify) -> None: ...
+    async def send(self, notify: Notify) -> str | None:
+        """Deliver; return the provider's id of what was sent (a Twilio sid), if it has one."""
+        ...
 
 
 class FeedbackSender(Protocol):

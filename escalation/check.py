@@ -19,6 +19,7 @@ from escalation.coverage import (
 )
 from escalation.directory import Directory
 from escalation.loader import AgreementFileError, Issue, LoadedOrganisation, load_file
+from escalation.pins import PinDigests
 from escalation.plan import Plan
 from escalation.planning import plan_for_place
 from escalation.references import check_references
@@ -108,7 +109,7 @@ def render_report(result: CheckResult, *, now: datetime) -> str:
         for context in contexts(directory):
             plan = plan_for_place(
                 directory, device_id=context.device_id, device=context.device,
-                place=context.place, kind="panic", minute=minute,
+                place=context.place, kind="panic", minute=minute, pins=PinDigests.ephemeral(),
             )
             where = context.place.describe() or "position reported by the device"
             groups.setdefault(tuple(_render_chain(plan)), []).append(f"{context.label}  {where}")

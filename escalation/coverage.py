@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from escalation.directory import Directory, Place
 from escalation.model import Device
+from escalation.pins import PinDigests
 from escalation.plan import Plan
 from escalation.planning import plan_for_place
 from escalation.weekly import MINUTES_PER_WEEK, describe_minute
@@ -105,13 +106,14 @@ def kinds_to_check(directory: Directory) -> list[str]:
 
 def coverage(directory: Directory) -> list[ContextCoverage]:
     segments = week_segments(directory)
+    pins = PinDigests.ephemeral()  # plans looked at, never stored
     result = []
     for context in contexts(directory):
         for kind in kinds_to_check(directory):
             result.append(ContextCoverage(context, kind, tuple(
                 Segment(start, end, plan_for_place(
                     directory, device_id=context.device_id, device=context.device,
-                    place=context.place, kind=kind, minute=start,
+                    place=context.place, kind=kind, minute=start, pins=pins,
                 ))
                 for start, end in segments
             )))

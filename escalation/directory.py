@@ -116,6 +116,27 @@ class Directory:
 
     # ---- people and devices ---------------------------------------------------------------
 
+    def phone(self, recipient: str) -> str | None:
+        """The phone number of a recipient key ("person:jan", "contact:politie"), as the file says now."""
+        kind, _, ident = recipient.partition(":")
+        found = self.people.get(ident) if kind == "person" else self.contacts.get(ident) if kind == "contact" else None
+        return found.phone if found is not None and found.phone else None
+
+    def recipient_for_phone(self, phone: str) -> str | None:
+        """The recipient key whose number this is (an answering phone), or None."""
+        return self._phones.get(phone)
+
+    @cached_property
+    def _phones(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for contact in self.org.contacts:
+            if contact.phone:
+                found.setdefault(contact.phone, f"contact:{contact.id}")
+        for person in self.org.people:  # a person's own number wins over a shared contact line
+            if person.phone:
+                found[person.phone] = f"person:{person.id}"
+        return found
+
     def person(self, ref: str) -> Person:
         return _lookup(self.people, ref, "person")
 

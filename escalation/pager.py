@@ -21,14 +21,14 @@ class PagerChannel:
         self._publisher = publisher
         self._topics = topics
 
-    async def send(self, notify: Notify) -> None:
+    async def send(self, notify: Notify) -> str | None:
         message = notify.message
         pager = notify.route.address
         text = page_text(notify.purpose, message, notify.language)
         if notify.purpose is Purpose.STAND_DOWN:
             payload = encode(FeedbackPayload(alarm_id=message.alarm_uid, state="closed", text=text))
             await self._publisher.publish(self._topics.device(pager, "feedback"), payload, qos=1)
-            return
+            return None
         page = PagePayload(
             page_id=notify.page_id,
             alarm_id=message.alarm_uid,
@@ -39,3 +39,4 @@ class PagerChannel:
             role=message.role if message.role in (1, 2, 3) else None,  # type: ignore[arg-type]
         )
         await self._publisher.publish(self._topics.device(pager, "page"), encode(page), qos=1)
+        return None

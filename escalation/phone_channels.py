@@ -8,10 +8,23 @@ those who are coming. The one-tap page itself shows all of it live.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from escalation.channels import DeliveryFailure
 from escalation.links import ResponderLinks
 from escalation.notices import Notify, Purpose
 from escalation.texts import app_link_text, sms_text
 from escalation.twilio_api import TwilioApi, WebhookUrls
+
+# A recipient key to the phone number the agreement file gives it now (None: it has none).
+PhoneBook = Callable[[str], "str | None"]
+
+
+def _number(phones: PhoneBook, notify: Notify) -> str:
+    number = phones(notify.route.address)
+    if number is None:
+        raise DeliveryFailure(f"no phone number for {notify.name} in the agreement file")
+    return number
 
 
 def _worth_a_message(notify: Notify) -> bool:
@@ -26,15 +39,15 @@ def _worth_a_message(notify: Notify) -> bool:
 class SmsChannel:
     name = "sms"
 
-    def __init__(self, api: TwilioApi, urls: WebhookUrls, links: ResponderLinks) -> None:
-        self._api, self._urls, self._links = api, urls, links
+    def __init__(self, api: TwilioApi, urls: WebhookUrls, links: ResponderLinks, phones: PhoneBook) -> None:
+        self._api, self._urls, self._links, self._phones = api, urls, links, phones
 
-    async def send(self, notify: Notify) -> None:
+    async def send(self, notify: Notify) -> str | None:
         if not _worth_a_message(notify):
-            return
+            return None
         link = self._links.url(notify.page_id) if notify.purpose is Purpose.PAGE else None
-        await self._api.send_sms(
-            to=notify.route.address,
+        return await self._api.send_sms(
+            to=_number(self._phones, notify),
             body=sms_text(notify.purpose, notify.message, notify.language, link),
             status_callback=self._urls.sms_status(notify.page_id, notify.route_index, notify.purpose.value),
         )
@@ -46,18 +59,18 @@ class AppLinkChannel:
 
     name = "app"
 
-    def __init__(self, api: TwilioApi, urls: WebhookUrls, links: ResponderLinks) -> None:
-        self._api, self._urls, self._links = api, urls, links
+    def __init__(self, api: TwilioApi, urls: WebhookUrls, links: ResponderLinks, phones: PhoneBook) -> None:
+        self._api, self._urls, self._links, self._phones = api, urls, links, phones
 
-    async def send(self, notify: Notify) -> None:
+    async def send(self, notify: Notify) -> str | None:
         if notify.purpose is Purpose.ROLE or not _worth_a_message(notify):
-            return
+            return None
         if notify.purpose is Purpose.PAGE:
             body = app_link_text(notify.message, notify.language, self._links.url(notify.page_id))
         else:
             body = sms_text(notify.purpose, notify.message, notify.language)
-        await self._api.send_sms(
-            to=notify.route.address, body=body,
+        return await self._api.send_sms(
+            to=_number(self._phones, notify), body=body,
             status_callback=self._urls.sms_status(notify.page_id, notify.route_index, notify.purpose.value),
         )
 
@@ -68,15 +81,15 @@ class VoiceChannel:
 
     name = "voice"
 
-    def __init__(self, api: TwilioApi, urls: WebhookUrls) -> None:
-        self._api, self._urls = api, urls
+    def __init__(self, api: TwilioApi, urls: WebhookUrls, phones: PhoneBook) -> None:
+        self._api, self._urls, self._phones = api, urls, phones
 
-    async def send(self, notify: Notify) -> None:
+    async def send(self, notify: Notify) -> str | None:
         if notify.purpose is Purpose.ROLE or not _worth_a_message(notify):
-            return  # the role is spoken in the call that was answered
+            return None  # the role is spoken in the call that was answered
         purpose = notify.purpose.value
-        await self._api.place_call(
-            to=notify.route.address,
+        return await self._api.place_call(
+            to=_number(self._phones, notify),
             twiml_url=self._urls.voice_twiml(notify.page_id, notify.route_index, purpose),
             status_callback=self._urls.voice_status(notify.page_id, notify.route_index, purpose),
         )

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Route:
-    """One way to reach a recipient: a channel and the address on it."""
+    """One way to reach a recipient: a channel and the address on it. Phone channels name the
+    recipient, not the number: the number comes from the agreement file when the message goes,
+    so no stored plan or outbox row holds a phone number."""
 
     channel: str  # pager | sms | voice | app
-    address: str  # pager device id, phone number, or person id for the app
+    address: str  # pager device id, or for sms, voice and app the recipient key ("person:jan")
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,8 @@ class AlarmDevice:
     type: str | None  # None for a device the agreement file does not know
     person: str | None = None  # Recipient.key of the wearer of a mobile alarm
     person_name: str | None = None
-    cancel_pin: str | None = None
-    duress_pin: str | None = None
+    cancel_pin_digest: str | None = None  # escalation/pins.py: never the PIN itself
+    duress_pin_digest: str | None = None
     language: str = "nl"  # of what the device shows: its wearer's, else the organisation's
 
     @property

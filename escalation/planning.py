@@ -10,6 +10,7 @@ from datetime import datetime
 
 from escalation.directory import Directory, Place, UnknownReference
 from escalation.model import Agreement, Device, Person, Step, Target
+from escalation.pins import PinDigests
 from escalation.plan import AlarmDevice, Plan, PlanStep, Recipient, Route, StepTarget, Where
 from escalation.weekly import minute_of_week
 
@@ -86,10 +87,9 @@ def routes_for_person(directory: Directory, person: Person, channels: tuple[str,
     for channel in channels:
         if channel == "pager":
             routes.extend(Route("pager", pager) for pager in directory.pagers_by_person.get(person.id, [])[:1])
-        elif channel in ("sms", "voice") and person.phone:
-            routes.append(Route(channel, person.phone))
-        elif channel == "app" and person.phone:
-            routes.append(Route("app", person.phone))  # the link to the one-tap page travels by SMS
+        elif channel in ("sms", "voice", "app") and person.phone:
+            # The number is looked up when the message goes (app: the link travels by SMS).
+            routes.append(Route(channel, f"person:{person.id}"))
     return tuple(routes)
 
 
@@ -106,7 +106,7 @@ def plan_step(
         if isinstance(found, str):
             contact = directory.contact(found)
             key = f"contact:{contact.id}"
-            routes = tuple(Route(c, contact.phone) for c in channels if c in ("sms", "voice") and contact.phone)
+            routes = tuple(Route(c, key) for c in channels if c in ("sms", "voice") and contact.phone)
             candidates = [(key, contact.name, contact.language, routes)]
         else:
             candidates = [
@@ -142,7 +142,7 @@ def place_for_alarm(directory: Directory, device: Device | None, zone_ref: str |
 
 
 def plan_alarm(
-    directory: Directory, *, device_id: str, kind: str, zone_ref: str | None, now: datetime
+    directory: Directory, *, device_id: str, kind: str, zone_ref: str | None, now: datetime, pins: PinDigests
 ) -> Plan:
     """The plan an alarm from this device would run if it started at `now`."""
     device = directory.devices.get(device_id)
@@ -153,12 +153,13 @@ def plan_alarm(
         place=place_for_alarm(directory, device, zone_ref),
         kind=kind,
         minute=minute_of_week(now, directory.org.tz),
+        pins=pins,
     )
 
 
 def plan_for_place(
     directory: Directory, *, device_id: str, device: Device | None, place: Place, kind: str,
-    minute: int,
+    minute: int, pins: PinDigests,
 ) -> Plan:
     agreement, fallback = select_agreement(
         directory, place=place, device_type=device.type if device else None, kind=kind, minute=minute
@@ -188,8 +189,8 @@ def plan_for_place(
             type=device.type if device else None,
             person=f"person:{wearer.id}" if wearer else None,
             person_name=wearer.name if wearer else None,
-            cancel_pin=device.cancel_pin if device else None,
-            duress_pin=device.duress_pin if device else None,
+            cancel_pin_digest=pins(device_id, device.cancel_pin) if device and device.cancel_pin else None,
+            duress_pin_digest=pins(device_id, device.duress_pin) if device and device.duress_pin else None,
             language=wearer.language if wearer else directory.org.language,
         ),
         drill=drill,

@@ -15,13 +15,15 @@ REASONS = {
            "raised": "alarm", "man_down": "man-down", "no_movement": "geen beweging",
            "nobody_to_reach": "niemand te bereiken", "all_already_accepted": "iedereen komt al",
            "nobody_left_to_ask": "niemand meer om te vragen", "wrong_pin": "onjuiste PIN",
-           "pin_required": "PIN ontbreekt"},
+           "pin_required": "PIN ontbreekt",
+           "locked": "al te vaak een onjuiste PIN, alleen de meldkamer kan het alarm afsluiten"},
     "en": {"no_accept_in_time": "no answer in time", "all_declined": "everyone declined",
            "new_press": "pressed again", "duress": "duress PIN", "operator": "by the control room",
            "responder_withdrew": "a responder withdrew", "nobody_reachable": "nobody reachable",
            "raised": "alarm", "man_down": "man down", "no_movement": "no movement",
            "nobody_to_reach": "nobody to reach", "all_already_accepted": "everyone is already coming",
-           "nobody_left_to_ask": "nobody left to ask", "wrong_pin": "wrong PIN", "pin_required": "PIN missing"},
+           "nobody_left_to_ask": "nobody left to ask", "wrong_pin": "wrong PIN", "pin_required": "PIN missing",
+           "locked": "too many wrong PINs, only the control room can close the alarm"},
 }
 
 TIMELINE = {
@@ -115,6 +117,12 @@ def timeline_text(kind: str, data: dict[str, Any], language: str) -> str:
     values["label_text"] = (label[0] if language == "nl" else label[1]) if label else data.get("label")
     outcome = str(data.get("outcome"))
     values["outcome"] = OUTCOME[language].get(outcome, outcome).split(":")[0]
+    if kind == "cancel_refused" and data.get("reason") == "wrong_pin" and data.get("limit"):
+        # The device showed "cancelled": the control room must know it did not happen.
+        values["reason"] += (f" (poging {data.get('attempts')} van {data['limit']}; het apparaat toont 'ingetrokken',"
+                             " het alarm loopt door)" if language == "nl" else
+                             f" (attempt {data.get('attempts')} of {data['limit']}; the device shows 'cancelled',"
+                             " the alarm goes on)")
     values.setdefault("where", "?")
     try:
         return template.format(**values)

@@ -3,11 +3,14 @@ the keys pressed in it.
 
 Every request must carry a valid `X-Twilio-Signature` for the public URL it was sent to
 (`CODE4_PUBLIC_URL`); anything else gets 403, is logged as a security event, and changes
-nothing. Answers go through the dispatcher like any other event.
+nothing. A signature never expires, so every request that changes something is remembered by
+its message or call id and a replay of it is refused; a key pressed counts only on the call
+code4 placed for that page. Answers go through the dispatcher like any other event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 import structlog
@@ -45,10 +48,21 @@ DIGITS = {"1": Answer.ACCEPT, "2": Answer.DECLINE, "3": Answer.ON_SCENE}
 MAX_CALL_ROUNDS = 3
 
 
-def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str) -> APIRouter:
+def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str,
+                  first_time: Callable[[str], Awaitable[bool]]) -> APIRouter:
+    """`first_time(key)`: True the first time a request key is seen (stored, so a restart
+    does not forget it)."""
     router = APIRouter(prefix="/twilio", tags=["twilio webhooks"], include_in_schema=False)
     validator = RequestValidator(auth_token)
     urls = WebhookUrls(public_url)
+
+    async def fresh(request: Request, key: str) -> bool:
+        """False for a request seen before: a captured one sent again."""
+        if await first_time(key):
+            return True
+        log.warning("webhook refused: a repeat of a request already handled (replay?)", security=True,
+                    path=request.url.path, remote=request.client.host if request.client else None)
+        return False
 
     async def verified(request: Request) -> dict[str, str]:
         params = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
@@ -66,12 +80,15 @@ def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str) -
     async def sms_inbound(request: Request) -> Response:
         params = await verified(request)
         sender, body = params.get("From", ""), params.get("Body", "")
-        language = _language_of(dispatcher, sender)
-        if language is None:
+        if not await fresh(request, f"sms:{params.get('MessageSid') or params.get('SmsSid', '')}"):
+            return _twiml(MessagingResponse())
+        recipient = dispatcher.directory.recipient_for_phone(sender)
+        if recipient is None:
             log.info("SMS from a number code4 does not know; not answered", sender=mask_phone(sender))
             return _twiml(MessagingResponse())
+        language = _language_of(dispatcher, recipient)
         words = SMS[language]
-        open_pages = dispatcher.answerable(sender)
+        open_pages = dispatcher.answerable(recipient)
         codes = {short_code(state.uid): (state, page) for state, page in open_pages}
         reply = parse_reply(body, set(codes))
         if not open_pages:
@@ -85,14 +102,14 @@ def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str) -
         state, page = codes[reply.code] if reply.code else open_pages[0]
         with structlog.contextvars.bound_contextvars(alarm_id=state.uid):
             log.info("SMS answer", sender=mask_phone(sender), response=reply.response)
-            await dispatcher.command(state.uid, Responded(page.page_id, Answer(reply.response), "sms", sender))
+            await dispatcher.command(state.uid, Responded(page.page_id, Answer(reply.response), "sms", recipient))
         return _twiml(MessagingResponse())  # the role follows as a message of its own
 
     @router.post("/sms/status")
     async def sms_status(request: Request, p: str, r: int, u: str) -> Response:
         params = await verified(request)
         status = params.get("MessageStatus", "")
-        if status in SMS_FAILED:
+        if status in SMS_FAILED and await fresh(request, f"sms-status:{params.get('MessageSid', '')}:{status}"):
             code = params.get("ErrorCode")
             reason = f"sms {status}" + (f" (error {code})" if code else "")
             await dispatcher.submit(Undeliverable(_uid(p), p, r, u, reason))
@@ -152,6 +169,14 @@ def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str) -
         answer = DIGITS.get(digits)
         if recipient.is_contact and answer is not Answer.ACCEPT:
             answer = None  # an outside contact only confirms
+        call_sid = params.get("CallSid", "")
+        if answer is not None and call_sid not in await dispatcher.calls_placed(p):
+            log.warning("key refused: not on a call code4 placed for this page", security=True, page_id=p)
+            response.hangup()
+            return _twiml(response)
+        if answer is not None and not await fresh(request, f"gather:{call_sid}:{p}:{digits}"):
+            response.hangup()
+            return _twiml(response)
         if answer is None:
             if digits != "*":
                 response.say(VOICE[language]["again"], language=VOICE_LANGUAGE[language])
@@ -159,7 +184,8 @@ def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str) -
             return _twiml(response)
         with structlog.contextvars.bound_contextvars(alarm_id=uid):
             log.info("key pressed on a call", response=answer.value, digits=digits)
-            new_state = await dispatcher.command(uid, Responded(p, answer, "voice", params.get("To", "")))
+            called = dispatcher.directory.recipient_for_phone(params.get("To", "")) or ""
+            new_state = await dispatcher.command(uid, Responded(p, answer, "voice", called))
         if new_state is not None:
             message = message_for_page(new_state, page)
             response.say(voice_after_answer(answer.value, message, language, contact=recipient.is_contact),
@@ -179,7 +205,7 @@ def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str) -
             page = state.page(p) if state else None
             if page is not None and page.status is PageStatus.PENDING and page.route == r:
                 reason = "call ended without an answer"
-        if reason:
+        if reason and await fresh(request, f"call-status:{params.get('CallSid', '')}:{status}"):
             await dispatcher.submit(Undeliverable(_uid(p), p, r, u, reason))
         return Response(status_code=204)
 
@@ -190,12 +216,11 @@ def _uid(page_id: str) -> str:
     return page_id.rsplit(".", 1)[0]
 
 
-def _language_of(dispatcher: Dispatcher, phone: str) -> str | None:
-    org = dispatcher.directory.org
-    for person in [*org.people, *org.contacts]:
-        if person.phone == phone:
-            return lang(person.language)
-    return None
+def _language_of(dispatcher: Dispatcher, recipient: str) -> str:
+    kind, _, ident = recipient.partition(":")
+    directory = dispatcher.directory
+    found = directory.people.get(ident) if kind == "person" else directory.contacts.get(ident)
+    return lang(found.language if found else None)
 
 
 def _sms_reply(text: str) -> Response:

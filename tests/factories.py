@@ -28,19 +28,12 @@ PEOPLE = {
 
 
 def target(who: str, *channels: str) -> StepTarget:
-    """A target reached on the given channels, pager first by default."""
+    """A target reached on the given channels, pager first by default. Phone channels name the
+    recipient, as planning does (the number is looked up when a message goes)."""
     if who.startswith("contact:"):
-        return StepTarget(who, tuple(Route(c, "+31880000000") for c in channels or ("voice",)))
-    routes = []
-    for channel in channels or ("pager",):
-        if channel == "pager":
-            address = f"pager-{who}"
-        elif channel == "app":
-            address = who
-        else:
-            address = "+316120000" + str(list(PEOPLE).index(who) if who in PEOPLE else 99).zfill(2)
-        routes.append(Route(channel, address))
-    return StepTarget(f"person:{who}", tuple(routes))
+        return StepTarget(who, tuple(Route(c, who) for c in channels or ("voice",)))
+    key = f"person:{who}"
+    return StepTarget(key, tuple(Route(c, f"pager-{who}" if c == "pager" else key) for c in channels or ("pager",)))
 
 
 def step(step_id: str, targets: Iterable[StepTarget], *, ack: int | None = 20, required: int = 1,
@@ -68,8 +61,9 @@ def make_plan(*steps: PlanStep, severe: str | None = None, repeat: int = 60, can
         recipients=tuple(recipients.values()),
         where=Where("stadhuis", "Gemeentehuis", "Koetserstraat 1", "publiekshal", "Publiekshal",
                     "balie-1", "Balie 1", "Trap naast de lift"),
+        # The core compares PIN digests as opaque strings: here a PIN stands for its own digest.
         device=AlarmDevice("knop-1" if known else "knop-x", "fixed_button" if known else None,
-                           cancel_pin=cancel_pin, duress_pin=duress_pin),
+                           cancel_pin_digest=cancel_pin, duress_pin_digest=duress_pin),
     )
 
 

@@ -52,7 +52,10 @@ class Pressed:
 
 @dataclass(frozen=True)
 class CancelRequested:
-    pin: str | None
+    """A cancel from the device. The shell never hands the core a PIN: only its digest
+    (escalation/pins.py), compared with the digests frozen in the plan."""
+
+    pin_digest: str | None
 
 
 @dataclass(frozen=True)

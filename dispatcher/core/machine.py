@@ -14,6 +14,10 @@ so every rule below is a plain unit test. The rules (DESIGN.md, "Alarm lifecycle
 * A cancel needs the device's `cancel_pin` when one is set. The `duress_pin` answers the
   device exactly like a cancel, but escalates and marks the alarm for the control room; after
   it the device hears nothing more, and no later cancel from the device ends the alarm.
+* A wrong PIN, too, looks like a cancel at the device (whoever holds it learns nothing) while
+  the alarm goes on and the control room is told; after `MAX_WRONG_PINS` the device can no
+  longer cancel at all. PINs arrive and are kept as digests only.
+* An answer to a closed alarm changes nothing and sends nothing.
 * A failed channel moves that recipient to their next route; with none left they count as
   unreachable.
 
@@ -60,6 +64,7 @@ from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Statu
 from escalation.plan import Route
 
 SEVERE_KINDS = frozenset({"man_down", "no_movement"})
+MAX_WRONG_PINS = 3
 SYSTEM = "code4"
 OPERATOR_CHANNEL = "operator"
 # Channels whose answers the shell has authenticated itself: the control room acting for
@@ -296,23 +301,35 @@ def _press_closed(state: AlarmState, event: Pressed, now: datetime) -> Decision:
 
 def _cancel(state: AlarmState, event: CancelRequested, now: datetime) -> Decision:
     device = state.plan.device
-    if device.duress_pin and _same_pin(event.pin, device.duress_pin):
+    actor = _device_actor(state)
+    if device.duress_pin_digest and _same_pin(event.pin_digest, device.duress_pin_digest):
         return _duress(state, now)
     if state.duress:
         # Whoever forced the duress PIN may force the real one next: only the control room ends it.
-        return state, [_closed_feedback(state), Timeline("cancel_ignored_after_duress", _device_actor(state))]
-    if device.cancel_pin and not _same_pin(event.pin, device.cancel_pin):
-        reason = "wrong_pin" if event.pin else "pin_required"
+        return state, [_looks_cancelled(state), Timeline("cancel_ignored_after_duress", actor)]
+    if device.cancel_pin_digest and event.pin_digest is None:
+        # Nothing was tried, so nothing is given away: the device may say a PIN is needed.
         return state, [
-            Timeline("cancel_refused", _device_actor(state), data={"reason": reason}, notice=True),
-            _feedback(state, _device_view(state), _helpers(state), reason),
+            Timeline("cancel_refused", actor, data={"reason": "pin_required"}, notice=True),
+            _feedback(state, _device_view(state), _helpers(state), "pin_required"),
         ]
-    return _close(state, now, _cancel_outcome(state), _device_actor(state), None)
+    if state.wrong_pins >= MAX_WRONG_PINS:
+        return state, [_looks_cancelled(state), Timeline("cancel_refused", actor, data={
+            "reason": "locked", "attempts": state.wrong_pins}, notice=True)]
+    if device.cancel_pin_digest and not _same_pin(event.pin_digest, device.cancel_pin_digest):
+        state = replace(state, wrong_pins=state.wrong_pins + 1)
+        return state, [_looks_cancelled(state), Timeline("cancel_refused", actor, data={
+            "reason": "wrong_pin", "attempts": state.wrong_pins, "limit": MAX_WRONG_PINS}, notice=True)]
+    return _close(state, now, _cancel_outcome(state), actor, None)
+
+
+def _looks_cancelled(state: AlarmState) -> Feedback:
+    """Exactly what a successful cancel shows the device."""
+    return _feedback(state, FeedbackState.CLOSED, reason=_cancel_outcome(state).value)
 
 
 def _duress(state: AlarmState, now: datetime) -> Decision:
-    looks_cancelled = _feedback(state, FeedbackState.CLOSED, reason=_cancel_outcome(state).value
-    )
+    looks_cancelled = _looks_cancelled(state)
     if state.duress:
         return state, [looks_cancelled]
     state = replace(state, duress=True)
@@ -381,7 +398,7 @@ def _accept(state: AlarmState, page: Page, event: Responded, now: datetime) -> D
     ]
     # Those already coming learn who joins them (the BHV "maatje").
     effects += [_notify(state, other, Purpose.UPDATE, other.route) for other in others]
-    if not state.duress:
+    if not state.device_silenced:
         effects.append(_feedback(state, FeedbackState.HELP_COMING, _helpers(state)))
     if state.accepts >= state.current_step.required and state.deadline is not None:
         state = replace(_clear_deadline(state), unanswered=False)
@@ -400,7 +417,7 @@ def _decline(state: AlarmState, page: Page, event: Responded, now: datetime) -> 
         state = replace(state, responders=tuple(r for r in state.responders if r.recipient != page.recipient))
         effects.append(Timeline("withdrew", actor, channel=event.channel, data={
             "recipient": recipient.name, "role": withdrawn.role}, notice=True))
-        if not state.duress:
+        if not state.device_silenced:
             view = FeedbackState.HELP_COMING if state.responders else FeedbackState.RECEIVED
             effects.append(_feedback(state, view, _helpers(state)))
     else:
@@ -434,19 +451,15 @@ def _on_scene(state: AlarmState, page: Page, event: Responded, now: datetime) ->
     ))
     effects.append(Timeline("on_scene", _responder_actor(responder.name, event), channel=event.channel, data={
         "recipient": responder.name, "role": responder.role}, notice=True))
-    if first and not state.duress:
+    if first and not state.device_silenced:
         effects.append(_feedback(state, FeedbackState.ON_SCENE, _helpers(state)))
     return state, effects
 
 
 def _respond_closed(state: AlarmState, event: Responded, now: datetime) -> Decision:
-    page = _answerable_page(state, event)
-    recipient = state.plan.recipient(page.recipient)
-    return state, [
-        Timeline("late_response", _responder_actor(recipient.name, event), channel=event.channel,
-                 data={"recipient": recipient.name, "response": event.response.value}),
-        _notify(state, page, Purpose.STAND_DOWN, _reply_route(page, event), outcome=_outcome(state)),
-    ]
+    _answerable_page(state, event)  # a foreign address is still a security event
+    # Nothing to change and nothing to send: a replayed or late tap must not make messages.
+    raise IllegalTransition(state.status, event, "the alarm is closed; the answer changes nothing")
 
 
 # ---- delivery failures --------------------------------------------------------------------------
@@ -490,7 +503,7 @@ def _close(state: AlarmState, now: datetime, outcome: Outcome, actor: str, note:
         _notify(state, page, Purpose.STAND_DOWN, page.route, outcome=outcome.value)
         for page in _latest_pages(state, {PageStatus.PENDING, PageStatus.ACCEPTED})
     ]
-    if not state.duress:  # after duress the device already shows "closed"
+    if not state.device_silenced:  # after duress or a wrong PIN the device already shows "closed"
         effects.append(_feedback(state, FeedbackState.CLOSED, reason=outcome.value))
     return state, effects
 

@@ -74,6 +74,7 @@ class AlarmState:
     responders: tuple[Responder, ...] = ()
     severe: bool = False
     duress: bool = False  # shown to the control room only, never to the device
+    wrong_pins: int = 0  # cancels with a wrong PIN; at the limit the device can no longer cancel
     unanswered: bool = False  # the last step is repeating without enough accepts
     outcome: Outcome | None = None
     closed_at: datetime | None = None
@@ -85,6 +86,12 @@ class AlarmState:
     @property
     def is_open(self) -> bool:
         return self.status is not Status.CLOSED
+
+    @property
+    def device_silenced(self) -> bool:
+        """The device was shown "cancelled" while the alarm goes on (duress, a wrong PIN):
+        from then on it hears nothing that would tell whoever holds it otherwise."""
+        return self.duress or self.wrong_pins > 0
 
     @property
     def current_step(self) -> PlanStep:

@@ -1,7 +1,8 @@
 """The core's frozen dataclasses to JSON and back, for the alarm state and outbox rows.
 
 pydantic knows how to walk dataclasses, enums, tuples and datetimes, so the core stays free
-of serialisation code. `STATE_VERSION` is stored beside the state for future migrations.
+of serialisation code. `STATE_VERSION` is stored beside the state; a migration that changes its
+shape rewrites the stored rows (and `upgrade_v1` says how version 1 became version 2).
 """
 
 from __future__ import annotations
@@ -12,7 +13,12 @@ from pydantic import TypeAdapter
 
 from dispatcher.core import AlarmState, Feedback, Notify
 
-STATE_VERSION = 1
+STATE_VERSION = 2
+# Version 1 kept PINs and phone numbers in the plan; version 2 keeps neither. A PIN set on an
+# alarm stored before the upgrade cannot be turned into a digest without the service's key, so
+# it becomes a digest no PIN matches: such an alarm is ended by the control room.
+UNKNOWN_PIN = "!unknown"
+PHONE_CHANNELS = ("sms", "voice", "app")
 
 _STATE: TypeAdapter[AlarmState] = TypeAdapter(AlarmState)
 _NOTIFY: TypeAdapter[Notify] = TypeAdapter(Notify)
@@ -39,3 +45,25 @@ def load_effect(kind: str, payload: dict[str, Any]) -> Notify | Feedback:
     if kind == "notify":
         return _NOTIFY.validate_python(payload)
     return _FEEDBACK.validate_python(payload)
+
+
+def upgrade_v1(state: dict[str, Any]) -> dict[str, Any]:
+    """A version 1 state (JSON) as version 2: PINs out of the plan, recipient keys instead of
+    phone numbers on phone routes."""
+    plan = state["plan"]
+    device = dict(plan["device"])
+    for old, new in (("cancel_pin", "cancel_pin_digest"), ("duress_pin", "duress_pin_digest")):
+        device[new] = UNKNOWN_PIN if device.pop(old, None) and state.get("status") != "closed" else None
+    steps = [{**step, "targets": [{**target, "routes": _keyed(target["routes"], target["recipient"])}
+                                  for target in step["targets"]]} for step in plan["steps"]]
+    pages = [{**page, "routes": _keyed(page["routes"], page["recipient"])} for page in state.get("pages", [])]
+    return {**state, "plan": {**plan, "device": device, "steps": steps}, "pages": pages}
+
+
+def upgrade_notify_v1(payload: dict[str, Any]) -> dict[str, Any]:
+    """An outbox row of a notification: the recipient key on a phone route, not the number."""
+    return {**payload, "route": _keyed([payload["route"]], payload["recipient"])[0]}
+
+
+def _keyed(routes: list[dict[str, Any]], recipient: str) -> list[dict[str, Any]]:
+    return [{**route, "address": recipient} if route["channel"] in PHONE_CHANNELS else route for route in routes]

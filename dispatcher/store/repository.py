@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Select, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from devices.visits import Visit as VisitRules
@@ -32,19 +33,24 @@ from dispatcher.store.schema import (
     OutboxItem,
     TimelineEntry,
     Visit,
+    WebhookReceipt,
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def normalise_url(url: str) -> str:
-    """`postgresql://` means psycopg 3 here; a SQLite file's folder is created if needed."""
+    """`postgresql://` means psycopg 3 here. A SQLite file is created readable for its owner
+    only (it holds incident records; SQLite gives its journal files the same permissions)."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             url = "postgresql+psycopg://" + url[len(prefix):]
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite") and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
     return url
 
 
@@ -177,12 +183,31 @@ class Store:
             )
             return [Outgoing(r.id, r.alarm_uid, load_effect(r.kind, r.payload), r.attempts) for r in rows]
 
-    def mark_sent(self, ids: Iterable[int], at: datetime) -> None:
+    def mark_sent(self, ids: Iterable[int], at: datetime, refs: dict[int, str] | None = None) -> None:
+        """Record deliveries; `refs` holds the provider's id (Twilio's message or call sid) of some."""
         ids = list(ids)
         if ids:
             with self.session() as session:
                 session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids))
                                 .values(sent_at=at, attempts=OutboxItem.attempts + 1))
+                for item_id, ref in (refs or {}).items():
+                    session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(provider_ref=ref[:64]))
+
+    def provider_refs(self, alarm_uid: str, page_id: str) -> set[str]:
+        """Provider ids of the messages and calls sent for one page (e.g. the calls placed)."""
+        with self.session() as session:
+            rows = session.execute(select(OutboxItem.provider_ref, OutboxItem.payload).where(
+                OutboxItem.alarm_uid == alarm_uid, OutboxItem.kind == "notify", OutboxItem.provider_ref.is_not(None)))
+            return {ref for ref, payload in rows if payload.get("page_id") == page_id}
+
+    def first_receipt(self, key: str, at: datetime) -> bool:
+        """True the first time `key` is seen; False for a repeat (a replayed webhook)."""
+        try:
+            with self.session() as session:
+                session.add(WebhookReceipt(key=key[:200], received_at=at))
+        except IntegrityError:
+            return False
+        return True
 
     def mark_attempt(self, item_id: int, error: str) -> None:
         with self.session() as session:

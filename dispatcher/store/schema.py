@@ -154,8 +154,18 @@ class OutboxItem(Base):
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    provider_ref: Mapped[str | None] = mapped_column(String(64))  # Twilio's id of the message or call
 
     __table_args__ = (Index("ix_outbox_unsent", "sent_at", "failed_at"),)
+
+
+class WebhookReceipt(Base):
+    """A Twilio request that changed something, by its message or call id: a replay is refused."""
+
+    __tablename__ = "webhook_receipts"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    received_at: Mapped[datetime]
 
 
 class DeviceStatus(Base):

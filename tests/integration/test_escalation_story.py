@@ -74,3 +74,28 @@ async def test_press_escalates_to_bhv_and_help_arrives(code4: Harness) -> None:
     english = await code4.api(f"/api/incidents/{alarm['incident_id']}", lang="en")
     accepted = [e["text"] for e in english["timeline"] if e["kind"] == "accepted"]
     assert accepted == ["Jan de Vries is coming (number 1)", "Fatima El Amrani is coming (number 2)"]
+
+
+async def test_wrong_pins_look_like_a_cancel_the_alarm_goes_on_and_the_device_is_locked_out(code4: Harness) -> None:
+    sanne = code4.pager("pager-sanne")
+    button = code4.button("knop-balie-1")  # cancel PIN 1234
+    alarm_id = button.press()
+    await code4.wait(sanne.page)
+    for attempt in range(1, 4):
+        button.cancel(alarm_id, f"000{attempt}")
+        await code4.wait(button.wait_for, "feedback", lambda f, n=attempt: len(
+            [x for x in button.messages("feedback") if x["state"] == "closed"]) == n)
+    button.cancel(alarm_id, "1234")  # the right PIN, too late: only the control room ends it now
+    await code4.wait(button.wait_for, "feedback", lambda _: len(
+        [x for x in button.messages("feedback") if x["state"] == "closed"]) == 4)
+    assert {f["text"] for f in button.messages("feedback") if f["state"] == "closed"} == {"Alarm ingetrokken."}
+    [alarm] = await code4.alarms()
+    record = await code4.api(f"/api/incidents/{alarm['incident_id']}")
+    refused = [e["data"] for e in record["timeline"] if e["kind"] == "cancel_refused"]
+    assert refused == [{"reason": "wrong_pin", "attempts": n, "limit": 3} for n in (1, 2, 3)] + [
+        {"reason": "locked", "attempts": 3}]
+    assert all(e["notice"] for e in record["timeline"] if e["kind"] == "cancel_refused")
+    sanne.respond((await code4.wait(sanne.page))["page_id"], "accept")
+    await code4.alarm_when(lambda a: bool(a["responders"]))
+    await code4.settled()
+    assert [f["state"] for f in button.messages("feedback")][-1] == "closed", "help coming is not shown to the device"

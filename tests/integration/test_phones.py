@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import structlog
 from structlog.testing import capture_logs
 from twilio.request_validator import RequestValidator
@@ -212,7 +213,8 @@ async def test_phone_numbers_never_reach_logs_or_the_api(phones: Harness, tmp_pa
     twilio = sim(phones)
     output = io.StringIO()
     configure(fmt="json", level="debug")
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(output))
+    # Not cached: loggers first used now must still be captured by later tests' capture_logs.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(output), cache_logger_on_first_use=False)
     try:
         twilio.rule(JAN).sms = "5xx"
         alarm = await severe_alarm(phones)
@@ -229,3 +231,85 @@ async def test_phone_numbers_never_reach_logs_or_the_api(phones: Harness, tmp_pa
     for number in (JAN, FATIMA, KEES):
         assert number not in everything
     assert "+31612****01" in everything, "masked, still telling numbers apart"
+
+
+async def signed_post(harness: Harness, path: str, params: dict[str, str]) -> httpx.Response:
+    """A request exactly as Twilio would sign it (what an attacker who captured one holds)."""
+    url = f"{harness.public_url}{path}"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+    async with httpx.AsyncClient() as client:
+        return await client.post(url, data=params, headers={"X-Twilio-Signature": signature})
+
+
+async def test_a_replayed_sms_answer_is_refused_and_accepts_no_later_alarm(phones: Harness) -> None:
+    twilio = sim(phones)
+    first = await severe_alarm(phones)
+    await twilio.message_to(JAN, "Balie 1")
+    captured = {"From": JAN, "To": "+3197010000000", "Body": "1", "MessageSid": "SM" + "c" * 32}
+    assert (await signed_post(phones, "/twilio/sms/inbound", captured)).status_code == 200
+    await phones.alarm_when(lambda a: a["uid"] == first["uid"] and bool(a["responders"]))
+    await phones.api(f"/api/alarms/{first['uid']}/close", method="POST", json={"outcome": "resolved"})
+
+    second = phones.button("knop-balie-2")
+    second.press(kind="man_down")
+    await twilio.message_to(JAN, "Balie 2")
+    with capture_logs() as logs:
+        replayed = await signed_post(phones, "/twilio/sms/inbound", captured)
+    assert replayed.status_code == 200 and "<Message>" not in replayed.text
+    assert any(e["event"].startswith("webhook refused: a repeat") and e["security"] for e in logs)
+    [alarm] = await phones.alarms()
+    assert alarm["responders"] == [], "the old '1' accepted nothing"
+
+
+async def test_keys_count_only_on_the_call_placed_for_that_page(phones: Harness) -> None:
+    twilio = sim(phones)
+    twilio.rule(JAN).sms = "undelivered"  # Jan is called
+    await severe_alarm(phones)
+    call = await twilio.call_to(JAN)
+    page_id = next(c.url for c in twilio.calls_to(JAN)).split("p=")[1].split("&")[0]
+    forged = {"CallSid": "CA" + "f" * 32, "From": "+3197010000000", "To": JAN, "Digits": "1"}
+    with capture_logs() as logs:
+        refused = await signed_post(phones, f"/twilio/voice/gather?p={page_id}&r=1", forged)
+    assert refused.status_code == 200 and "<Hangup" in refused.text
+    assert any(e["event"].startswith("key refused") and e["security"] for e in logs)
+    assert (await phones.alarms())[0]["responders"] == []
+    await twilio.press(JAN, "1")  # on the real call it counts
+    await twilio.call_to(JAN, status="completed")
+    alarm = await phones.alarm_when(lambda a: bool(a["responders"]))
+    assert alarm["responders"][0]["name"] == "Jan de Vries" and call.pressed == ["1"]
+
+
+async def test_taps_on_a_closed_alarm_send_nothing(phones: Harness) -> None:
+    twilio = sim(phones)
+    alarm = await severe_alarm(phones)
+    page = await twilio.message_to(JAN, "Code 4")
+    link = page.body.split("Of tik: ", 1)[1].split()[0].rstrip(".")
+    async with httpx.AsyncClient() as client:
+        coming = await client.post(f"{link}/respond", json={"response": "accept"})
+        assert coming.json()["status"] == "accepted"
+        await phones.api(f"/api/alarms/{alarm['uid']}/close", method="POST", json={"outcome": "resolved"})
+        await twilio.message_to(JAN, "afgesloten")  # the one stand-down for someone who was coming
+        await phones.settled()
+        before = len(twilio.inbox(JAN))
+        for _ in range(3):
+            again = await client.post(f"{link}/respond", json={"response": "accept"})
+            assert again.status_code == 200 and again.json()["status"] == "closed"
+    await phones.settled()
+    assert len(twilio.inbox(JAN)) == before, "no stand-down per tap"
+
+
+async def test_the_database_holds_no_pin_and_no_phone_number(phones: Harness) -> None:
+    twilio = sim(phones)
+    await severe_alarm(phones)
+    await twilio.message_to(JAN, "Code 4")
+    await twilio.phone_sends_sms(JAN, "1")
+    await phones.settled()
+    assert phones.service is not None
+    store = phones.service.store
+    with store.engine.connect() as connection:
+        # Every value in full (a row's repr shortens long ones).
+        stored = " ".join(str(value) for table in ("alarms", "outbox", "timeline")
+                          for row in connection.execute(sa.text(f"SELECT * FROM {table}")) for value in row)  # noqa: S608
+    assert "person:jan" in stored
+    for secret in (JAN, FATIMA, KEES, '"1234"', "'1234'"):
+        assert secret not in stored

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from escalation.check import check_file, load_organisation, render_report
 from escalation.directory import Directory
 from escalation.loader import AgreementFileError, load_file
+from escalation.pins import PinDigests
 from escalation.planning import plan_alarm
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -175,49 +177,56 @@ def test_an_agreement_that_never_applies_is_a_warning(tmp_path: Path) -> None:
 # ---- planning ----------------------------------------------------------------------------------------
 
 
+PINS = PinDigests("a test key")
+
+
 @pytest.fixture(scope="module")
 def directory() -> Directory:
     return Directory(load_file(TESTORG).organisation)
 
 
 def test_plan_for_a_counter_in_office_hours(directory: Directory) -> None:
-    plan = plan_alarm(directory, device_id="knop-balie-1", kind="panic", zone_ref=None, now=MONDAY_11)
+    plan = plan_alarm(directory, device_id="knop-balie-1", kind="panic", zone_ref=None, now=MONDAY_11, pins=PINS)
     assert plan.agreement_id == "publiekshal" and not plan.fallback
     assert [t.recipient for t in plan.steps[0].targets] == ["person:sanne", "person:mohamed"], "same zone only"
     assert [t.recipient for t in plan.steps[1].targets] == ["person:jan", "person:fatima", "person:kees"]
     assert plan.steps[1].targets[0].routes[0].address == "pager-jan"
     assert (plan.where.location_name, plan.where.gathering_point) == ("Balie 1", "Trap naast de lift")
-    assert (plan.device.cancel_pin, plan.device.duress_pin) == ("1234", "9999")
+    assert (plan.device.cancel_pin_digest, plan.device.duress_pin_digest) == (
+        PINS("knop-balie-1", "1234"), PINS("knop-balie-1", "9999"))
+    assert "1234" not in repr(plan) and "9999" not in repr(plan), "the plan never holds a PIN"
+    assert not re.search(r"\+31\d{9}", repr(plan)), "nor a phone number: phone routes name the person"
     assert plan.severe_step == 1
 
 
 def test_the_roster_decides_who_is_on_duty(directory: Directory) -> None:
-    plan = plan_alarm(directory, device_id="knop-balie-1", kind="panic", zone_ref=None, now=SATURDAY_NIGHT)
+    plan = plan_alarm(directory, device_id="knop-balie-1", kind="panic", zone_ref=None, now=SATURDAY_NIGHT, pins=PINS)
     assert plan.agreement_id == "vangnet" and plan.fallback
     assert [t.recipient for t in plan.steps[0].targets] == ["person:kees"]
 
 
 def test_unknown_devices_get_the_fallback(directory: Directory) -> None:
-    plan = plan_alarm(directory, device_id="knop-onbekend", kind="panic", zone_ref=None, now=MONDAY_11)
+    plan = plan_alarm(directory, device_id="knop-onbekend", kind="panic", zone_ref=None, now=MONDAY_11, pins=PINS)
     assert plan.agreement_id == "vangnet" and plan.fallback and not plan.device.known
 
 
 def test_a_mobile_alarm_never_pages_its_own_wearer(directory: Directory) -> None:
-    plan = plan_alarm(directory, device_id="mob-piet", kind="panic", zone_ref=None, now=MONDAY_11)
+    plan = plan_alarm(directory, device_id="mob-piet", kind="panic", zone_ref=None, now=MONDAY_11, pins=PINS)
     assert plan.agreement_id == "buitendienst"
     assert [t.recipient for t in plan.steps[0].targets] == ["person:lisa"]
     assert plan.device.person_name == "Piet Jansen"
 
 
 def test_a_mobile_alarm_in_a_known_zone_uses_that_zone(directory: Directory) -> None:
-    plan = plan_alarm(directory, device_id="mob-piet", kind="panic", zone_ref="publiekshal", now=MONDAY_11)
+    plan = plan_alarm(directory, device_id="mob-piet", kind="panic", zone_ref="publiekshal", now=MONDAY_11, pins=PINS)
     assert plan.where.zone_name == "Publiekshal"
     assert plan.agreement_id == "publiekshal"
 
 
 def test_people_without_an_address_on_the_step_channels_are_listed_as_unreachable() -> None:
     org = load_file(EXAMPLE).organisation
-    plan = plan_alarm(Directory(org), device_id="knop-spreekkamer-a", kind="panic", zone_ref=None, now=MONDAY_11)
+    plan = plan_alarm(Directory(org), device_id="knop-spreekkamer-a", kind="panic", zone_ref=None, now=MONDAY_11,
+                      pins=PINS)
     collega = plan.steps[0]
     sam = next(t for t in collega.targets if t.recipient == "person:sam")
     assert [r.channel for r in sam.routes] == ["app", "sms"], "no pager: the next channels in the list"

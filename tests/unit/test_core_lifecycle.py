@@ -293,13 +293,37 @@ def test_a_new_press_after_help_was_organised_asks_for_more_help() -> None:
 
 def test_cancel_needs_the_pin_when_one_is_set() -> None:
     run = Run(standard_plan(cancel_pin="1234"))
-    for pin, reason in ((None, "pin_required"), ("0000", "wrong_pin")):
-        effects = run.send(CancelRequested(pin), after=1)
-        assert run.state.is_open
-        assert timeline(effects, "cancel_refused").data == {"reason": reason}
-        assert feedback(effects)[0].reason == reason
+    effects = run.send(CancelRequested(None), after=1)
+    assert run.state.is_open
+    assert timeline(effects, "cancel_refused").data == {"reason": "pin_required"}
+    assert feedback(effects)[0].reason == "pin_required", "asking for a PIN gives nothing away"
     run.send(CancelRequested("1234"), after=1)
     assert run.state.status is Status.CLOSED and run.state.outcome is Outcome.CANCELLED
+
+
+def test_a_wrong_pin_looks_like_a_cancel_at_the_device_and_the_alarm_goes_on() -> None:
+    genuine = Run(standard_plan(cancel_pin="1234"))
+    genuine.send(CancelRequested("1234"), after=5)
+    wrong = Run(standard_plan(cancel_pin="1234"))
+    effects = wrong.send(CancelRequested("0000"), after=5)
+    assert feedback(effects) == feedback(genuine.effects), "whoever holds the device learns nothing"
+    assert wrong.state.is_open
+    assert timeline(effects, "cancel_refused").data == {"reason": "wrong_pin", "attempts": 1, "limit": 3}
+    assert timeline(effects, "cancel_refused").notice, "the control room is told"
+    assert feedback(wrong.send(answer(wrong, "sanne", Response.ACCEPT), after=5)) == [], "and it hears no more"
+
+
+def test_after_three_wrong_pins_the_device_can_no_longer_cancel() -> None:
+    run = Run(standard_plan(cancel_pin="1234"))
+    for attempt in (1, 2, 3):
+        effects = run.send(CancelRequested(f"000{attempt}"), after=1)
+        assert timeline(effects, "cancel_refused").data["attempts"] == attempt
+    effects = run.send(CancelRequested("1234"), after=1)
+    assert run.state.is_open, "the right PIN after the limit ends nothing"
+    assert timeline(effects, "cancel_refused").data == {"reason": "locked", "attempts": 3}
+    assert feedback(effects)[0].state is FeedbackState.CLOSED
+    run.send(CloseRequested(Outcome.RESOLVED, "operator:ria"), after=60)
+    assert run.state.status is Status.CLOSED
 
 
 def test_cancel_without_a_pin_configured_closes_and_stands_everyone_down() -> None:
@@ -361,13 +385,14 @@ def test_operator_close_records_the_outcome_and_answers_the_device() -> None:
         run.send(CloseRequested(Outcome.RESOLVED, "operator:ria"))
 
 
-def test_a_late_answer_after_closing_is_told_to_stand_down() -> None:
+def test_an_answer_after_closing_changes_nothing_and_sends_nothing() -> None:
     run = Run(standard_plan())
     run.send(CancelRequested(None), after=5)
-    effects = run.send(answer(run, "mohamed", Response.ACCEPT), after=5)
-    assert [n.name for n in notifications(effects, Purpose.STAND_DOWN)] == ["Mohamed Yilmaz"]
-    assert kinds(effects) == ["late_response"]
-    assert run.state.responders == ()
+    closed = run.state
+    for _ in range(3):  # a one-tap link tapped again and again
+        with pytest.raises(IllegalTransition, match="closed"):
+            run.send(answer(run, "mohamed", Response.ACCEPT), after=5)
+    assert run.state == closed
 
 
 def test_repeats_of_a_closed_alarm_get_closed_feedback_and_a_new_press_is_refused() -> None:
