@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from gateway.broker import free_port, wait_for_port
 from tests.conftest import FIXTURES
 
 ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / "deploy" / "examples" / "wormerland.yaml"
+
+# These run `code4` as a process on the system clock: whatever the hour, they must pass.
+pytestmark = pytest.mark.realclock
 
 
 def code4(
@@ -69,6 +74,9 @@ def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
         running = json.loads((tmp_path / "var" / "run.json").read_text(encoding="utf-8"))
         assert (tmp_path / "var" / "code4.db").exists()
         assert httpx.get(f"http://127.0.0.1:{port}/api/health").json() == {"status": "ok"}
+        assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700, "var/ is for code4's account only"
+        for path in (tmp_path / "var").glob("code4.db*"):
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, f"{path.name} is readable by others"
         assert running["twilio_url"].startswith("http://127.0.0.1:"), "the local Twilio server runs beside it"
         assert httpx.get(f"{running['twilio_url']}/_sim/traffic").status_code == 200
 

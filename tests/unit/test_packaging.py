@@ -1,0 +1,42 @@
+"""A plain `pip install code4` (and the Dockerfile) must give a working service and simulators:
+every library the shipped packages import is a dependency, not only a test extra."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+SHIPPED = ("devices", "dispatcher", "escalation", "gateway", "simulators")
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=~!;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def test_every_import_of_the_shipped_code_is_a_runtime_dependency() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = {_name(r) for r in project["dependencies"]}
+    distributions = packages_distributions()
+    missing: dict[str, set[str]] = {}
+    for package in SHIPPED:
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    modules = [node.module]
+                else:
+                    continue
+                for module in modules:
+                    top = module.split(".")[0]
+                    if top in sys.stdlib_module_names or top in SHIPPED or top == "__future__":
+                        continue
+                    names = {d.lower().replace("_", "-") for d in distributions.get(top, [top])}
+                    if not names & runtime:
+                        missing.setdefault(top, set()).add(str(path.relative_to(ROOT)))
+    assert not missing, f"imported by shipped code but not a dependency in pyproject.toml: {missing}"
