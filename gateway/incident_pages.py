@@ -23,6 +23,7 @@ from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFoun
 from dispatcher.incidents.registration import AMOUNTS, BOOLEANS, FIELDS
 from dispatcher.incidents.reports import Quarter, Report
 from dispatcher.incidents.rules import ABCD, CONTACT_KINDS, FORMS, SANCTIONS
+from dispatcher.visibility import sees_duress
 from gateway import charts
 from gateway.accounts import Principal
 from gateway.auth import require, safe_next
@@ -92,7 +93,8 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
             return found
         access, record = found
         lang = pages.language(request, principal)
-        view = record_view(record, access, desk=desk, language=lang, now=desk.clock.now())
+        view = record_view(record, access, duress=sees_duress(principal.roles), desk=desk, language=lang,
+                           now=desk.clock.now())
         query = request.query_params.get("q", "").strip()
         matches = await on_desk(desk.find_offenders, reader_of(principal), query) \
             if access is Access.FULL and len(query) >= 2 else []
