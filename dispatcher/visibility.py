@@ -9,6 +9,9 @@ person it happened to or anyone who reads an export. Roles combine: an operator 
 coordinator sees it everywhere. For everyone else the duress entries leave the timeline, a step
 that duress started reads as started for a severe alarm, the control room's notes on a duress
 alarm stay with the control room (they may speak of it), and an alarm carries no duress field.
+Until the control room closes a duress alarm, its incident record (which the person affected
+may open) ends for them where the device's story did — at the "cancel" — so a screen an
+aggressor may be watching shows no help still coming.
 
 Offenders. Who the offender is — the register, the free-text offenders field, whom a sanction
 is against and its letter — is for the coordinator (full access). A team lead, the person
@@ -46,16 +49,27 @@ def sees_offenders(access: Access) -> bool:
     return access is Access.FULL
 
 
-def timeline_for(entries: Iterable[tuple[str, Mapping[str, Any]]], *, duress: bool) -> list[dict[str, Any] | None]:
-    """For each timeline entry (kind, data), the data this reader may see, or None where the
-    entry is not for them. `duress`: the reader `sees_duress`."""
+def story_ends_at_cancel(kinds: Iterable[str], *, duress: bool, running: bool) -> bool:
+    """Whether this reader (`duress`: they `sees_duress`) sees a record as the device shows its
+    alarm: cancelled, nothing after. `running`: the record of an alarm not closed yet."""
+    return running and not duress and "duress" in kinds
+
+
+def timeline_for(entries: Iterable[tuple[str, Mapping[str, Any]]], *, duress: bool,
+                 running: bool = False) -> list[dict[str, Any] | None]:
+    """For each timeline entry (kind, data) in order, the data this reader may see, or None
+    where the entry is not for them. `duress`: the reader `sees_duress`; `running`: these are
+    an incident record's entries and its alarm is not closed yet (`story_ends_at_cancel`)."""
     entries = list(entries)
     if duress:
         return [dict(data) for _, data in entries]
-    under_duress = any(kind == "duress" for kind, _ in entries)
+    kinds = [kind for kind, _ in entries]
+    under_duress = "duress" in kinds
+    cut = kinds.index("duress") if story_ends_at_cancel(kinds, duress=duress, running=running) else None
     shown: list[dict[str, Any] | None] = []
-    for kind, data in entries:
-        if kind in DURESS_KINDS or (under_duress and kind in CONTROL_ROOM_NOTES):
+    for index, (kind, data) in enumerate(entries):
+        after_cancel = cut is not None and index >= cut
+        if kind in DURESS_KINDS or after_cancel or (under_duress and kind in CONTROL_ROOM_NOTES):
             shown.append(None)
             continue
         visible = dict(data)

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from dispatcher.incidents.access import Access
 from dispatcher.incidents.desk import IncidentDesk, Progress
 from dispatcher.store.incidents import Record
-from dispatcher.store.schema import AftercareTask, Incident, Sanction, TimelineEntry
+from dispatcher.store.schema import AftercareTask, Incident, Sanction
 from dispatcher.visibility import sees_offenders
 from gateway.views import TimelineView, timeline_view
 
@@ -167,9 +167,10 @@ def record_view(record: Record, access: Access, *, duress: bool, desk: IncidentD
         status=incident.status, outcome=incident.outcome, drill=incident.drill, opened_at=incident.opened_at,
         occurred_at=incident.occurred_at, site=incident.site_name, location=incident.location,
         position=incident.position, person_affected=incident.person_affected, kind=incident.kind,
-        anonymised_at=incident.anonymised_at, responders=responders(record.timeline),
-        timeline=timeline_view(record.timeline, language, duress=duress),
+        anonymised_at=incident.anonymised_at, responders=[],
+        timeline=timeline_view(record.timeline, language, duress=duress, running=record.alarm_open),
     )
+    view.responders = responders(view.timeline)
     if access is Access.ALARM:
         return view
     view.registration = registration(incident)
@@ -201,7 +202,7 @@ def registration(incident: Incident) -> Registration:
     return Registration(**values)
 
 
-def responders(timeline: list[TimelineEntry]) -> list[ResponderSeen]:
+def responders(timeline: list[TimelineView]) -> list[ResponderSeen]:
     """Who came and when, from the timeline: the form's "who responded"."""
     seen: dict[str, ResponderSeen] = {}
     for entry in timeline:

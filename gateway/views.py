@@ -194,16 +194,15 @@ def chain_view(state: AlarmState) -> ChainView:
     )
 
 
-def timeline_view(entries: list[TimelineEntry], language: str, *, duress: bool) -> list[TimelineView]:
-    """The entries this reader may see (`duress`: as for `alarm_view`), in their language."""
-    shown = []
-    for e, data in zip(entries, timeline_for(((e.kind, e.data) for e in entries), duress=duress), strict=True):
-        if data is None:
-            continue
-        shown.append(TimelineView(at=e.at, kind=e.kind, actor=_display(e.actor) or e.actor, channel=e.channel,
-                                  notice=e.notice, data=data,
-                                  text=timeline_text(e.kind, {**data, "channel": e.channel}, language)))
-    return shown
+def timeline_view(entries: list[TimelineEntry], language: str, *, duress: bool,
+                  running: bool = False) -> list[TimelineView]:
+    """The entries this reader may see, in their language. `duress`: as for `alarm_view`;
+    `running`: an incident record whose alarm is not closed yet (dispatcher/visibility.py)."""
+    visible = timeline_for(((e.kind, e.data) for e in entries), duress=duress, running=running)
+    return [TimelineView(at=e.at, kind=e.kind, actor=_display(e.actor) or e.actor, channel=e.channel,
+                         notice=e.notice, data=data,
+                         text=timeline_text(e.kind, {**data, "channel": e.channel}, language))
+            for e, data in zip(entries, visible, strict=True) if data is not None]
 
 
 def urgency(view: AlarmView) -> tuple[bool, bool, bool, bool, datetime]:

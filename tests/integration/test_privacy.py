@@ -107,18 +107,42 @@ def mentions(seen: dict[str, str], words: tuple[str, ...]) -> list[str]:
     return [f"{path}: {word}" for path, text in seen.items() for word in words if word.lower() in text.lower()]
 
 
+async def close(code4: Harness, d: DuressAlarm) -> None:
+    await code4.api(f"/api/alarms/{d.uid}/close", method="POST",
+                    json={"outcome": "resolved", "note": "Dwang bevestigd, dader vertrokken."})
+
+
 @pytest.mark.parametrize("reader", ["coordinator", "lead", "affected", "responder"])
 async def test_duress_reaches_nobody_but_the_control_room(code4: Harness, duress: DuressAlarm, reader: str) -> None:
-    seen = await answers(code4, duress.tokens[reader], reachable(duress))
-    assert mentions(seen, DURESS_WORDS) == [], seen
-    # Not an empty test: each of them opened something about this alarm.
-    assert any(str(duress.incident) in text or duress.uid in text for text in seen.values()), reader
+    token = duress.tokens[reader]
+    running = await answers(code4, token, reachable(duress))
+    await close(code4, duress)
+    closed = await answers(code4, token, reachable(duress))
+    for seen in (running, closed):
+        assert mentions(seen, DURESS_WORDS) == [], seen
+        # Not an empty test: each of them opened something about this alarm.
+        assert any(str(duress.incident) in text or duress.uid in text for text in seen.values()), reader
     if reader in ("coordinator", "lead", "affected"):
-        record = (await code4.call(duress.tokens[reader], f"/api/incidents/{duress.incident}")).json()
+        record = (await code4.call(token, f"/api/incidents/{duress.incident}")).json()
         kinds = [e["kind"] for e in record["timeline"]]
-        assert "escalated" in kinds and "accepted" in kinds, "the rest of the story is there"
+        assert {"escalated", "accepted", "closed"} <= set(kinds), "once closed, the rest of the story is there"
         escalated = next(e for e in record["timeline"] if e["kind"] == "escalated")
         assert escalated["text"] == "Opgeschaald van collega naar bhv: ernstig alarm"
+
+
+async def test_while_it_runs_the_person_affected_sees_the_alarm_as_the_device_shows_it(
+        code4: Harness, duress: DuressAlarm) -> None:
+    """An aggressor who made them "cancel" may be looking at their screen: no help still coming."""
+    eva = duress.tokens["affected"]
+    record = (await code4.call(eva, f"/api/incidents/{duress.incident}")).json()
+    assert [r["name"] for r in record["responders"]] == ["Sanne de Jong"], "who came before the cancel"
+    assert record["timeline"][-1]["kind"] == "help_organised"
+    page = (await code4.call(eva, f"/incidents/{duress.incident}")).text
+    assert "Jan de Vries" not in page and 'id="alarm-open"' not in page
+    await close(code4, duress)
+    record = (await code4.call(eva, f"/api/incidents/{duress.incident}")).json()
+    assert [r["name"] for r in record["responders"]] == ["Sanne de Jong", "Jan de Vries"]
+    assert "Jan de Vries" in (await code4.call(eva, f"/incidents/{duress.incident}")).text
 
 
 async def test_the_coordinator_sees_the_alarm_without_its_duress(code4: Harness, duress: DuressAlarm) -> None:
@@ -141,6 +165,10 @@ async def test_the_control_room_sees_duress_everywhere(code4: Harness, duress: D
     assert "Notitie: Dwang-PIN gebruikt, politie gebeld." in [e["text"] for e in detail["timeline"]]
     for page in (f"/board/alarms/{duress.uid}", f"/incidents/{duress.incident}"):
         assert "DWANG" in (await code4.call(token, page, lang="nl")).text, page
+    assert 'id="alarm-open"' in (await code4.call(token, f"/incidents/{duress.incident}")).text
+    await close(code4, duress)
+    record = (await code4.call(token, f"/api/incidents/{duress.incident}")).json()
+    assert record["timeline"][-1]["data"]["note"] == "Dwang bevestigd, dader vertrokken."
 
 
 async def test_the_responders_who_are_coming_are_told(code4: Harness, duress: DuressAlarm) -> None:
