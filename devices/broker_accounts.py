@@ -78,6 +78,16 @@ def bridges(adapters: Iterable[Any]) -> list[Bridge]:
     return found
 
 
+def new_password() -> str:
+    """About 144 random bits, URL-safe (it goes into `CODE4_MQTT_URL`), starting with a letter or
+    digit: the secrets file is a CSV that people open in a spreadsheet, which would run one
+    starting with '-' as a formula (and show an error instead of the password)."""
+    while True:
+        password = secrets.token_urlsafe(18)
+        if password[0].isalnum():
+            return password
+
+
 def accounts(device_ids: Iterable[str], existing: dict[str, str], *, extra_users: Iterable[str] = (),
              rotate: bool = False) -> tuple[dict[str, str], dict[str, str]]:
     """(every user's hash, the new passwords in plain text): existing accounts keep theirs
@@ -88,7 +98,7 @@ def accounts(device_ids: Iterable[str], existing: dict[str, str], *, extra_users
         if user in existing and not rotate:
             hashes[user] = existing[user]
             continue
-        password = secrets.token_urlsafe(18)
+        password = new_password()
         new[user] = password
         hashes[user] = hash_password(password)
     return hashes, new

@@ -96,6 +96,13 @@ class Directory:
             for site in self.org.sites for zone in site.zones for loc in zone.locations
         ]
 
+    def place_names(self) -> frozenset[str]:
+        """Every site, zone and location as an alarm's place describes it ("Balie 1, Publiekshal,
+        Stadhuis"): the names the agreement file gives, never typed text."""
+        return frozenset(place.describe() for site in self.org.sites for place in (
+            Place(site), *(Place(site, zone) for zone in site.zones),
+            *(Place(site, zone, loc.id, loc.name) for zone in site.zones for loc in zone.locations)))
+
     def zone(self, ref: str) -> tuple[Site, Zone]:
         return self._unique(self._zones.get(ref, []), ref, "zone", "site/zone")
 

@@ -2,7 +2,7 @@
 
 | role | may |
 | --- | --- |
-| operator | the board: alarms (with duress), their actions, devices, the live feed |
+| operator | the board: alarms (with duress: dispatcher/visibility.py), their actions, devices, the live feed |
 | coordinator | alarms (read-only); incident records: see gateway/incidents_api.py |
 | admin | users, API tokens, devices, service status |
 | responder | their own call-outs |
@@ -41,6 +41,7 @@ from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
 from dispatcher.service import Dispatcher
 from dispatcher.store.repository import Store
+from dispatcher.visibility import sees_duress
 from escalation.links import ResponderLinks
 from escalation.texts import headline, location_text
 from gateway.accounts import AccountError, Accounts, Principal, token_lifetime
@@ -230,8 +231,8 @@ def api_router(services: Services) -> APIRouter:
         closed and all alarms newest first."""
         total, rows = await asyncio.to_thread(store.alarm_page, state=state, site=site, since=as_utc(since),
                                               until=as_utc(until), limit=limit, offset=offset)
-        operator = principal.has("operator")
-        items = [alarm_view(incident, s, operator=operator) for incident, s in rows]
+        duress = sees_duress(principal.roles)
+        items = [alarm_view(incident, s, duress=duress) for incident, s in rows]
         if state == "open":
             items.sort(key=urgency)
         return AlarmList(total=total, limit=limit, offset=offset, now=services.clock.now(), items=items)
@@ -243,12 +244,12 @@ def api_router(services: Services) -> APIRouter:
         if found is None:
             raise HTTPException(404, f"no alarm {uid}")
         incident, state, entries = found
-        operator = principal.has("operator")
+        duress = sees_duress(principal.roles)
         language = pick_language(lang, request.headers.get("accept-language")) if lang else principal.language
-        return AlarmDetail(alarm=alarm_view(incident, state, operator=operator), chain=chain_view(state),
-                           timeline=timeline_view(entries, language, operator=operator))
+        return AlarmDetail(alarm=alarm_view(incident, state, duress=duress), chain=chain_view(state),
+                           timeline=timeline_view(entries, language, duress=duress))
 
-    async def act(uid: str, event: Event) -> AlarmView:
+    async def act(uid: str, event: Event) -> AlarmView:  # operators only: they see duress
         try:
             state = await dispatcher.command(uid, event, strict=True)
         except IllegalTransition as exc:
@@ -256,7 +257,7 @@ def api_router(services: Services) -> APIRouter:
         if state is None:
             raise HTTPException(404, f"no alarm {uid}")
         incident = await asyncio.to_thread(store.incident_id_of, uid)
-        return alarm_view(incident or 0, state, operator=True)
+        return alarm_view(incident or 0, state, duress=True)
 
     @router.post("/alarms/{uid}/seen", response_model=AlarmView, tags=["operator actions"])
     async def seen(uid: str, principal: Principal = Depends(require(*OPERATOR))) -> AlarmView:
@@ -303,6 +304,7 @@ def api_router(services: Services) -> APIRouter:
     async def events(principal: Principal = Depends(require(*OPERATOR))) -> StreamingResponse:
         """Server-sent events for the board: `hello` with the server time, then an `alarm`
         event with the whole alarm on every change."""
+        duress = sees_duress(principal.roles)
 
         async def stream() -> AsyncIterator[str]:
             with services.live.subscribe(None) as changes:
@@ -313,7 +315,7 @@ def api_router(services: Services) -> APIRouter:
                         yield KEEPALIVE
                         continue
                     incident = await asyncio.to_thread(store.incident_id_of, state.uid)
-                    view = alarm_view(incident or 0, state, operator=True)
+                    view = alarm_view(incident or 0, state, duress=duress)
                     yield _event("alarm", {"now": services.clock.now().isoformat(), "alarm": view.model_dump(
                         mode="json")})
 

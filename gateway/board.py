@@ -18,11 +18,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from dispatcher.visibility import sees_duress
 from gateway.accounts import Principal
 from gateway.api import Services
 from gateway.auth import SESSION_COOKIE, require, safe_next
 from gateway.i18n import BOARD, LANGUAGES
 from gateway.views import alarm_view, chain_view, device_views, timeline_view
+
+ALARM_PAGE_WORDS = ("close_confirm", "resolved", "cancelled", "false_alarm_outcome", "drill_outcome")
 
 log = structlog.get_logger("code4.auth")
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -137,11 +140,13 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
             raise HTTPException(404, f"no alarm {uid}")
         incident, state, entries = found
         lang = language(request, principal)
-        operator = principal.has("operator")
-        view = alarm_view(incident, state, operator=operator)
-        config = {"csrf": principal.csrf_token, "lang": lang, "t": BOARD[lang], "uid": uid}
+        duress = sees_duress(principal.roles)
+        view = alarm_view(incident, state, duress=duress)
+        # Only the words its script needs: the whole dictionary would name what some may not see.
+        config = {"csrf": principal.csrf_token, "lang": lang, "uid": uid,
+                  "t": {word: BOARD[lang][word] for word in ALARM_PAGE_WORDS}}
         return render(request, "alarm.html", principal, alarm=view, chain=chain_view(state),
-                      timeline=timeline_view(entries, lang, operator=operator), operator=operator,
+                      timeline=timeline_view(entries, lang, duress=duress), operator=principal.has("operator"),
                       config=_json(config))
 
     @router.get("/board/devices")

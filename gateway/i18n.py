@@ -11,6 +11,7 @@ LANGUAGES = ("nl", "en")
 REASONS = {
     "nl": {"no_accept_in_time": "geen reactie op tijd", "all_declined": "iedereen kon niet",
            "new_press": "opnieuw gedrukt", "duress": "dwang-PIN", "operator": "door de meldkamer",
+           "severe": "ernstig alarm",
            "responder_withdrew": "een hulpverlener haakte af", "nobody_reachable": "niemand bereikbaar",
            "raised": "alarm", "man_down": "man-down", "no_movement": "geen beweging",
            "nobody_to_reach": "niemand te bereiken", "all_already_accepted": "iedereen komt al",
@@ -19,6 +20,7 @@ REASONS = {
            "locked": "al te vaak een onjuiste PIN, alleen de meldkamer kan het alarm afsluiten"},
     "en": {"no_accept_in_time": "no answer in time", "all_declined": "everyone declined",
            "new_press": "pressed again", "duress": "duress PIN", "operator": "by the control room",
+           "severe": "severe alarm",
            "responder_withdrew": "a responder withdrew", "nobody_reachable": "nobody reachable",
            "raised": "alarm", "man_down": "man down", "no_movement": "no movement",
            "nobody_to_reach": "nobody to reach", "all_already_accepted": "everyone is already coming",

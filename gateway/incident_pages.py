@@ -23,6 +23,7 @@ from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFoun
 from dispatcher.incidents.registration import AMOUNTS, BOOLEANS, FIELDS
 from dispatcher.incidents.reports import Quarter, Report
 from dispatcher.incidents.rules import ABCD, CONTACT_KINDS, FORMS, SANCTIONS
+from dispatcher.visibility import sees_duress, story_ends_at_cancel
 from gateway import charts
 from gateway.accounts import Principal
 from gateway.auth import require, safe_next
@@ -92,7 +93,11 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
             return found
         access, record = found
         lang = pages.language(request, principal)
-        view = record_view(record, access, desk=desk, language=lang, now=desk.clock.now())
+        duress = sees_duress(principal.roles)
+        view = record_view(record, access, duress=duress, desk=desk, language=lang, now=desk.clock.now())
+        # While a duress alarm runs, those who may not know see it as the device shows it: ended.
+        alarm_open = record.alarm_open and not story_ends_at_cancel(
+            (e.kind for e in record.timeline), duress=duress, running=record.alarm_open)
         query = request.query_params.get("q", "").strip()
         matches = await on_desk(desk.find_offenders, reader_of(principal), query) \
             if access is Access.FULL and len(query) >= 2 else []
@@ -106,7 +111,7 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
             people=sorted(((p.id, p.name) for p in directory.org.people), key=lambda p: p[1]),
             sites=[(s.id, s.name) for s in directory.org.sites], forms=FORMS, abcd=ABCD, contact_kinds=CONTACT_KINDS,
             sanctions=SANCTIONS, query=query, matches=matches, saved=request.query_params.get("saved"),
-            alarm_open=record.alarm_open, today=desk.clock.now().astimezone(desk.tz).date().isoformat())
+            alarm_open=alarm_open, today=desk.clock.now().astimezone(desk.tz).date().isoformat())
 
     @router.post("/incidents/{incident_id}")
     async def save_record(incident_id: int, request: Request, principal: Principal = Depends(coordinator)) -> Response:

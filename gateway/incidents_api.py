@@ -24,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dispatcher.incidents.access import Reader
 from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFound
 from dispatcher.incidents.reports import Figures, Quarter, Report
+from dispatcher.visibility import sees_duress
 from gateway.accounts import Principal
 from gateway.api import as_utc
 from gateway.auth import require
@@ -284,7 +285,8 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
     async def incident(incident_id: int, request: Request, principal: Principal = Depends(signed_in)) -> RecordView:
         """The record as far as you may see it (`access`: full, involved or alarm). Read is logged."""
         access, record = await on_desk(desk.read, reader_of(principal), incident_id)
-        return record_view(record, access, desk=desk, language=lang_of(request, principal), now=desk.clock.now())
+        return record_view(record, access, duress=sees_duress(principal.roles), desk=desk,
+                           language=lang_of(request, principal), now=desk.clock.now())
 
     @router.patch("/incidents/{incident_id}", response_model=RecordView, tags=["incidents"])
     async def register(incident_id: int, body: RegistrationPatch, request: Request,

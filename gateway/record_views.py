@@ -1,6 +1,7 @@
 """What an incident record looks like to each reader, for the API and the pages alike. The
-access level (dispatcher/incidents/access.py) decides which parts are filled in at all, so a
-page cannot show what its reader may not see."""
+access level (dispatcher/incidents/access.py) decides which parts are filled in at all, and
+dispatcher/visibility.py which facts (duress, offenders' names) a reader may learn, so a page
+cannot show what its reader may not see."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from dispatcher.incidents.access import Access
 from dispatcher.incidents.desk import IncidentDesk, Progress
 from dispatcher.store.incidents import Record
-from dispatcher.store.schema import AftercareTask, Incident, Sanction, TimelineEntry
+from dispatcher.store.schema import AftercareTask, Incident, Sanction
+from dispatcher.visibility import sees_offenders
 from gateway.views import TimelineView, timeline_view
 
 
@@ -121,8 +123,8 @@ class RecordView(BaseModel):
     employer_address: str | None = None
     tasks: list[TaskView] | None = None
     sanctions: list[SanctionView] | None = None
-    offender_names: list[str] | None = None
-    offender_register: list[OffenderView] | None = None
+    offenders_linked: int | None = Field(None, description="how many offenders are recorded (not who)")
+    offender_register: list[OffenderView] | None = Field(None, description="the coordinator's view only")
 
 
 class IncidentSummary(BaseModel):
@@ -155,28 +157,33 @@ class ProgressView(BaseModel):
     police_report_date: date | None
 
 
-def record_view(record: Record, access: Access, *, desk: IncidentDesk, language: str, now: datetime) -> RecordView:
+def record_view(record: Record, access: Access, *, duress: bool, desk: IncidentDesk, language: str,
+                now: datetime) -> RecordView:
+    """`duress`: the reader may know of duress (dispatcher/visibility.py `sees_duress`)."""
     incident = record.incident
-    full = access is Access.FULL
+    offenders = sees_offenders(access)
     view = RecordView(
         access=access.value, id=incident.id, alarm_uid=incident.alarm_uid, source=incident.source,
         status=incident.status, outcome=incident.outcome, drill=incident.drill, opened_at=incident.opened_at,
         occurred_at=incident.occurred_at, site=incident.site_name, location=incident.location,
         position=incident.position, person_affected=incident.person_affected, kind=incident.kind,
-        anonymised_at=incident.anonymised_at, responders=responders(record.timeline),
-        timeline=timeline_view(record.timeline, language, operator=full or access is Access.ALARM),
+        anonymised_at=incident.anonymised_at, responders=[],
+        timeline=timeline_view(record.timeline, language, duress=duress, running=record.alarm_open),
     )
+    view.responders = responders(view.timeline)
     if access is Access.ALARM:
         return view
     view.registration = registration(incident)
+    if not offenders:
+        view.registration.offenders = None
     view.team_leads = ([p.name for p in desk.directory.leads_of(incident.affected_person_id)]
                        if incident.affected_person_id else [])
     view.employer_address = desk.directory.org.records.employer_address
     view.tasks = [task_view(t, now) for t in record.tasks]
     names = {o.offender.id: o.offender.name for o in record.offenders}
-    view.sanctions = [sanction_view(s, offender=names.get(s.offender_id), full=full) for s in record.sanctions]
-    if not full:
-        view.offender_names = [o.offender.name for o in record.offenders]
+    view.sanctions = [sanction_view(s, offender=names.get(s.offender_id), full=offenders) for s in record.sanctions]
+    view.offenders_linked = len(record.offenders)
+    if not offenders:
         return view
     view.offender_register = []
     for linked in record.offenders:
@@ -195,7 +202,7 @@ def registration(incident: Incident) -> Registration:
     return Registration(**values)
 
 
-def responders(timeline: list[TimelineEntry]) -> list[ResponderSeen]:
+def responders(timeline: list[TimelineView]) -> list[ResponderSeen]:
     """Who came and when, from the timeline: the form's "who responded"."""
     seen: dict[str, ResponderSeen] = {}
     for entry in timeline:
@@ -232,7 +239,7 @@ def progress_view(progress: Progress) -> ProgressView:
 
 
 def sanction_view(sanction: Sanction, *, offender: str | None = None, full: bool) -> SanctionView:
-    """Whom it is against and the letter only for the coordinator (`full`)."""
+    """Whom it is against and the letter only for who `sees_offenders` (`full`)."""
     return SanctionView(id=sanction.id, kind=sanction.kind, suggested=sanction.suggested,
                         starts_on=sanction.starts_on, ends_on=sanction.ends_on, decided_by=sanction.decided_by,
                         decided_at=sanction.decided_at, offender=offender if full else None,

@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from dispatcher.core import AlarmState, Page, PageStatus, Responded, message_for_page
 from dispatcher.core import Response as Answer
 from dispatcher.service import Dispatcher
+from dispatcher.visibility import responder_told_of_duress
 from escalation.links import LinkExpired, LinkInvalid, ResponderLinks
 from escalation.texts import KIND, OUTCOME, ROLE, WORDS, headline, lang, location_text, short_code
 from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
@@ -73,7 +74,7 @@ def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, An
         "headline": f"{headline(message, language)}: {KIND[language].get(state.kind, state.kind)}",
         "location": location_text(message, language),
         "gathering_point": message.where.gathering_point,
-        "duress": state.duress,
+        "duress": state.duress and responder_told_of_duress(coming=me is not None, asked=status == "pending"),
         "status": status,
         "status_text": status_text,
         "role": role,

@@ -1,7 +1,8 @@
 """What the API and the control-room pages show of alarms, chains, timelines and devices.
 
-One place decides what each role sees: duress only reaches operators; nobody gets phone
-numbers or PINs (people appear by name and the channel that reached them).
+Who may learn that an alarm is under duress is decided in dispatcher/visibility.py; the views
+take its answer. Nobody gets phone numbers or PINs (people appear by name and the channel that
+reached them).
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 from dispatcher.core import AlarmState, PageStatus
 from dispatcher.store.schema import TimelineEntry
+from dispatcher.visibility import timeline_for
 from escalation.directory import Directory
 from gateway.i18n import timeline_text
 
@@ -58,7 +60,7 @@ class AlarmView(BaseModel):
     silent: bool
     status: str
     severe: bool
-    duress: bool | None  # None: not for this role
+    duress: bool | None = Field(None, description="for the control room only; absent for everyone else")
     unanswered: bool
     unknown_device: bool
     fallback: bool
@@ -76,6 +78,13 @@ class AlarmView(BaseModel):
     position: dict[str, Any] | None
     responders: list[ResponderView]
     reached: list[ReachedView]
+
+    @model_serializer(mode="wrap")
+    def _without_hidden(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if self.duress is None:  # not even the key: its presence would say there is something to hide
+            data.pop("duress", None)
+        return data
 
 
 class ChainTarget(BaseModel):
@@ -136,7 +145,8 @@ class DeviceView(BaseModel):
     drill: bool
 
 
-def alarm_view(incident_id: int, state: AlarmState, *, operator: bool) -> AlarmView:
+def alarm_view(incident_id: int, state: AlarmState, *, duress: bool) -> AlarmView:
+    """`duress`: the reader may know of duress (dispatcher/visibility.py `sees_duress`)."""
     plan = state.plan
     step = state.current_step
     latest: dict[str, Any] = {}
@@ -152,7 +162,7 @@ def alarm_view(incident_id: int, state: AlarmState, *, operator: bool) -> AlarmV
         ))
     return AlarmView(
         uid=state.uid, incident_id=incident_id, device_id=state.device_id, kind=state.kind, silent=state.silent,
-        status=state.status.value, severe=state.severe, duress=state.duress if operator else None,
+        status=state.status.value, severe=state.severe, duress=state.duress if duress else None,
         unanswered=state.unanswered, unknown_device=not plan.device.known, fallback=plan.fallback,
         agreement=plan.agreement_id, marked=state.marked.value if state.marked else None,
         outcome=state.outcome.value if state.outcome else None, raised_at=state.raised_at, closed_at=state.closed_at,
@@ -184,15 +194,15 @@ def chain_view(state: AlarmState) -> ChainView:
     )
 
 
-def timeline_view(entries: list[TimelineEntry], language: str, *, operator: bool) -> list[TimelineView]:
-    shown = []
-    for e in entries:
-        if e.kind in ("duress", "cancel_ignored_after_duress") and not operator:
-            continue  # duress is for the control room only
-        shown.append(TimelineView(at=e.at, kind=e.kind, actor=_display(e.actor) or e.actor, channel=e.channel,
-                                  notice=e.notice, data=e.data,
-                                  text=timeline_text(e.kind, {**e.data, "channel": e.channel}, language)))
-    return shown
+def timeline_view(entries: list[TimelineEntry], language: str, *, duress: bool,
+                  running: bool = False) -> list[TimelineView]:
+    """The entries this reader may see, in their language. `duress`: as for `alarm_view`;
+    `running`: an incident record whose alarm is not closed yet (dispatcher/visibility.py)."""
+    visible = timeline_for(((e.kind, e.data) for e in entries), duress=duress, running=running)
+    return [TimelineView(at=e.at, kind=e.kind, actor=_display(e.actor) or e.actor, channel=e.channel,
+                         notice=e.notice, data=data,
+                         text=timeline_text(e.kind, {**data, "channel": e.channel}, language))
+            for e, data in zip(entries, visible, strict=True) if data is not None]
 
 
 def urgency(view: AlarmView) -> tuple[bool, bool, bool, bool, datetime]:

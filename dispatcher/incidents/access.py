@@ -3,12 +3,14 @@
 | who | sees |
 | --- | --- |
 | coordinator | every record in full, the offender register, the audit log |
-| team lead of the person affected | that record (not the offender register), and does the aftercare |
-| the person affected, the one who reported it | their own record and what was done with it |
+| team lead of the person affected | that record (not who the offender is), and does the aftercare |
+| the person affected, the one who reported it | their own record and what was done with it (not who the offender is) |
 | operator | what the control room already saw of an alarm: time, place, person, timeline |
 | everyone else | counts only |
 
 A team lead is whoever the agreement file says `leads` one of the affected person's teams.
+Which facts inside a record each reader may learn (duress, offenders' names) is decided in
+dispatcher/visibility.py.
 """
 
 from __future__ import annotations

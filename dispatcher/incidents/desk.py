@@ -20,7 +20,7 @@ from dispatcher.clock import Clock
 from dispatcher.core.effects import TIMELINE_KINDS
 from dispatcher.incidents.access import Access, Reader, access_to
 from dispatcher.incidents.registration import Checked, check_registration
-from dispatcher.incidents.reports import Quarter, Report, build_report, to_csv
+from dispatcher.incidents.reports import ALARM_KINDS, Quarter, Report, build_report, to_csv
 from dispatcher.incidents.rules import (
     SANCTIONS,
     Suggestion,
@@ -40,6 +40,7 @@ REPORT_FIELDS = ("occurred_at", "contact_kind", "site_id", "location", "descript
                  "near_miss", "injury")
 NOT_AN_INCIDENT = ("false_alarm", "drill")
 MAX_IMPORT = 2000
+MAX_CHANNEL = 16  # the timeline's column
 
 
 class NotFound(LookupError):
@@ -212,9 +213,13 @@ class IncidentDesk:
                 problems["outcome"] = "not_a_choice"
             if "occurred_at" not in checked.changes:
                 problems.setdefault("occurred_at", "required")
+            if item.get("kind") not in (None, *ALARM_KINDS):
+                problems["kind"] = "not_a_choice"  # a kind is code4's word, never free text
             timeline = item.get("timeline") or []
             if any(e.get("kind") not in TIMELINE_KINDS for e in timeline):
                 problems["timeline"] = "not_a_choice"
+            elif any(len(e.get("channel") or "") > MAX_CHANNEL for e in timeline):
+                problems["timeline"] = "too_long"
             errors.update({f"{index}.{name}": code for name, code in problems.items()})
             if problems:
                 continue
@@ -398,7 +403,7 @@ class IncidentDesk:
         self._coordinator(reader)
         rows = self.records.report_rows(since=self._start_of(since), until=self._start_of(until), site=site)
         self.records.audit(reader.username, "export", None, self.clock.now(), {"incidents": len(rows)})
-        return to_csv(rows, tz=self.tz)
+        return to_csv(rows, tz=self.tz, places=self.directory.place_names())
 
     def audit_log(self, reader: Reader, *, incident_id: int | None, user: str | None) -> list[Any]:
         self._coordinator(reader)

@@ -1,5 +1,6 @@
 """Learning from the records: counts, the weekday x hour heat map, response figures from the
-alarm timelines, quarterly trends, and a CSV without personal data. Pure: rows in, figures out.
+alarm timelines, quarterly trends, and a CSV without personal data or anything typed. Pure:
+rows in, figures out.
 
 Response figures, per alarm that ran (not a drill, a false alarm or a cancelled press):
 * time to first accept: alarm raised -> the first responder accepted
@@ -15,16 +16,20 @@ import csv
 import io
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatcher.incidents.rules import ABCD, FORMS
+from escalation.texts import KIND
 
 NOT_RUN = ("drill", "false_alarm", "cancelled")
 BHV_CODE = "4"
+ALARM_KINDS = frozenset(KIND["en"])
+OTHER_KIND = "other"  # an imported kind code4 does not know: free text, so not exported
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 @dataclass(frozen=True)
@@ -235,24 +240,41 @@ CSV_COLUMNS = ("id", "date", "weekday", "hour", "quarter", "site", "location", "
                "outcome", "first_accept_s", "on_scene_s", "escalated_bhv", "escalated_police", "unanswered")
 
 
-def to_csv(rows: Iterable[Row], *, tz: ZoneInfo) -> str:
-    """One line per incident, for a spreadsheet: no names, no descriptions (safe to share with
-    management). Times are local; yes/no as 1/0."""
+def to_csv(rows: Iterable[Row], *, tz: ZoneInfo, places: Collection[str]) -> str:
+    """One line per incident, for a spreadsheet: no names, no descriptions, nothing anyone typed
+    (safe to share with management). `places` are the agreement file's places as code4 writes
+    them (`Directory.place_names`): a location is exported only when it is one of them, since a
+    typed one ("where" of a report, a field worker's whereabouts) may hold an address or a name.
+    Times are local; yes/no as 1/0; numbers stay numbers; text that a spreadsheet would run as a
+    formula is neutralised (`spreadsheet_text`)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
         local = r.occurred_at.astimezone(tz)
         resp = r.response or Response()
+        location = r.location if r.location in places else None
+        kind = r.kind if r.kind is None or r.kind in ALARM_KINDS else OTHER_KIND
         writer.writerow([
             r.id, local.date().isoformat(), local.isoweekday(), local.hour, Quarter.of(local).label,
-            r.site or "", r.location or "", r.source, int(r.near_miss), r.kind or "", r.contact_kind or "",
-            r.abcd_class or "", *(int(f in r.forms) for f in FORMS), int(r.injury), int(r.hospital_admission),
-            "" if r.police_report is None else int(r.police_report), r.sanction or "", r.outcome or "",
-            _seconds(resp.first_accept_s), _seconds(resp.on_scene_s), int(resp.bhv), int(resp.police),
-            int(resp.unanswered),
+            *map(_text, (r.site, location, r.source)), int(r.near_miss),
+            *map(_text, (kind, r.contact_kind, r.abcd_class)), *(int(f in r.forms) for f in FORMS), int(r.injury),
+            int(r.hospital_admission), "" if r.police_report is None else int(r.police_report),
+            *map(_text, (r.sanction, r.outcome)), _seconds(resp.first_accept_s), _seconds(resp.on_scene_s),
+            int(resp.bhv), int(resp.police), int(resp.unanswered),
         ])
     return out.getvalue()
+
+
+def spreadsheet_text(value: str) -> str:
+    """OWASP's advice against CSV injection: text that a spreadsheet would run as a formula
+    (it starts, perhaps after spaces, with = + - @, a tab or a carriage return) gets a leading
+    single quote, so it shows as the text it is."""
+    return f"'{value}" if value.lstrip(" ")[:1] in FORMULA_STARTS else value
+
+
+def _text(value: str | None) -> str:
+    return "" if value is None else spreadsheet_text(value)
 
 
 def _place(row: Row) -> str:
@@ -279,5 +301,5 @@ def _rank(ordered: list[float], q: float) -> float:
     return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
-def _seconds(value: float | None) -> str:
-    return "" if value is None else str(round(value))
+def _seconds(value: float | None) -> int | str:
+    return "" if value is None else round(value)  # a number, also when negative

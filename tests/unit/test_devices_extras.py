@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from devices import broker_accounts
 from devices.adapters import Adapters
 from devices.broker_accounts import acl_text, bridges, hash_password, verify_password
 from devices.protocol import AlarmPayload, DeviceMessage, HeartbeatPayload, ProtocolError, StatusPayload
@@ -83,3 +86,11 @@ def test_mosquitto_password_hashes_and_the_acl() -> None:
     assert "pattern write code4/v1/dev/%u/alarm\n" in acl and "pattern read code4/v1/dev/%u/feedback\n" in acl
     assert "user bridge-z\ntopic write zigbee2mqtt/#\n" in acl
     assert "pattern readwrite" not in acl and "pattern write code4/v1/dev/%u/feedback" not in acl
+
+
+def test_no_new_password_starts_like_a_spreadsheet_formula(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new passwords go to a CSV file; a spreadsheet runs a cell starting with '-' as a formula."""
+    drawn = iter(["-starts-like-a-minus", "Dispatcher0k", "_underscore", "9device0k"])
+    monkeypatch.setattr(broker_accounts.secrets, "token_urlsafe", lambda _n: next(drawn))
+    _, new = broker_accounts.accounts(["knop-1"], {})
+    assert new == {broker_accounts.DISPATCHER: "Dispatcher0k", "knop-1": "9device0k"}

