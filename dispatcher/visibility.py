@@ -11,7 +11,8 @@ that duress started reads as started for a severe alarm, the control room's note
 alarm stay with the control room (they may speak of it), and an alarm carries no duress field.
 Until the control room closes a duress alarm, its incident record (which the person affected
 may open) ends for them where the device's story did — at the "cancel" — so a screen an
-aggressor may be watching shows no help still coming.
+aggressor may be watching shows no help still coming. A wrong PIN, too, shows the device a
+cancel while the alarm goes on: the same holds from the first wrong PIN.
 
 Offenders. Who the offender is — the register, the free-text offenders field, whom a sanction
 is against and its letter — is for the coordinator (full access). A team lead, the person
@@ -31,6 +32,7 @@ DURESS_KINDS = frozenset({"duress", "cancel_ignored_after_duress"})
 DURESS_REASON = "duress"
 SEVERE_REASON = "severe"  # what a step started by duress says to those who may not know
 CONTROL_ROOM_NOTES = frozenset({"note"})  # entries that are the control room's own words
+WRONG_PIN_REASONS = frozenset({"wrong_pin", "locked"})  # the device was shown a cancel
 
 
 def sees_duress(roles: Iterable[str]) -> bool:
@@ -49,10 +51,20 @@ def sees_offenders(access: Access) -> bool:
     return access is Access.FULL
 
 
-def story_ends_at_cancel(kinds: Iterable[str], *, duress: bool, running: bool) -> bool:
+def story_ends_at_cancel(entries: Iterable[tuple[str, Mapping[str, Any]]], *, duress: bool, running: bool) -> bool:
     """Whether this reader (`duress`: they `sees_duress`) sees a record as the device shows its
     alarm: cancelled, nothing after. `running`: the record of an alarm not closed yet."""
-    return running and not duress and "duress" in kinds
+    return _cancel_shown_at(list(entries), duress=duress, running=running) is not None
+
+
+def _cancel_shown_at(entries: list[tuple[str, Mapping[str, Any]]], *, duress: bool, running: bool) -> int | None:
+    """Where the device was shown "cancelled" while the alarm went on (duress, a wrong PIN),
+    when this reader must see the story end there; else None."""
+    if not running or duress:
+        return None
+    return next((i for i, (kind, data) in enumerate(entries)
+                 if kind == "duress" or (kind == "cancel_refused" and data.get("reason") in WRONG_PIN_REASONS)),
+                None)
 
 
 def timeline_for(entries: Iterable[tuple[str, Mapping[str, Any]]], *, duress: bool,
@@ -65,7 +77,7 @@ def timeline_for(entries: Iterable[tuple[str, Mapping[str, Any]]], *, duress: bo
         return [dict(data) for _, data in entries]
     kinds = [kind for kind, _ in entries]
     under_duress = "duress" in kinds
-    cut = kinds.index("duress") if story_ends_at_cancel(kinds, duress=duress, running=running) else None
+    cut = _cancel_shown_at(entries, duress=duress, running=running)
     shown: list[dict[str, Any] | None] = []
     for index, (kind, data) in enumerate(entries):
         after_cancel = cut is not None and index >= cut

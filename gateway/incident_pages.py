@@ -95,9 +95,10 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
         lang = pages.language(request, principal)
         duress = sees_duress(principal.roles)
         view = record_view(record, access, duress=duress, desk=desk, language=lang, now=desk.clock.now())
-        # While a duress alarm runs, those who may not know see it as the device shows it: ended.
+        # While a duress (or wrong-PIN) alarm runs, those who may not know see it as the device
+        # shows it: ended.
         alarm_open = record.alarm_open and not story_ends_at_cancel(
-            (e.kind for e in record.timeline), duress=duress, running=record.alarm_open)
+            ((e.kind, e.data) for e in record.timeline), duress=duress, running=record.alarm_open)
         query = request.query_params.get("q", "").strip()
         matches = await on_desk(desk.find_offenders, reader_of(principal), query) \
             if access is Access.FULL and len(query) >= 2 else []

@@ -55,10 +55,22 @@ def test_while_a_duress_alarm_runs_its_story_ends_at_the_cancel_for_everyone_els
     assert timeline_for(running, duress=False, running=True) == [
         {"kind": "panic", "note": "Dorpsstraat 12"}, {"recipient": "Sanne de Jong", "role": 1},
         None, None, None, None, None]
-    assert story_ends_at_cancel([k for k, _ in running], duress=False, running=True)
-    assert not story_ends_at_cancel([k for k, _ in running], duress=True, running=True)
-    assert not story_ends_at_cancel([k for k, _ in running], duress=False, running=False)
-    assert not story_ends_at_cancel(["alarm_raised", "accepted"], duress=False, running=True)
+    assert story_ends_at_cancel(running, duress=False, running=True)
+    assert not story_ends_at_cancel(running, duress=True, running=True)
+    assert not story_ends_at_cancel(running, duress=False, running=False)
+    assert not story_ends_at_cancel([("alarm_raised", {}), ("accepted", {})], duress=False, running=True)
+
+
+def test_a_wrong_pin_ends_the_story_too_while_the_alarm_runs() -> None:
+    """The device showed "cancelled": whoever may be watching the record must see the same."""
+    entries = [("alarm_raised", {"kind": "panic"}), ("cancel_refused", {"reason": "pin_required"}),
+               ("cancel_refused", {"reason": "wrong_pin", "attempts": 1, "limit": 3}),
+               ("accepted", {"recipient": "Sanne de Jong", "role": 1})]
+    assert timeline_for(entries, duress=False, running=True) == [
+        {"kind": "panic"}, {"reason": "pin_required"}, None, None]
+    assert story_ends_at_cancel(entries, duress=False, running=True)
+    assert timeline_for(entries, duress=False, running=False) == [data for _, data in entries], "once closed, all"
+    assert timeline_for(entries, duress=True, running=True) == [data for _, data in entries], "the control room"
 
 
 def test_roles_combine() -> None:
