@@ -188,9 +188,31 @@ def decode_json(payload: bytes, *, max_bytes: int = MAX_PAYLOAD, max_depth: int 
     if depth > max_depth:
         raise PayloadError(f"JSON nested deeper than {max_depth} levels")
     try:
-        return json.loads(text, parse_constant=_no_constant)
+        data = json.loads(text, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:  # JSONDecodeError, 4300-digit integers, NaN
         raise PayloadError(f"payload is not JSON: {str(exc)[:120]}") from None
+    if not _storable(data):
+        raise PayloadError("text with a NUL character or an unpaired surrogate (\\u0000, \\ud800)")
+    return data
+
+
+def _storable(value: Any) -> bool:
+    """No NUL and no unpaired surrogate anywhere: text every database can store and log."""
+    if isinstance(value, str):
+        return "\x00" not in value and (value.isascii() or _encodable(value))
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(item) for item in value)
+    return True
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, from a \ud800 escape
+        return False
+    return True
 
 
 def _no_constant(name: str) -> Any:

@@ -228,3 +228,18 @@ async def test_a_huge_reading_from_one_device_does_not_stop_storing_the_others(c
     stored = await code4.device_reported("knop-balie-2", lambda s: s.battery == 0.55)
     assert stored.rssi == -70
     client.loop_stop()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_text_no_database_can_store_still_alarms(code4: Harness) -> None:
+    """A NUL or a lone surrogate in an alarm id would make PostgreSQL refuse the alarm: the
+    protocol refuses the text instead, and the press still alarms the control room."""
+    sanne = code4.pager("pager-sanne")
+    client = raw_publisher(code4)
+    publish(client, "code4/v1/dev/knop-balie-1/alarm", b'{"alarm_id": "x\\u0000y"}')
+    publish(client, "code4/v1/dev/knop-balie-2/alarm", b'{"alarm_id": "\\ud800", "kind": "assist"}')
+    await code4.wait(sanne.page)
+    alarms = await code4.alarm_when(lambda a: a["device_id"] == "knop-balie-2")
+    assert alarms["device_id"] == "knop-balie-2"
+    assert {a["device_id"] for a in await code4.alarms()} == {"knop-balie-1", "knop-balie-2"}
+    client.loop_stop()

@@ -40,3 +40,12 @@ def test_every_import_of_the_shipped_code_is_a_runtime_dependency() -> None:
                     if not names & runtime:
                         missing.setdefault(top, set()).add(str(path.relative_to(ROOT)))
     assert not missing, f"imported by shipped code but not a dependency in pyproject.toml: {missing}"
+
+
+def test_the_dockerfile_copies_everything_the_build_includes() -> None:
+    """`pip install .` in the image builds the wheel: every folder it force-includes must be there."""
+    build = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["hatch"]["build"]
+    needed = [*build["targets"]["wheel"]["packages"], *build["targets"]["wheel"]["force-include"]]
+    copied = {line.split()[1] for line in (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8").splitlines()
+              if line.startswith("COPY ")}
+    assert [path for path in needed if path not in copied] == []

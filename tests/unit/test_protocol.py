@@ -59,6 +59,8 @@ def test_an_alarm_with_faulty_optional_fields_is_still_a_press(payload: bytes, r
     (b"\xff\xfe", "not UTF-8"),
     (b"[" * 1000 + b"]" * 1000, "nested deeper"),
     (b'{"alarm_id": "' + b"a" * 4100 + b'"}', "exceeds 4096"),
+    (b'{"alarm_id": "a\\u0000b"}', "NUL"),
+    (b'{"alarm_id": "\\ud800"}', "surrogate"),
 ])
 def test_an_unreadable_alarm_still_alarms_and_says_what_is_wrong(payload: bytes, reason: str) -> None:
     message = parse("code4/v1/dev/knop-1/alarm", payload)
