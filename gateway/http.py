@@ -14,16 +14,19 @@ from fastapi.staticfiles import StaticFiles
 
 from gateway.accounts import Principal
 from gateway.api import Services, api_router
-from gateway.auth import NotSignedIn, PageForbidden, login_redirect, require
+from gateway.auth import NotSignedIn, PageForbidden, current_principal, login_redirect, require
 from gateway.board import TEMPLATES, _page_headers, board_router
+from gateway.edge import BodyLimits, LimitedBodies, Scope
 from gateway.i18n import BOARD
 from gateway.incident_pages import incident_pages
 from gateway.incidents_api import incidents_router
 
 STATIC = Path(__file__).parent / "static"
+IMPORT_PATH = "/api/incidents/import"  # a year of records at once: the one route with a larger body limit
 
 
-def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_cookies: bool = False) -> FastAPI:
+def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_cookies: bool = False,
+               limits: BodyLimits | None = None) -> FastAPI:
     app = FastAPI(
         title="code4",
         description="Alarm and assistance dispatch: alarms, operator actions, incident records, devices, users. "
@@ -32,6 +35,7 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
         openapi_url=None, docs_url=None, redoc_url=None,
     )
     app.state.accounts = services.accounts
+    app.add_middleware(LimitedBodies, limits=limits or BodyLimits(), signed_in=_signed_in)
 
     @app.get("/api/openapi.json", include_in_schema=False)
     async def openapi(_: Principal = Depends(require())) -> JSONResponse:
@@ -66,3 +70,8 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+async def _signed_in(scope: Scope) -> bool:
+    """Whether the request carries a valid token or session (remembered for its handler)."""
+    return await current_principal(Request(scope)) is not None
