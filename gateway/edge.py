@@ -7,6 +7,10 @@
 - A request head (request line and headers) must arrive within a deadline and within
   `MAX_HEAD_BYTES`: uvicorn by itself waits for ever on a connection that never finishes its
   head, so a few hundred such connections (slowloris) would hold the service.
+- Text that the database cannot store is refused with 400 wherever it comes: NUL characters
+  (PostgreSQL text and JSON refuse them), unpaired surrogates (not UTF-8 at all) and JSON's
+  non-standard NaN and Infinity. Otherwise such a value would fail deep inside, e.g. as a
+  note on an alarm that the dispatcher then cannot store.
 
 Forwarded headers (`X-Forwarded-For`) are uvicorn's, switched on only for the proxies named in
 `CODE4_TRUSTED_PROXIES` (see gateway/app.py).
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,6 +142,80 @@ async def _refuse(send: Send, status: int, detail: str) -> None:
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
                             (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": payload})
+
+
+class StorableText:
+    """Pure ASGI middleware, inside `LimitedBodies` (it needs the whole body at hand): refuses
+    a path, query or body carrying text the database cannot store."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope["query_string"]:
+            await _refuse(send, 400, "the address holds a NUL character")
+            return
+        if _framing(scope) == (None, False):
+            await self.app(scope, receive, send)  # no body
+            return
+        message = await receive()  # the whole body: `LimitedBodies` gathered it
+        body = message.get("body", b"") if message["type"] == "http.request" else b""
+        if body and (problem := _unstorable(_content_type(scope), body)):
+            await _refuse(send, 400, problem)
+            return
+        await self.app(scope, _replay_message(message, receive), send)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unstorable(content_type: str, body: bytes) -> str | None:
+    if content_type == "application/x-www-form-urlencoded":
+        return "the form holds a NUL character" if b"%00" in body or b"\x00" in body else None
+    if not (content_type == "application/json" or content_type.endswith("+json")):
+        return None
+    try:
+        data = json.loads(body, parse_constant=_no_constant)
+    except _NotJson as exc:
+        return str(exc)
+    except (ValueError, RecursionError):
+        return None  # not JSON at all: the handler says so
+    try:
+        return _bad_text(data)
+    except RecursionError:
+        return "the JSON is nested too deeply"
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _bad_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        if "\x00" in value:
+            return "the JSON holds a NUL character"
+        return "the JSON holds an unpaired surrogate (not Unicode text)" if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        value = [*value.keys(), *value.values()]
+    if isinstance(value, list):
+        for item in value:
+            if problem := _bad_text(item):
+                return problem
+    return None
+
+
+def _content_type(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return value.decode("latin-1").split(";", 1)[0].strip().lower()
+    return ""
 
 
 def _replay_message(first: Message, receive: Receive) -> Receive:

@@ -16,7 +16,7 @@ from gateway.accounts import Principal
 from gateway.api import Services, api_router
 from gateway.auth import NotSignedIn, PageForbidden, current_principal, login_redirect, require
 from gateway.board import TEMPLATES, _page_headers, board_router
-from gateway.edge import BodyLimits, LimitedBodies, Scope
+from gateway.edge import BodyLimits, LimitedBodies, Scope, StorableText
 from gateway.i18n import BOARD
 from gateway.incident_pages import incident_pages
 from gateway.incidents_api import incidents_router
@@ -35,6 +35,8 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
         openapi_url=None, docs_url=None, redoc_url=None,
     )
     app.state.accounts = services.accounts
+    # Added last runs first: bodies are bounded before their text is checked, both before any route.
+    app.add_middleware(StorableText)
     app.add_middleware(LimitedBodies, limits=limits or BodyLimits(), signed_in=_signed_in)
 
     @app.get("/api/openapi.json", include_in_schema=False)

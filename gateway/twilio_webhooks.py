@@ -8,8 +8,6 @@ nothing. Answers go through the dispatcher like any other event.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 import structlog
 from fastapi import APIRouter, HTTPException, Request, Response
 from twilio.request_validator import RequestValidator
@@ -36,6 +34,7 @@ from escalation.texts import (
     voice_page_script,
 )
 from escalation.twilio_api import WebhookUrls
+from gateway.bodies import form_fields
 
 log = structlog.get_logger("code4.twilio")
 
@@ -51,7 +50,7 @@ def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str) -
     urls = WebhookUrls(public_url)
 
     async def verified(request: Request) -> dict[str, str]:
-        params = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+        params = await form_fields(request)
         url = urls.base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not validator.validate(url, params, signature):
