@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
@@ -22,6 +22,7 @@ from gateway.incident_pages import incident_pages
 from gateway.incidents_api import incidents_router
 
 STATIC = Path(__file__).parent / "static"
+SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI's files, shipped in a package
 IMPORT_PATH = "/api/incidents/import"  # a year of records at once: the one route with a larger body limit
 
 
@@ -45,7 +46,8 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
 
     @app.get("/api/docs", include_in_schema=False)
     async def docs(_: Principal = Depends(require(page=True))) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="code4 API")
+        """Swagger UI served by code4 itself, under the same CSP as every page: nothing from outside."""
+        return HTMLResponse(TEMPLATES.get_template("api_docs.html").render(), headers=_page_headers())
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
@@ -70,6 +72,7 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
     app.include_router(incident_pages(services.desk, secure_cookies=secure_cookies))
     for router in routers:
         app.include_router(router)
+    app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")  # before /static
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 

@@ -174,3 +174,21 @@ async def test_a_trusted_proxy_gives_the_client_address(mosquitto: Mosquitto, da
     assert failed.status_code == 401
     assert [e["remote"] for e in logs if e["event"] == "sign-in failed"] == ["203.0.113.9"]
 
+
+# ---- the API's documentation page ------------------------------------------------------------------------
+
+
+async def test_the_api_docs_page_loads_nothing_from_outside(code4: Harness) -> None:
+    assert code4.service is not None
+    async with httpx.AsyncClient(base_url=code4.service.http_url) as browser:
+        await sign_in(browser, "ria")
+        page = await browser.get("/api/docs")
+        assert page.status_code == 200
+        assert not re.findall(r"(?:https?:)?//[^\s\"'<>]+", page.text), "only paths of this service"
+        csp = page.headers["content-security-policy"]
+        assert "script-src 'self';" in csp and "style-src 'self';" in csp and "unsafe" not in csp
+        assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+        assert len(assets) == 3  # Swagger UI's script and style, and the script that starts it
+        for asset in assets:
+            loaded = await browser.get(asset)
+            assert loaded.status_code == 200 and len(loaded.content) > 100, asset
