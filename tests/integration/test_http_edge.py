@@ -123,10 +123,13 @@ async def test_the_import_takes_a_large_body_from_a_signed_in_user_only(code4: H
 # ---- request heads ------------------------------------------------------------------------------------
 
 
-async def test_a_request_head_that_never_ends_is_cut_off(mosquitto: Mosquitto, database_url: str, clock: FakeClock,
-                                                         tmp_path: Path) -> None:
+async def test_a_request_that_never_ends_is_cut_off(mosquitto: Mosquitto, database_url: str, clock: FakeClock,
+                                                     tmp_path: Path) -> None:
+    limits = {"http_head_timeout_s": 0.5, "http_body_timeout_s": 0.5}
     with capture_logs() as logs:
-        async with running(mosquitto, database_url, clock, tmp_path, settings={"http_head_timeout_s": 0.5}) as code4:
+        async with running(mosquitto, database_url, clock, tmp_path, settings=limits) as code4:
+            body_reader, body = await connect(code4)
+            body.write(form_head("/login", length=100) + b"username=a")  # 10 bytes of 100, then nothing
             half_reader, half = await connect(code4)
             half.write(b"GET /api/hea")  # half a request line, then nothing
             silent_reader, silent = await connect(code4)  # nothing at all
@@ -141,7 +144,8 @@ async def test_a_request_head_that_never_ends_is_cut_off(mosquitto: Mosquitto, d
             # Closed by code4, without an answer: today's uvicorn would wait for ever.
             assert await asyncio.wait_for(half_reader.read(), 5) == b""
             assert await asyncio.wait_for(silent_reader.read(), 5) == b""
-            for writer in (half, silent, kept):
+            assert await answer(body_reader) == (408, b'{"detail": "request body too slow"}')
+            for writer in (body, half, silent, kept):
                 writer.close()
     cut_off = [e for e in logs if e["event"] == "connection closed: request head too slow"]
     assert len(cut_off) == 1 and cut_off[0]["security"], "the half request is a security event; silence is not"
