@@ -111,6 +111,10 @@ class Accounts:
         if active is not None:
             values["active"] = active
         with self._store.session() as session:
+            if not values:  # nothing to change: only whether the user exists
+                if session.get(User, user_id) is None:
+                    raise AccountError(f"no user {user_id}")
+                return
             if not session.execute(update(User).where(User.id == user_id).values(**values)).rowcount:
                 raise AccountError(f"no user {user_id}")
             if active is False:  # stays so when enabled again: they get new tokens

@@ -48,6 +48,7 @@ from gateway.accounts import AccountError, Accounts, Principal, token_lifetime
 from gateway.auth import require
 from gateway.i18n import pick_language
 from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
+from gateway.params import MAX_ID, Id, Moment
 from gateway.views import (
     AlarmDetail,
     AlarmView,
@@ -145,7 +146,7 @@ class UserIn(BaseModel):
 
 
 class UserPatch(BaseModel):
-    roles: list[Literal["operator", "coordinator", "admin", "responder", "employee"]] | None = None
+    roles: list[Literal["operator", "coordinator", "admin", "responder", "employee"]] | None = Field(None, min_length=1)
     active: bool | None = None
 
 
@@ -221,10 +222,10 @@ def api_router(services: Services) -> APIRouter:
     async def alarms(
         state: Literal["open", "closed", "all"] = "open",
         site: str | None = Query(None, description="site id"),
-        since: datetime | None = Query(None, description="raised at or after (ISO 8601)"),
-        until: datetime | None = Query(None, description="raised before (ISO 8601)"),
+        since: Moment | None = Query(None, description="raised at or after (ISO 8601)"),
+        until: Moment | None = Query(None, description="raised before (ISO 8601)"),
         limit: int = Query(50, ge=1, le=500),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_ID),
         principal: Principal = Depends(require(*READERS)),
     ) -> AlarmList:
         """Open alarms come most urgent first (unanswered, duress, unseen, severe, oldest);
@@ -357,7 +358,7 @@ def api_router(services: Services) -> APIRouter:
         return next(o for o in await users(_) if o.username == body.username.strip().lower())
 
     @router.patch("/users/{user_id}", response_model=UserOut, tags=["users"])
-    async def patch_user(user_id: int, body: UserPatch, principal: Principal = Depends(require("admin"))) -> UserOut:
+    async def patch_user(user_id: Id, body: UserPatch, principal: Principal = Depends(require("admin"))) -> UserOut:
         if user_id == principal.user_id and (body.active is False or (body.roles and "admin" not in body.roles)):
             raise HTTPException(409, "you cannot lock yourself out; ask another admin")
         try:
@@ -378,12 +379,12 @@ def api_router(services: Services) -> APIRouter:
                 for t in records]
 
     @router.get("/users/{user_id}/tokens", response_model=list[TokenView], tags=["users"])
-    async def tokens(user_id: int, _: Principal = Depends(require("admin"))) -> list[TokenView]:
+    async def tokens(user_id: Id, _: Principal = Depends(require("admin"))) -> list[TokenView]:
         """The user's API tokens with their ids, oldest first, ended ones too."""
         return await user_tokens(user_id)
 
     @router.post("/users/{user_id}/tokens", response_model=TokenOut, status_code=201, tags=["users"])
-    async def add_token(user_id: int, body: TokenIn, _: Principal = Depends(require("admin"))) -> TokenOut:
+    async def add_token(user_id: Id, body: TokenIn, _: Principal = Depends(require("admin"))) -> TokenOut:
         """A new token, shown once. A new password or disabling the user ends all their tokens."""
         try:
             lifetime = None if body.expires_in is None else token_lifetime(body.expires_in)
@@ -397,7 +398,7 @@ def api_router(services: Services) -> APIRouter:
         return TokenOut(**made.model_dump(), token=token)
 
     @router.delete("/tokens/{token_id}", status_code=204, tags=["users"])
-    async def revoke_token(token_id: int, _: Principal = Depends(require("admin"))) -> None:
+    async def revoke_token(token_id: Id, _: Principal = Depends(require("admin"))) -> None:
         if not await asyncio.to_thread(accounts.revoke_token, token_id):
             raise HTTPException(404, f"no active token {token_id}")
 

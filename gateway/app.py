@@ -43,7 +43,8 @@ from escalation.plan import Position
 from escalation.twilio_api import TwilioApi, TwilioConfig, WebhookUrls
 from gateway.accounts import Accounts
 from gateway.broker import Broker, embedded_broker
-from gateway.http import create_app
+from gateway.edge import MAX_HEAD_BYTES, BodyLimits, head_timeout_protocol
+from gateway.http import IMPORT_PATH, create_app
 from gateway.live import LiveFeed
 from gateway.mqtt import MqttSession
 from gateway.responder_page import responder_router
@@ -152,10 +153,17 @@ class Code4Service:
             routers.append(twilio_router(
                 dispatcher=self.dispatcher, auth_token=self.twilio.config.auth_token, public_url=self.public_url,
                 first_time=lambda key: asyncio.to_thread(self.store.first_receipt, key, self.clock.now())))
+        limits = BodyLimits(default=settings.http_max_body, timeout_s=settings.http_body_timeout_s,
+                            larger={("POST", IMPORT_PATH): settings.http_max_import_body})
         self._server = _HttpServer(uvicorn.Config(
-            create_app(self, routers=routers, secure_cookies=self.public_url.startswith("https://")),
+            create_app(self, routers=routers, secure_cookies=self.public_url.startswith("https://"), limits=limits),
             host=settings.http_host, port=settings.http_port,
             log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2,
+            # Our h11 (whatever else is installed), with a deadline and a size for each request head.
+            http=head_timeout_protocol(settings.http_head_timeout_s), h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+            # uvicorn believes X-Forwarded-For from 127.0.0.1 by default (or $FORWARDED_ALLOW_IPS):
+            # code4 only from the proxies it is told of.
+            proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or [],
         ))
         self._runner = asyncio.create_task(self._run(), name="code4")
         waiting = [asyncio.ensure_future(self.dispatcher.ready.wait()), asyncio.ensure_future(self._runner)]

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 import structlog
 from fastapi import HTTPException, Request
 
 from gateway.accounts import Accounts, Principal
+from gateway.bodies import form_fields, is_form
 
 log = structlog.get_logger("code4.auth")
 
@@ -78,9 +79,9 @@ def require(*roles: str, page: bool = False) -> Callable[[Request], Awaitable[Pr
 
 async def check_csrf(request: Request, expected: str) -> None:
     given = request.headers.get("x-csrf-token")
-    if given is None and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-        given = dict(parse_qsl((await request.body()).decode("utf-8"))).get("csrf_token")
-    if not given or not _same(given, expected):
+    if given is None and is_form(request):
+        given = (await form_fields(request)).get("csrf_token")
+    if not given or not same_secret(given, expected):
         log.warning("request refused: CSRF token missing or wrong", security=True, path=request.url.path,
                     remote=_remote(request))
         raise HTTPException(403, "CSRF token missing or wrong: reload the page")
@@ -97,8 +98,9 @@ def safe_next(value: str | None) -> str:
     return "/"
 
 
-def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+def same_secret(a: str, b: str) -> bool:
+    """In constant time, for any text (`secrets.compare_digest` raises on non-ASCII strings)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
 
 def _remote(request: Request) -> str | None:

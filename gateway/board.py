@@ -11,7 +11,6 @@ import math
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -21,7 +20,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from dispatcher.visibility import sees_duress
 from gateway.accounts import Principal
 from gateway.api import Services
-from gateway.auth import SESSION_COOKIE, require, safe_next
+from gateway.auth import SESSION_COOKIE, require, safe_next, same_secret
+from gateway.bodies import form_fields
 from gateway.i18n import BOARD, LANGUAGES
 from gateway.views import alarm_view, chain_view, device_views, timeline_view
 
@@ -79,12 +79,12 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
 
     @router.post("/login")
     async def login(request: Request) -> Response:
-        form = dict(parse_qsl((await request.body()).decode("utf-8")))
+        form = await form_fields(request)
         username = form.get("username", "").strip().lower()
         remote = request.client.host if request.client else "-"
         next_path = safe_next(form.get("next"))
         prelogin = request.cookies.get(PRELOGIN_COOKIE)
-        if not prelogin or not secrets.compare_digest(prelogin, form.get("prelogin", "")):
+        if not prelogin or not same_secret(prelogin, form.get("prelogin", "")):
             raise HTTPException(403, "the sign-in form expired: reload the page")
         # Throttled per (user name, address): failures elsewhere never keep this user out.
         wait = math.ceil(throttle.attempt(username, remote))

@@ -7,23 +7,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from gateway.accounts import Principal
 from gateway.api import Services, api_router
-from gateway.auth import NotSignedIn, PageForbidden, login_redirect, require
+from gateway.auth import NotSignedIn, PageForbidden, current_principal, login_redirect, require
 from gateway.board import TEMPLATES, _page_headers, board_router
+from gateway.edge import BodyLimits, LimitedBodies, Scope, StorableText
 from gateway.i18n import BOARD
 from gateway.incident_pages import incident_pages
 from gateway.incidents_api import incidents_router
 
 STATIC = Path(__file__).parent / "static"
+SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI's files, shipped in a package
+IMPORT_PATH = "/api/incidents/import"  # a year of records at once: the one route with a larger body limit
 
 
-def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_cookies: bool = False) -> FastAPI:
+def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_cookies: bool = False,
+               limits: BodyLimits | None = None) -> FastAPI:
     app = FastAPI(
         title="code4",
         description="Alarm and assistance dispatch: alarms, operator actions, incident records, devices, users. "
@@ -32,6 +36,9 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
         openapi_url=None, docs_url=None, redoc_url=None,
     )
     app.state.accounts = services.accounts
+    # Added last runs first: bodies are bounded before their text is checked, both before any route.
+    app.add_middleware(StorableText)
+    app.add_middleware(LimitedBodies, limits=limits or BodyLimits(), signed_in=_signed_in)
 
     @app.get("/api/openapi.json", include_in_schema=False)
     async def openapi(_: Principal = Depends(require())) -> JSONResponse:
@@ -39,7 +46,8 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
 
     @app.get("/api/docs", include_in_schema=False)
     async def docs(_: Principal = Depends(require(page=True))) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/api/openapi.json", title="code4 API")
+        """Swagger UI served by code4 itself, under the same CSP as every page: nothing from outside."""
+        return HTMLResponse(TEMPLATES.get_template("api_docs.html").render(), headers=_page_headers())
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
@@ -64,5 +72,11 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
     app.include_router(incident_pages(services.desk, secure_cookies=secure_cookies))
     for router in routers:
         app.include_router(router)
+    app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")  # before /static
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+async def _signed_in(scope: Scope) -> bool:
+    """Whether the request carries a valid token or session (remembered for its handler)."""
+    return await current_principal(Request(scope)) is not None

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -28,8 +28,10 @@ from gateway import charts
 from gateway.accounts import Principal
 from gateway.auth import require, safe_next
 from gateway.board import Renderer
+from gateway.bodies import form_pairs
 from gateway.i18n import BOARD
 from gateway.incidents_api import on_desk, reader_of
+from gateway.params import Id, form_day, form_id
 from gateway.record_views import record_view, registration, task_view
 
 MULTI = {"aggression_forms"}
@@ -47,7 +49,7 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
 
     async def form_of(request: Request) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for key, value in parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True):
+        for key, value in await form_pairs(request):
             if key in MULTI:
                 values.setdefault(key, []).append(value)
             else:
@@ -83,7 +85,7 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
     # ---- one record ---------------------------------------------------------------------------------------
 
     @router.get("/incidents/{incident_id}")
-    async def record_page(incident_id: int, request: Request, principal: Principal = Depends(signed_in)) -> Response:
+    async def record_page(incident_id: Id, request: Request, principal: Principal = Depends(signed_in)) -> Response:
         return await show_record(request, principal, incident_id)
 
     async def show_record(request: Request, principal: Principal, incident_id: int, *, status: int = 200,
@@ -115,7 +117,7 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
             alarm_open=alarm_open, today=desk.clock.now().astimezone(desk.tz).date().isoformat())
 
     @router.post("/incidents/{incident_id}")
-    async def save_record(incident_id: int, request: Request, principal: Principal = Depends(coordinator)) -> Response:
+    async def save_record(incident_id: Id, request: Request, principal: Principal = Depends(coordinator)) -> Response:
         form = await form_of(request)
         raw = {name: form.get(name, [] if name in MULTI else "") for name in FIELDS if name in form or name in MULTI}
         complete = form.get("action") == "complete"
@@ -128,13 +130,13 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
         return RedirectResponse(f"/incidents/{incident_id}?saved={'complete' if complete else '1'}", status_code=303)
 
     @router.post("/incidents/{incident_id}/offenders")
-    async def offender(incident_id: int, request: Request, principal: Principal = Depends(coordinator)) -> Response:
+    async def offender(incident_id: Id, request: Request, principal: Principal = Depends(coordinator)) -> Response:
         form = await form_of(request)
         reader = reader_of(principal)
         if form.get("offender_id"):
-            await on_desk(desk.link_offender, reader, incident_id, _int(form["offender_id"]))
+            await on_desk(desk.link_offender, reader, incident_id, form_id(form["offender_id"]))
         elif form.get("unlink"):
-            await on_desk(desk.unlink_offender, reader, incident_id, _int(form["unlink"]))
+            await on_desk(desk.unlink_offender, reader, incident_id, form_id(form["unlink"]))
         else:
             try:
                 await asyncio.to_thread(desk.add_offender, reader, incident_id, name=form.get("name", ""),
@@ -145,24 +147,22 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
         return RedirectResponse(f"/incidents/{incident_id}#offenders", status_code=303)
 
     @router.post("/incidents/{incident_id}/sanctions")
-    async def sanction(incident_id: int, request: Request, principal: Principal = Depends(coordinator)) -> Response:
+    async def sanction(incident_id: Id, request: Request, principal: Principal = Depends(coordinator)) -> Response:
         form = await form_of(request)
-        starts = form.get("starts_on") or None
-        try:
-            starts_on = date.fromisoformat(starts) if starts else None
-        except ValueError:
+        starts_on = form_day(form.get("starts_on"))
+        if form.get("starts_on") and starts_on is None:
             return await show_record(request, principal, incident_id, status=422, errors={"starts_on": "not_a_date"})
-        decided = await on_desk(desk.decide_sanction, reader_of(principal), incident_id, _int(form.get("offender")),
+        decided = await on_desk(desk.decide_sanction, reader_of(principal), incident_id, form_id(form.get("offender")),
                                 kind=form.get("kind", ""), starts_on=starts_on)
         return RedirectResponse(f"/sanctions/{decided.id}/letter", status_code=303)
 
     @router.get("/sanctions/{sanction_id}/letter")
-    async def letter(sanction_id: int, request: Request, principal: Principal = Depends(coordinator)) -> Response:
+    async def letter(sanction_id: Id, request: Request, principal: Principal = Depends(coordinator)) -> Response:
         found = await on_desk(desk.letter, reader_of(principal), sanction_id)
         return render(request, "letter.html", principal, sanction=found)
 
     @router.post("/tasks/{task_id}")
-    async def task(task_id: int, request: Request, principal: Principal = Depends(signed_in)) -> Response:
+    async def task(task_id: Id, request: Request, principal: Principal = Depends(signed_in)) -> Response:
         form = await form_of(request)
         done = {"1": True, "0": False}.get(form.get("done", ""))
         note = form.get("note")
@@ -214,8 +214,8 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
     @router.get("/learning")
     async def learning(request: Request, principal: Principal = Depends(coordinator)) -> Response:
         today = desk.clock.now().astimezone(desk.tz).date()
-        since = _date(request.query_params.get("from")) or date(today.year - 1, today.month, 1)
-        until = _date(request.query_params.get("to")) or today
+        since = form_day(request.query_params.get("from")) or date(today.year - 1, today.month, 1)
+        until = form_day(request.query_params.get("to")) or today
         site = request.query_params.get("site") or None
         report = await on_desk(desk.learning_report, reader_of(principal), since=since,
                                until=until + timedelta(days=1), site=site)
@@ -329,18 +329,4 @@ def _observations(report: Report, previous: Report, lang: str) -> list[str]:
     if report.response.unanswered:
         notes.append(t["obs_unanswered"].format(n=report.response.unanswered))
     return notes
-
-
-def _date(text: str | None) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _int(text: Any) -> int:
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        raise HTTPException(422, "not a number") from None
 

@@ -29,6 +29,7 @@ from gateway.accounts import Principal
 from gateway.api import as_utc
 from gateway.auth import require
 from gateway.i18n import BOARD, pick_language
+from gateway.params import MAX_ID, Day, Id, Moment
 from gateway.record_views import (
     IncidentSummary,
     ProgressView,
@@ -120,7 +121,7 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     contact_kind: Literal["counter", "interview", "phone", "home_visit", "street", "online", "other"]
     description: str = Field(min_length=1, max_length=5000)
-    occurred_at: datetime | None = Field(None, description="default: now")
+    occurred_at: Moment | None = Field(None, description="default: now")
     site_id: str | None = None
     location: str | None = None
     aggression_forms: list[str] = Field(default_factory=list)
@@ -129,7 +130,7 @@ class ReportIn(BaseModel):
 
 
 class ImportedEntry(BaseModel):
-    at: datetime
+    at: Moment
     kind: str
     actor: str = "code4"
     channel: str | None = None
@@ -141,7 +142,7 @@ class ImportedIncident(RegistrationPatch):
     """A record from an earlier system: the form's fields, where it came from, and (for an
     alarm) its timeline in code4's own format, so the response figures count it too."""
 
-    occurred_at: datetime  # type: ignore[assignment]
+    occurred_at: Moment  # type: ignore[assignment]
     source: Literal["alarm", "report"] = "alarm"
     kind: str | None = None
     outcome: Literal["resolved", "cancelled", "false_alarm", "drill"] | None = None
@@ -166,7 +167,7 @@ class TaskPatch(BaseModel):
 class OffenderIn(BaseModel):
     """A new offender (name, …) or a known one (offender_id)."""
 
-    offender_id: int | None = None
+    offender_id: Id | None = None
     name: str | None = Field(None, max_length=200)
     address: str | None = Field(None, max_length=300)
     notes: str | None = Field(None, max_length=2000)
@@ -179,9 +180,9 @@ class OffenderFound(BaseModel):
 
 
 class SanctionIn(BaseModel):
-    offender_id: int
+    offender_id: Id
     kind: Literal["warning", "ban_3", "ban_6", "ban_12", "ban_24"]
-    starts_on: date | None = None
+    starts_on: Day | None = None
 
 
 class BanView(BaseModel):
@@ -264,10 +265,10 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
 
     @router.get("/incidents", response_model=IncidentList, tags=["incidents"])
     async def incidents(
-        site: str | None = None, since: datetime | None = None, until: datetime | None = None,
+        site: str | None = None, since: Moment | None = None, until: Moment | None = None,
         status: Literal["todo", "open", "reported", "registered", "anonymised"] | None = Query(
             None, description="todo: not yet registered by the coordinator"),
-        limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+        limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_ID),
         principal: Principal = Depends(signed_in),
     ) -> IncidentList:
         """The records you may see: all for the coordinator; your people's for a team lead; your
@@ -277,19 +278,19 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
         return IncidentList(total=total, limit=limit, offset=offset, items=[summary(r) for r in rows])
 
     @router.get("/incidents/counts", response_model=Counts, tags=["incidents"])
-    async def counts(since: datetime | None = None, _: Principal = Depends(signed_in)) -> Counts:
+    async def counts(since: Moment | None = None, _: Principal = Depends(signed_in)) -> Counts:
         """How many incidents, for anyone signed in: never which."""
         return Counts(**await asyncio.to_thread(desk.records.counts, since=as_utc(since)))
 
     @router.get("/incidents/{incident_id}", response_model=RecordView, tags=["incidents"])
-    async def incident(incident_id: int, request: Request, principal: Principal = Depends(signed_in)) -> RecordView:
+    async def incident(incident_id: Id, request: Request, principal: Principal = Depends(signed_in)) -> RecordView:
         """The record as far as you may see it (`access`: full, involved or alarm). Read is logged."""
         access, record = await on_desk(desk.read, reader_of(principal), incident_id)
         return record_view(record, access, duress=sees_duress(principal.roles), desk=desk,
                            language=lang_of(request, principal), now=desk.clock.now())
 
     @router.patch("/incidents/{incident_id}", response_model=RecordView, tags=["incidents"])
-    async def register(incident_id: int, body: RegistrationPatch, request: Request,
+    async def register(incident_id: Id, body: RegistrationPatch, request: Request,
                        principal: Principal = Depends(coordinator)) -> RecordView:
         """Save fields of the registration form. 422 names each field that is wrong; then nothing is saved."""
         language = lang_of(request, principal)
@@ -328,7 +329,7 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
         return [task_view(task, now) for task, _ in found]
 
     @router.patch("/tasks/{task_id}", response_model=TaskView, tags=["aftercare"])
-    async def update_task(task_id: int, body: TaskPatch, principal: Principal = Depends(signed_in)) -> TaskView:
+    async def update_task(task_id: Id, body: TaskPatch, principal: Principal = Depends(signed_in)) -> TaskView:
         task = await on_desk(desk.update_task, reader_of(principal), task_id, done=body.done, note=body.note)
         return task_view(task, desk.clock.now())
 
@@ -339,7 +340,7 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
         return [OffenderFound(id=o.id, name=o.name, incidents=n) for o, n in found]
 
     @router.post("/incidents/{incident_id}/offenders", response_model=RecordView, tags=["offenders and sanctions"])
-    async def add_offender(incident_id: int, body: OffenderIn, request: Request,
+    async def add_offender(incident_id: Id, body: OffenderIn, request: Request,
                            principal: Principal = Depends(coordinator)) -> RecordView:
         reader = reader_of(principal)
         if body.offender_id is not None:
@@ -351,12 +352,12 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
 
     @router.delete("/incidents/{incident_id}/offenders/{offender_id}", status_code=204,
                    tags=["offenders and sanctions"])
-    async def unlink_offender(incident_id: int, offender_id: int, principal: Principal = Depends(coordinator)) -> None:
+    async def unlink_offender(incident_id: Id, offender_id: Id, principal: Principal = Depends(coordinator)) -> None:
         await on_desk(desk.unlink_offender, reader_of(principal), incident_id, offender_id)
 
     @router.post("/incidents/{incident_id}/sanctions", response_model=SanctionView, status_code=201,
                  tags=["offenders and sanctions"])
-    async def decide(incident_id: int, body: SanctionIn, principal: Principal = Depends(coordinator)) -> SanctionView:
+    async def decide(incident_id: Id, body: SanctionIn, principal: Principal = Depends(coordinator)) -> SanctionView:
         """Record the coordinator's decision; the letter (Dutch) is written and kept with the record."""
         sanction = await on_desk(desk.decide_sanction, reader_of(principal), incident_id, body.offender_id,
                                  kind=body.kind, starts_on=body.starts_on)
@@ -364,7 +365,7 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
 
     @router.get("/sanctions/{sanction_id}/letter", response_class=PlainTextResponse,
                 tags=["offenders and sanctions"])
-    async def letter(sanction_id: int, principal: Principal = Depends(coordinator)) -> PlainTextResponse:
+    async def letter(sanction_id: Id, principal: Principal = Depends(coordinator)) -> PlainTextResponse:
         sanction = await on_desk(desk.letter, reader_of(principal), sanction_id)
         return PlainTextResponse(sanction.letter, headers={"Cache-Control": "no-store"})
 
@@ -376,7 +377,7 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
                         starts_on=s.starts_on, ends_on=s.ends_on) for s, o in found]
 
     @router.get("/audit", response_model=list[AuditView], tags=["incidents"])
-    async def audit(incident: int | None = None, user: str | None = None,
+    async def audit(incident: Id | None = None, user: str | None = None,
                     principal: Principal = Depends(coordinator)) -> list[AuditView]:
         """Who read or changed incident records, newest first."""
         entries = await on_desk(desk.audit_log, reader_of(principal), incident_id=incident, user=user)
@@ -384,7 +385,7 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
                 for e in entries]
 
     @router.get("/learning/summary", response_model=ReportView, tags=["learning"])
-    async def learning(since: date | None = None, until: date | None = Query(None, description="exclusive"),
+    async def learning(since: Day | None = None, until: Day | None = Query(None, description="exclusive"),
                        site: str | None = None, principal: Principal = Depends(coordinator)) -> ReportView:
         report = await on_desk(desk.learning_report, reader_of(principal), since=since, until=until, site=site)
         return report_view(report)
@@ -400,7 +401,7 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
         return report_view(report)
 
     @router.get("/learning/incidents.csv", tags=["learning"], response_class=Response)
-    async def export(since: date | None = None, until: date | None = None, site: str | None = None,
+    async def export(since: Day | None = None, until: Day | None = None, site: str | None = None,
                      principal: Principal = Depends(coordinator)) -> Response:
         """One line per incident, without names or descriptions: for a spreadsheet or management."""
         text = await on_desk(desk.export_csv, reader_of(principal), since=since, until=until, site=site)

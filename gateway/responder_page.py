@@ -13,7 +13,6 @@ import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import APIRouter, HTTPException, Query, Request
@@ -26,6 +25,7 @@ from dispatcher.service import Dispatcher
 from dispatcher.visibility import responder_told_of_duress
 from escalation.links import LinkExpired, LinkInvalid, ResponderLinks
 from escalation.texts import KIND, OUTCOME, ROLE, WORDS, headline, lang, location_text, short_code
+from gateway.bodies import form_fields, is_form, json_object
 from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
 
 log = structlog.get_logger("code4.responder")
@@ -126,11 +126,8 @@ def responder_router(*, dispatcher: Dispatcher, links: ResponderLinks, live: Liv
     @router.post("/r/{token}/respond")
     async def respond(token: str, request: Request) -> Response:
         state, page = await resolve(token)
-        form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
-        if form:
-            data = dict(parse_qsl((await request.body()).decode("utf-8")))
-        else:
-            data = await request.json()
+        form = is_form(request)
+        data: dict[str, Any] = await form_fields(request) if form else await json_object(request)
         try:
             answer = Answer(data.get("response"))
         except ValueError:

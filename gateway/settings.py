@@ -4,11 +4,12 @@ the example organisation."""
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ByteSize, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from devices.endpoint import MqttEndpoint
 from devices.protocol import DEFAULT_PREFIX
@@ -49,6 +50,14 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None  # the sender number, e.g. +3197010000000
     twilio_api_base: str = "https://api.twilio.com"
+    # The HTTP edge (gateway/edge.py). Sizes in bytes or with a unit: 64KiB, 8MiB.
+    http_max_body: ByteSize = Field(ByteSize(64 * 1024), gt=0)
+    http_max_import_body: ByteSize = Field(ByteSize(8 * 1024 * 1024), gt=0)  # POST /api/incidents/import
+    http_body_timeout_s: float = Field(30.0, gt=0)
+    http_head_timeout_s: float = Field(10.0, gt=0)
+    # Reverse proxies whose X-Forwarded-For/-Proto code4 believes (addresses or networks,
+    # comma-separated); unset: nobody's, and the connecting address is the client.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _twilio_complete(self) -> Settings:
@@ -73,6 +82,20 @@ class Settings(BaseSettings):
         if value:
             MqttEndpoint.parse(value)
         return value or None
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                try:
+                    ipaddress.ip_network(str(entry), strict=False)
+                except ValueError:
+                    raise ValueError(f"{entry!r} is not an IP address or network, e.g. 10.0.0.5 or 10.0.0.0/24") \
+                        from None
+        return value
 
     @field_validator("http")
     @classmethod

@@ -11,7 +11,6 @@ code4 placed for that page. Answers go through the dispatcher like any other eve
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from urllib.parse import parse_qsl
 
 import structlog
 from fastapi import APIRouter, HTTPException, Request, Response
@@ -39,6 +38,7 @@ from escalation.texts import (
     voice_page_script,
 )
 from escalation.twilio_api import WebhookUrls
+from gateway.bodies import form_fields
 
 log = structlog.get_logger("code4.twilio")
 
@@ -65,7 +65,7 @@ def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str,
         return False
 
     async def verified(request: Request) -> dict[str, str]:
-        params = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+        params = await form_fields(request)
         url = urls.base + request.url.path + (f"?{request.url.query}" if request.url.query else "")
         signature = request.headers.get("X-Twilio-Signature", "")
         if not signature or not validator.validate(url, params, signature):

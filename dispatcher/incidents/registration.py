@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dispatcher.incidents.rules import ABCD, CONTACT_KINDS, FORMS
+from dispatcher.incidents.rules import ABCD, CONTACT_KINDS, EARLIEST, FORMS, LATEST
 
 TEXT_LIMITS = {"location": 300, "person_affected": 200, "reporter": 200, "description": 5000, "offenders": 2000,
                "injury": 2000, "damage_description": 2000, "police_report_reference": 100, "aftercare": 5000}
@@ -201,13 +201,17 @@ def _amount(value: Any) -> Decimal:
 
 def _date(value: Any) -> date:
     if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise _Invalid("not_a_date") from None
+        day = value.date()
+    elif isinstance(value, date):
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(str(value))
+        except ValueError:
+            raise _Invalid("not_a_date") from None
+    if not EARLIEST <= day <= LATEST:
+        raise _Invalid("not_a_date")
+    return day
 
 
 def _moment(value: Any, tz: ZoneInfo) -> datetime:
@@ -219,4 +223,6 @@ def _moment(value: Any, tz: ZoneInfo) -> datetime:
             moment = datetime.fromisoformat(str(value))
         except ValueError:
             raise _Invalid("not_a_time") from None
+    if not EARLIEST <= moment.date() <= LATEST:
+        raise _Invalid("not_a_time")
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment

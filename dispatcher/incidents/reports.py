@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dispatcher.incidents.rules import ABCD, FORMS
+from dispatcher.incidents.rules import ABCD, EARLIEST, FORMS, LATEST
 from escalation.texts import KIND
 
 NOT_RUN = ("drill", "false_alarm", "cancelled")
@@ -128,7 +128,8 @@ class Quarter:
         """'2026-Q3' or '2026-K3'."""
         year, _, number = text.upper().replace("K", "Q").partition("-Q")
         quarter = cls(int(year), int(number))
-        if not 1 <= quarter.number <= 4:
+        # A report also counts the year before: that too must lie within the calendar code4 takes.
+        if not 1 <= quarter.number <= 4 or not EARLIEST.year < quarter.year <= LATEST.year:
             raise ValueError(f"no quarter {text!r}")
         return quarter
 

@@ -26,6 +26,9 @@ ABCD = ("A", "B", "C", "D")
 CONTACT_KINDS = ("counter", "interview", "phone", "home_visit", "street", "online", "other")
 SANCTIONS = ("warning", "ban_3", "ban_6", "ban_12", "ban_24")
 BAN_MONTHS = {"ban_3": 3, "ban_6": 6, "ban_12": 12, "ban_24": 24}
+# The dates records and reports take: far beyond any real record, and far from the calendar's
+# ends, where a day or a ban added (or UTC's offset) would overflow.
+EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 
 # form -> (first time, on repeat); the order of SANCTIONS is their weight
 TABLE = {

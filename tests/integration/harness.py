@@ -36,7 +36,8 @@ TWILIO_FROM = "+3197010000000"
 class Harness:
     def __init__(self, *, mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path,
                  config: Path = TESTORG, twilio: bool = False, link_ttl_s: int = 7200,
-                 mqtt_url: str | None = None, mqtt_ca_file: Path | None = None) -> None:
+                 mqtt_url: str | None = None, mqtt_ca_file: Path | None = None,
+                 settings: dict[str, Any] | None = None) -> None:
         self.mosquitto = mosquitto
         self.database_url = database_url
         self.clock = clock
@@ -49,6 +50,7 @@ class Harness:
         self.link_ttl_s = link_ttl_s
         self.mqtt_url = mqtt_url or mosquitto.url  # code4's own account on a secured broker
         self.mqtt_ca_file = mqtt_ca_file
+        self.extra_settings = settings or {}  # any other Settings field, e.g. {"trusted_proxies": [...]}
         self.twilio: TwilioSimulator | None = (
             TwilioSimulator(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN,
                             sms_webhook=f"{self.public_url}/twilio/sms/inbound", gather_wait=5.0)
@@ -70,7 +72,8 @@ class Harness:
             mqtt_url=self.mqtt_url, mqtt_ca_file=self.mqtt_ca_file, database_url=self.database_url,
             http=f"127.0.0.1:{self.port}",
             public_url=self.public_url, data_dir=self.tmp_path / "var", config=self.config,
-            mqtt_client_id=self.client_id, link_ttl_s=self.link_ttl_s, **twilio,  # type: ignore[arg-type]
+            mqtt_client_id=self.client_id, link_ttl_s=self.link_ttl_s,
+            **twilio, **self.extra_settings,  # type: ignore[arg-type]
         )
 
     async def start(self) -> Code4Service:
