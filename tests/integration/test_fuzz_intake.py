@@ -36,23 +36,26 @@ Case = tuple[str, bytes, bool, int]  # topic, payload, retained, protocol errors
 
 # ---- valid payloads of every uplink kind -------------------------------------------------------
 
-text = st.text(max_size=40)
+# Text a device may send: anything UTF-8 can carry but NUL.
+CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
+text = st.text(CHARS, max_size=40)
 battery = st.floats(0, 1, allow_nan=False)
 heartbeat = st.fixed_dictionaries({}, optional={
-    "battery": battery, "rssi": st.integers(-255, 255), "fw": st.text(max_size=64), "extra": text})
+    "battery": battery, "rssi": st.integers(-255, 255), "fw": st.text(CHARS, max_size=64), "extra": text})
 position = st.one_of(
     st.fixed_dictionaries({"lat": st.floats(-90, 90), "lon": st.floats(-180, 180)},
                           optional={"accuracy_m": st.floats(0, 1_000_000)}),
-    st.fixed_dictionaries({"zone": st.text(min_size=1, max_size=64).filter(str.strip)}),
+    st.fixed_dictionaries({"zone": st.text(CHARS, min_size=1, max_size=64).filter(str.strip)}),
 )
 checkin = st.one_of(
     st.fixed_dictionaries({"action": st.just("start"), "expect_within_s": st.integers(1, 7 * 86400)},
-                          optional={"note": st.text(max_size=500)}),
+                          optional={"note": st.text(CHARS, max_size=500)}),
     st.fixed_dictionaries({"action": st.sampled_from(["ok", "end"])}),
 )
-response = st.fixed_dictionaries({"page_id": st.text(min_size=1, max_size=96),
+response = st.fixed_dictionaries({"page_id": st.text(CHARS, min_size=1, max_size=96),
                                   "response": st.sampled_from(["accept", "decline", "on_scene"])})
-cancel = st.fixed_dictionaries({"alarm_id": st.sampled_from(ALARM_IDS)}, optional={"pin": st.text(max_size=16)})
+cancel = st.fixed_dictionaries({"alarm_id": st.sampled_from(ALARM_IDS)},
+                               optional={"pin": st.text(CHARS, max_size=16)})
 alarm = st.fixed_dictionaries({"alarm_id": st.sampled_from(ALARM_IDS)}, optional={
     "press": st.integers(1, 3), "kind": st.sampled_from(["panic", "assist", "man_down", "no_movement"]),
     "silent": st.booleans(), "battery": battery, "position": position})
@@ -87,8 +90,8 @@ def hostile_case(draw: st.DrawFn) -> Case:
     device = draw(st.sampled_from(DEVICES))
     topic = f"{PREFIX}/{device}/{kind}"
     base = draw(VALID[kind])
-    how = draw(st.sampled_from(["truncated", "deep", "huge", "wrong_type", "not_utf8", "oversize", "nan",
-                                "not_object", "empty", "retained"]))
+    how = draw(st.sampled_from(["truncated", "deep", "huge", "wrong_type", "not_utf8", "unstorable", "oversize",
+                                "nan", "not_object", "empty", "retained"]))
     if how == "truncated":
         full = encode(base)
         payload = full[: draw(st.integers(1, len(full) - 1))]
@@ -104,6 +107,8 @@ def hostile_case(draw: st.DrawFn) -> Case:
         payload = encode({**base, field: draw(st.sampled_from([[1], {"x": 1}, [[]]]))})
     elif how == "not_utf8":
         payload = b'{"x":"' + draw(st.sampled_from([b"\xff\xfe", b"\xc3\x28", b"\xed\xa0\x80"])) + b'"}'
+    elif how == "unstorable":  # valid JSON, but text no database stores: a NUL, a lone surrogate
+        payload = encode({**base, draw(st.sampled_from(["note", "x"])): draw(st.sampled_from(["a\x00b", "\ud800"]))})
     elif how == "oversize":
         payload = encode({**base, "padding": "x" * draw(st.integers(4100, 20000))})
     elif how == "nan":  # also in a field code4 ignores: NaN is no JSON number at all
@@ -134,7 +139,8 @@ def odd_topic_case(draw: st.DrawFn) -> Case:
 def adapter_case(draw: st.DrawFn) -> Case:
     values = st.one_of(st.integers(-10**30, 10**30), st.floats(allow_nan=False, allow_infinity=False), text,
                        st.booleans(), st.none())
-    scalars = st.dictionaries(st.text(max_size=10).filter(lambda k: k not in ("action", "press")), values, max_size=6)
+    keys = st.text(CHARS, max_size=10).filter(lambda k: k not in ("action", "press"))
+    scalars = st.dictionaries(keys, values, max_size=6)
     which = draw(st.sampled_from(["zigbee", "zigbee_hostile", "availability", "availability_bad", "lorawan",
                                   "lorawan_hostile"]))
     if which == "zigbee":
