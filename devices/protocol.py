@@ -19,10 +19,9 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_PREFIX = "code4/v1"
 MAX_PAYLOAD = 4096
@@ -69,7 +68,7 @@ class AlarmPayload(_Payload):
     press: int = Field(default=1, ge=1, le=MAX_PRESS)
     kind: AlarmKind = "panic"
     silent: bool = True
-    ts: datetime | None = None
+    ts: AwareDatetime | None = None  # with its offset: a device's local time is no moment
     position: Position | None = None
     battery: Battery | None = None
 

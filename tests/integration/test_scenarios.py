@@ -18,9 +18,6 @@ from gateway.broker import free_port, wait_for_port
 SCENARIOS = Path(__file__).parents[2] / "simulators" / "scenarios"
 GREEN = ["balie-escalatie", "dwang", "alleenwerker"]
 
-# These run `code4` as a process on the system clock: whatever the hour, they must pass.
-pytestmark = pytest.mark.realclock
-
 
 @pytest.fixture
 def running(tmp_path: Path) -> Iterator[dict[str, str]]:

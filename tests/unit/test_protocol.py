@@ -44,6 +44,7 @@ def test_a_mobile_alarm_with_position_and_battery() -> None:
     (b'{"alarm_id": "a", "battery": 1.5}', "battery"),
     (b'{"alarm_id": "a", "position": {"lat": 52}}', "position"),
     (b'{"alarm_id": "a", "ts": "yesterday", "press": 1e400}', "ts"),
+    (b'{"alarm_id": "a", "ts": "2026-11-23T10:00:00"}', "timezone"),
 ])
 def test_an_alarm_with_faulty_optional_fields_is_still_a_press(payload: bytes, reason: str) -> None:
     message = parse("code4/v1/dev/knop-1/alarm", payload)
