@@ -49,3 +49,17 @@ def test_the_dockerfile_copies_everything_the_build_includes() -> None:
     copied = {line.split()[1] for line in (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8").splitlines()
               if line.startswith("COPY ")}
     assert [path for path in needed if path not in copied] == []
+
+
+def test_compose_points_code4_at_a_listener_the_broker_opens_to_other_containers() -> None:
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "deploy" / "compose.yaml").read_text(encoding="utf-8"))
+    url = compose["services"]["code4"]["environment"]["CODE4_MQTT_URL"]
+    host_port = re.search(r"@([^:/]+):(\d+)", url)
+    assert host_port and host_port.group(1) == "mosquitto"
+    conf = (ROOT / "deploy" / "mosquitto" / "mosquitto.conf").read_text(encoding="utf-8").splitlines()
+    listeners = [line.split()[1:] for line in conf if line.startswith("listener ")]
+    assert [host_port.group(2)] in listeners, "a listener on every interface of the broker's container"
+    if url.startswith("mqtts://"):
+        assert compose["services"]["code4"]["environment"].get("CODE4_MQTT_CA_FILE"), "TLS needs the broker's CA"
