@@ -1,22 +1,29 @@
 """Watching the devices: supervision faults and lone-worker visits, from stored facts and
-deadlines like the escalation timers, so a restart loses nothing.
+deadlines like the escalation timers, so a restart loses nothing — and all of it off the alarm
+path.
 
-Every device of the agreement file is supervised from the moment code4 first sees it in the
-registry. Messages update what is known of a device in memory at once; the database gets the
-facts in batches (heartbeats are many) and every fault change, visit change and device event
-at once. A fault raised or cleared goes on the device's timeline, to the control room's live
-feed, and to the site's technical contact.
+What devices say arrives in a queue of its own (`FactQueue`: heartbeats coalesced, nothing
+awaited by the MQTT loop). One consumer takes it in batches and updates what is known of each
+device in memory. The database gets the facts, the device events and the fault notices in one
+transaction per flush: once a second, and at once (within a few milliseconds) when something
+an operator must see changed — a status, a battery report, a fault, a visit. A crash can so lose
+at most one flush interval of "last seen"; supervision after a restart works from what was
+stored. Fault notices to the technical contact go through the outbox: stored, retried, moved to
+the next route. Every fault in here is logged with its device and retried or skipped: nothing a
+device sends, and no database trouble, can stop supervision or reach the alarms.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 import structlog
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from devices import supervision, visits
 from devices.protocol import (
@@ -30,13 +37,18 @@ from devices.protocol import (
 from devices.supervision import Observed, Rules
 from devices.visits import Visit, VisitError
 from dispatcher.clock import Clock
-from dispatcher.store.repository import Store
+from dispatcher.factqueue import FactQueue
+from dispatcher.store.repository import Outgoing, Store
 from escalation.directory import Directory
+from escalation.fault_notices import fault_notice
+from escalation.notices import Notice
 from escalation.plan import Position
 
 log = structlog.get_logger("code4.devices")
 T = TypeVar("T")
 FLUSH_EVERY_S = 1.0
+PROMPT_FLUSH_S = 0.01  # gathers what changes together (a status and its fault) into one write
+BATCH = 1000
 
 
 @dataclass
@@ -62,9 +74,9 @@ class DeviceFacts:
         return Observed(self.registered_at, self.last_seen_at, self.online, self.battery, self.last_test_at)
 
 
-FaultListener = Callable[[str, tuple[str, ...], tuple[str, ...], DeviceFacts], Awaitable[None]]
-RaiseAlarm = Callable[[str, str, Position | None, str | None], Awaitable[None]]
+RaiseAlarm = Callable[[str, str, Position | None, str | None], None]
 SendFeedback = Callable[[str, str, str], Awaitable[None]]
+SendNotices = Callable[[list[Outgoing]], None]
 
 
 class DeviceWatch:
@@ -76,31 +88,38 @@ class DeviceWatch:
         clock: Clock,
         raise_alarm: RaiseAlarm,
         pre_alert: SendFeedback,
-        on_fault_change: list[FaultListener],
+        send_notices: SendNotices,
     ) -> None:
         self._store = store
         self._directory = directory
         self._clock = clock
         self._raise_alarm = raise_alarm
         self._pre_alert = pre_alert
-        self._on_fault_change = on_fault_change
+        self._send_notices = send_notices
+        self.queue = FactQueue()
         self._facts: dict[str, DeviceFacts] = {}
         self._visits: dict[str, Visit] = {}
         self._dirty: set[str] = set()
+        self._events: list[tuple[str, datetime, str, dict[str, Any]]] = []
+        self._notices: list[Notice] = []
+        self._prompt = asyncio.Event()  # something an operator must see waits to be stored
+        self._checks: list[tuple[datetime, str]] = []  # (moment, device): when its faults may change
+        self._next_check: dict[str, datetime] = {}
         self._changed = asyncio.Event()
-        self._lock = asyncio.Lock()
+        self.errors = 0
 
     # ---- running ------------------------------------------------------------------------------
 
     async def run(self) -> None:
         await self._load()
         async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._consume(), name="device-facts")
             tasks.create_task(self._timers(), name="device-timers")
             tasks.create_task(self._flusher(), name="device-flush")
 
     async def _load(self) -> None:
         now = self._clock.now()
-        rows = {row.device_id: row for row in await self._db(self._store.device_statuses)}
+        rows = {row.device_id: row for row in await self._retrying(self._store.device_statuses)}
         for device in self._directory.org.devices:
             row = rows.get(device.id)
             facts = DeviceFacts(device.id, row.registered_at if row and row.registered_at else now)
@@ -112,11 +131,13 @@ class DeviceWatch:
             self._facts[device.id] = facts
             if row is None or row.registered_at is None:
                 self._dirty.add(device.id)
-        for visit in await self._db(self._store.running_visits):
+        for visit in await self._retrying(self._store.running_visits):
             self._visits[visit.device_id] = visit
         await self.flush()
         log.info("device supervision started", devices=len(self._facts), visits=len(self._visits))
-        await self._evaluate_all()
+        for device_id in self._facts:
+            self._evaluate(device_id, now)
+        self._prompt.set()
 
     def reload(self, directory: Directory) -> None:
         self._directory = directory
@@ -125,41 +146,61 @@ class DeviceWatch:
             if device.id not in self._facts:
                 self._facts[device.id] = DeviceFacts(device.id, now)
                 self._dirty.add(device.id)
+        for device_id in self._facts:
+            self._schedule(device_id, now)
         self._changed.set()
 
     # ---- what devices say -------------------------------------------------------------------------
 
-    async def observe(self, message: DeviceMessage) -> None:
-        now = self._clock.now()
+    def observe(self, message: DeviceMessage) -> None:
+        """From the intake: queue it, never wait."""
+        self.queue.put(message, self._clock.now())
+
+    async def _consume(self) -> None:
+        while True:
+            for message, at in await self.queue.take(BATCH):
+                try:
+                    with structlog.contextvars.bound_contextvars(device_id=message.device_id):
+                        await self._apply(message, at)
+                except Exception:  # one fact must never stop supervision
+                    self.errors += 1
+                    log.exception("device fact not handled; going on", device_id=message.device_id,
+                                  kind=message.kind)
+
+    async def _apply(self, message: DeviceMessage, at: datetime) -> None:
         facts = self._facts.get(message.device_id)
         if facts is None:
             return  # an unknown device: the dispatcher handles its alarms; nothing to supervise
         payload = message.payload
         if not message.retained:  # a retained message replayed on subscribe says nothing about now
-            facts.last_seen_at = now
+            facts.last_seen_at = at
             if facts.online is not True and not isinstance(payload, StatusPayload):
                 facts.online = True  # it speaks, so it is there (adapters never send a status)
+                self._prompt.set()
         if isinstance(payload, HeartbeatPayload):
-            facts.last_heartbeat_at = now
-            facts.battery = payload.battery if payload.battery is not None else facts.battery
+            facts.last_heartbeat_at = at
+            if payload.battery is not None and payload.battery != facts.battery:
+                facts.battery = payload.battery
+                self._prompt.set()
             facts.rssi = payload.rssi if payload.rssi is not None else facts.rssi
             facts.firmware = payload.fw or facts.firmware
         elif isinstance(payload, StatusPayload):
             online = payload.status == "online"
             if facts.online != online or not message.retained:
-                facts.online, facts.status_at = online, now
-                await self._event(message.device_id, payload.status, {"retained": message.retained})
+                facts.online, facts.status_at = online, at
+                self._event(message.device_id, payload.status, {"retained": message.retained}, at)
         elif isinstance(payload, PositionPayload):
-            facts.position, facts.position_at = payload.model_dump(exclude_none=True), now
+            facts.position, facts.position_at = payload.model_dump(exclude_none=True), at
         elif isinstance(payload, AlarmPayload):
-            facts.last_alarm_at = facts.last_test_at = now  # every press shows the button works
+            facts.last_alarm_at = facts.last_test_at = at  # every press shows the button works
             facts.battery = payload.battery if payload.battery is not None else facts.battery
             if payload.position is not None:
-                facts.position, facts.position_at = payload.position.model_dump(exclude_none=True), now
+                facts.position, facts.position_at = payload.position.model_dump(exclude_none=True), at
+            self._prompt.set()
         elif isinstance(payload, CheckinPayload):
-            await self._checkin(message.device_id, payload, now)
+            await self._checkin(message.device_id, payload, at)
         self._dirty.add(message.device_id)
-        await self._evaluate(message.device_id, now)
+        self._evaluate(message.device_id, at)
 
     def last_position(self, device_id: str) -> Position | None:
         facts = self._facts.get(device_id)
@@ -188,12 +229,13 @@ class DeviceWatch:
             log.warning("check-in ignored", device_id=device_id, action=payload.action, reason=str(exc))
             return
         await self._save_visit(visit)
-        await self._event(device_id, kind, {"deadline": visit.deadline_at.isoformat(), "note": visit.note}
-                          if visit.running else {})
+        self._event(device_id, kind, {"deadline": visit.deadline_at.isoformat(), "note": visit.note}
+                    if visit.running else {}, now)
         log.info(kind.replace("_", " "), device_id=device_id, deadline=visit.deadline_at.isoformat())
 
     async def _save_visit(self, visit: Visit) -> None:
-        saved = await self._db(self._store.save_visit, visit)
+        """At once: the visit's id names its alarm, and a missed check-in must survive a restart."""
+        saved = await self._retrying(self._store.save_visit, visit)
         if saved.running:
             self._visits[visit.device_id] = saved
         else:
@@ -206,8 +248,17 @@ class DeviceWatch:
         while True:
             self._changed.clear()
             now = self._clock.now()
-            await self._evaluate_all()
-            upcoming = [m for m in self._due_moments(now) if m > now]
+            try:
+                await self._fire(now)
+            except Exception:
+                self.errors += 1
+                log.exception("device timers failed; trying again shortly")
+                await asyncio.sleep(1.0)
+                continue
+            grace = self._directory.org.visit_grace
+            upcoming = [m for m in (visits.due(v, grace) for v in self._visits.values()) if m is not None and m > now]
+            if self._checks:
+                upcoming.append(self._checks[0][0])
             waiters = [asyncio.ensure_future(self._changed.wait())]
             if upcoming:
                 waiters.append(asyncio.ensure_future(self._clock.sleep_until(min(upcoming))))
@@ -217,20 +268,13 @@ class DeviceWatch:
                 for waiter in waiters:
                     waiter.cancel()
 
-    def _due_moments(self, now: datetime) -> list[datetime]:
-        moments = []
-        for device_id, facts in self._facts.items():
-            rules = self._rules(device_id)
-            if rules is not None and (moment := supervision.next_check(rules, facts.observed(), now)):
-                moments.append(moment)
-        grace = self._directory.org.visit_grace
-        moments += [m for v in self._visits.values() if (m := visits.due(v, grace)) is not None]
-        return moments
-
-    async def _evaluate_all(self) -> None:
-        now = self._clock.now()
-        for device_id in list(self._facts):
-            await self._evaluate(device_id, now)
+    async def _fire(self, now: datetime) -> None:
+        """Supervision checks and visit deadlines that are due."""
+        while self._checks and self._checks[0][0] <= now:
+            moment, device_id = heapq.heappop(self._checks)
+            if self._next_check.get(device_id) == moment:
+                del self._next_check[device_id]
+                self._evaluate(device_id, now)
         grace = self._directory.org.visit_grace
         for device_id, visit in list(self._visits.items()):
             updated, what = visits.tick(visit, grace, now)
@@ -238,36 +282,51 @@ class DeviceWatch:
                 continue
             await self._save_visit(updated)
             if what == "pre_alert":
-                await self._event(device_id, "visit_pre_alert", {"grace_s": grace})
+                self._event(device_id, "visit_pre_alert", {"grace_s": grace}, now)
                 log.warning("check-in missed: pre-alert to the device", device_id=device_id, grace_s=grace)
                 await self._pre_alert(device_id, f"visit-{updated.id}", self._pre_alert_text(device_id, grace))
             else:
-                await self._event(device_id, "visit_missed", {"note": updated.note})
+                self._event(device_id, "visit_missed", {"note": updated.note}, now)
                 log.warning("check-in missed: raising an alarm", device_id=device_id)
-                await self._raise_alarm(device_id, f"visit-{updated.id}", self.last_position(device_id),
-                                        updated.note)
+                self._raise_alarm(device_id, f"visit-{updated.id}", self.last_position(device_id), updated.note)
 
-    async def _evaluate(self, device_id: str, now: datetime) -> None:
+    def _evaluate(self, device_id: str, now: datetime) -> None:
         rules = self._rules(device_id)
         facts = self._facts[device_id]
         found = supervision.faults(rules, facts.observed(), now) if rules is not None else ()
-        if found == facts.faults:
+        if found != facts.faults:
+            raised = tuple(f for f in found if f not in facts.faults)
+            cleared = tuple(f for f in facts.faults if f not in found)
+            facts.faults = found
+            self._dirty.add(device_id)
+            for fault in raised:
+                self._event(device_id, "fault_raised", {"fault": fault}, now)
+            for fault in cleared:
+                self._event(device_id, "fault_cleared", {"fault": fault}, now)
+            (log.warning if raised else log.info)("device faults changed", device_id=device_id, raised=list(raised),
+                                                  cleared=list(cleared), faults=list(found))
+            notice = fault_notice(self._directory, device_id, raised, cleared, facts.battery, now)
+            if notice is not None:
+                self._notices.append(notice)
+        self._schedule(device_id, now)
+
+    def _schedule(self, device_id: str, now: datetime) -> None:
+        """Remember when this device's faults would change if it says nothing more."""
+        rules = self._rules(device_id)
+        facts = self._facts.get(device_id)
+        moment = supervision.next_check(rules, facts.observed(), now) if rules and facts else None
+        if moment is None:
+            self._next_check.pop(device_id, None)
             return
-        raised = tuple(f for f in found if f not in facts.faults)
-        cleared = tuple(f for f in facts.faults if f not in found)
-        facts.faults = found
-        self._dirty.add(device_id)
-        for fault in raised:
-            await self._event(device_id, "fault_raised", {"fault": fault})
-        for fault in cleared:
-            await self._event(device_id, "fault_cleared", {"fault": fault})
-        (log.warning if raised else log.info)("device faults changed", device_id=device_id, raised=list(raised),
-                                              cleared=list(cleared), faults=list(found))
-        for listener in self._on_fault_change:
-            try:
-                await listener(device_id, raised, cleared, facts)
-            except Exception:
-                log.exception("telling about a device fault failed", device_id=device_id)
+        if self._next_check.get(device_id) != moment:
+            wakes_earlier = not self._checks or moment < self._checks[0][0]
+            self._next_check[device_id] = moment
+            heapq.heappush(self._checks, (moment, device_id))  # older entries are skipped when popped
+            if len(self._checks) > 2 * len(self._next_check) + 1000:  # mostly skipped entries: rebuild
+                self._checks = [(m, d) for d, m in self._next_check.items()]
+                heapq.heapify(self._checks)
+            if wakes_earlier:
+                self._changed.set()
 
     def _rules(self, device_id: str) -> Rules | None:
         device = self._directory.devices.get(device_id)
@@ -286,23 +345,53 @@ class DeviceWatch:
 
     # ---- storage ---------------------------------------------------------------------------------------
 
-    async def _event(self, device_id: str, kind: str, data: dict[str, Any]) -> None:
-        await self._db(self._store.add_device_event, device_id, self._clock.now(), kind, data)
+    def _event(self, device_id: str, kind: str, data: dict[str, Any], at: datetime) -> None:
+        self._events.append((device_id, at, kind, data))
+        self._prompt.set()
 
     async def _flusher(self) -> None:
+        delay = FLUSH_EVERY_S
         while True:
-            await asyncio.sleep(FLUSH_EVERY_S)
-            await self.flush()
-
-    async def flush(self) -> None:
-        dirty, self._dirty = self._dirty, set()
-        if dirty:
-            rows = [replace(self._facts[d]) for d in dirty if d in self._facts]
             try:
-                await self._db(self._store.save_device_facts, rows)
-            except Exception:
-                log.exception("storing device facts failed; trying again shortly")
-                self._dirty |= dirty
+                await asyncio.wait_for(self._prompt.wait(), delay)
+                await asyncio.sleep(PROMPT_FLUSH_S)
+            except TimeoutError:
+                pass
+            self._prompt.clear()
+            # The database away: try again, less often.
+            delay = FLUSH_EVERY_S if await self.flush() else min(delay * 2, 10.0)
 
-    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.to_thread(fn, *args)
+    async def flush(self) -> bool:
+        """Store what changed; True when stored (else it is kept and tried again)."""
+        dirty, events, notices = self._dirty, self._events, self._notices
+        if not (dirty or events or notices):
+            return True
+        self._dirty, self._events, self._notices = set(), [], []
+        rows = [replace(self._facts[d]) for d in dirty if d in self._facts]
+        try:
+            outgoing = await asyncio.to_thread(self._store.save_device_batch, facts=rows, events=events,
+                                               notices=notices, now=self._clock.now())
+        except Exception as exc:
+            self.errors += 1
+            log.error("storing device facts failed; kept, trying again", error=str(exc).splitlines()[0][:200],
+                      devices=len(rows), events=len(events))
+            self._dirty |= dirty
+            self._events[:0] = events
+            self._notices[:0] = notices
+            return False
+        if outgoing:
+            self._send_notices(outgoing)
+        return True
+
+    async def _retrying(self, fn: Callable[..., T], *args: Any) -> T:
+        """A database call that waits out a database that is away (and only that)."""
+        delay = 0.5
+        while True:
+            try:
+                return await asyncio.to_thread(fn, *args)
+            except (OperationalError, InterfaceError) as exc:
+                self.errors += 1
+                log.error("database unavailable for device supervision; retrying", error=str(exc).splitlines()[0],
+                          retry_in_s=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)

@@ -23,7 +23,7 @@ import structlog
 
 from dispatcher.store.repository import Outgoing
 from escalation.channels import Channel, DeliveryFailure, FeedbackSender, TemporaryFailure
-from escalation.notices import Feedback, Notify
+from escalation.notices import Feedback, Notice, Notify
 
 log = structlog.get_logger("code4.outbox")
 RECENT_REFS = 2000
@@ -34,6 +34,7 @@ class RetryPolicy:
     first_delay: float = 0.2
     max_delay: float = 5.0
     page_give_up_after: float = 15.0  # seconds before a stuck page moves to the next route
+    attempt_timeout: float = 10.0  # a channel that hangs longer is a failed attempt, retried
     concurrency: int = 200
 
 
@@ -130,41 +131,73 @@ class OutboxSender:
 
     async def _deliver_in_lane(self, item: Outgoing) -> None:
         effect = item.effect
+        if isinstance(effect, Notice):
+            await self._deliver_notice(item, effect)
+            return
+        give_up = self._policy.page_give_up_after if isinstance(effect, Notify) else None
+        delivered, ref, reason = await self._attempt(lambda: self._send(effect), _describe(effect), give_up)
+        if not delivered:
+            await self._give_up(item, reason or "not delivered")
+            return
+        if ref and isinstance(effect, Notify):
+            self._refs[item.id] = ref
+            self.recent_refs.setdefault(effect.page_id, set()).add(ref)
+            self.recent_refs.move_to_end(effect.page_id)
+            while len(self.recent_refs) > RECENT_REFS:
+                self.recent_refs.popitem(last=False)
+        self._record_sent(item)
+
+    async def _deliver_notice(self, item: Outgoing, notice: Notice) -> None:
+        """Each route in turn (pager, then SMS) until one delivers."""
+        reasons = []
+        for route in notice.routes:
+            what = f"notice about {notice.subject} to {notice.name} by {route.channel}"
+            channel = self._channels.get(route.channel)
+            if channel is None:
+                reasons.append(f"{route.channel} is not configured")
+                continue
+            delivered, _, reason = await self._attempt(lambda c=channel, r=route: c.send_notice(notice, r), what,
+                                                       self._policy.page_give_up_after)
+            if delivered:
+                self._record_sent(item)
+                return
+            reasons.append(f"{route.channel}: {reason}")
+            log.warning("notice not delivered; trying the next route", what=what, reason=reason)
+        await self._give_up(item, "; ".join(reasons) or "no route")
+
+    async def _attempt(self, send: Callable[[], Awaitable[str | None]], what: str,
+                       give_up_after: float | None) -> tuple[bool, str | None, str | None]:
+        """Send until it works, fails for good, or (`give_up_after` seconds) takes too long:
+        (delivered, the provider's id, why not). A channel that hangs is a failed attempt."""
         started = time.monotonic()
         delay = self._policy.first_delay
         attempts = 0
+        timeout = min(self._policy.attempt_timeout, give_up_after) if give_up_after else self._policy.attempt_timeout
         while True:
             attempts += 1
             try:
-                ref = await self._send(effect)
+                ref = await asyncio.wait_for(send(), timeout)
             except DeliveryFailure as exc:
-                await self._give_up(item, str(exc))
-                return
+                return False, None, str(exc)
             except (TemporaryFailure, OSError, TimeoutError) as exc:
+                error = str(exc) or f"no answer within {timeout:g} s"
                 waited = time.monotonic() - started
-                if isinstance(effect, Notify) and waited >= self._policy.page_give_up_after:
-                    await self._give_up(item, f"no delivery after {waited:.0f} s: {exc}")
-                    return
+                if give_up_after is not None and waited >= give_up_after:
+                    return False, None, f"no delivery after {waited:.0f} s: {error}"
                 if attempts in (1, 5) or attempts % 20 == 0:
-                    log.warning("delivery delayed, retrying", what=_describe(effect), error=str(exc),
-                                attempt=attempts)
+                    log.warning("delivery delayed, retrying", what=what, error=error, attempt=attempts)
                 await asyncio.sleep(delay * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, self._policy.max_delay)
                 continue
             except Exception as exc:  # a bug in one channel must not stall an alarm
-                log.exception("channel crashed", what=_describe(effect))
-                await self._give_up(item, f"internal error: {type(exc).__name__}")
-                return
-            self._sent.append(item.id)
-            if ref and isinstance(effect, Notify):
-                self._refs[item.id] = ref
-                self.recent_refs.setdefault(effect.page_id, set()).add(ref)
-                self.recent_refs.move_to_end(effect.page_id)
-                while len(self.recent_refs) > RECENT_REFS:
-                    self.recent_refs.popitem(last=False)
-            self._sent_flag.set()
-            log.info("delivered", what=_describe(effect), attempts=attempts)
-            return
+                log.exception("channel crashed", what=what)
+                return False, None, f"internal error: {type(exc).__name__}"
+            log.info("delivered", what=what, attempts=attempts)
+            return True, ref, None
+
+    def _record_sent(self, item: Outgoing) -> None:
+        self._sent.append(item.id)
+        self._sent_flag.set()
 
     async def _send(self, effect: Notify | Feedback) -> str | None:
         if isinstance(effect, Feedback):
@@ -184,13 +217,17 @@ class OutboxSender:
                                                  effect.purpose.value, reason))
 
 
-def _lane(effect: Notify | Feedback) -> tuple[str, str]:
+def _lane(effect: Notify | Feedback | Notice) -> tuple[str, str]:
     if isinstance(effect, Feedback):
         return ("device", effect.device_id)
+    if isinstance(effect, Notice):
+        return ("notice", effect.recipient)
     return (effect.route.channel, effect.route.address)
 
 
-def _describe(effect: Notify | Feedback) -> str:
+def _describe(effect: Notify | Feedback | Notice) -> str:
     if isinstance(effect, Feedback):
         return f"feedback {effect.state.value} to {effect.device_id}"
+    if isinstance(effect, Notice):
+        return f"notice about {effect.subject} to {effect.name}"
     return f"{effect.purpose.value} to {effect.name} by {effect.route.channel}"

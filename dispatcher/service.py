@@ -10,7 +10,6 @@ any deadline that passed while the service was down.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import secrets
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -43,6 +42,7 @@ from dispatcher.core import (
     Timeline,
     decide,
 )
+from dispatcher.inbox import Inbox
 from dispatcher.outbox import OutboxSender, RetryPolicy, Undeliverable
 from dispatcher.store.repository import Outgoing, Store
 from escalation.channels import Channel, FeedbackSender
@@ -88,7 +88,8 @@ class AlarmCommand:
 
 
 Inbound = DeviceMessage | DeadlineDue | Undeliverable | AlarmCommand | RaiseAlarm
-_PRIORITY = {"alarm": 0, "cancel": 0}
+URGENT, ANSWERS = 0, 1  # the inbox's lanes: alarms, cancels and deadlines first; then answers and the rest
+BATCH = 256
 
 
 def new_alarm_uid(now: datetime) -> str:
@@ -120,8 +121,7 @@ class Dispatcher:
         self._listeners = list(listeners)
         self._last_position = last_position
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="code4-db")
-        self._queue: asyncio.PriorityQueue[tuple[int, int, Inbound]] = asyncio.PriorityQueue()
-        self._order = itertools.count()
+        self.inbox: Inbox[Inbound] = Inbox(lanes=2)
         self._open: dict[str, AlarmState] = {}
         self._open_keys: dict[tuple[str, str], str] = {}
         self._closed: dict[str, AlarmState] = {}
@@ -161,6 +161,10 @@ class Dispatcher:
         log.info("dispatcher started", open_alarms=len(self._open), overdue_deadlines=len(overdue),
                  database=self._store.description)
 
+    def send(self, outgoing: list[Outgoing]) -> None:
+        """Stored messages from elsewhere (the device watch's notices) out through the outbox."""
+        self._sender.submit(outgoing)
+
     async def drain(self, limit: float = 5.0) -> None:
         """Before a planned stop: finish sending what is under way."""
         await self._sender.drain(limit)
@@ -199,9 +203,16 @@ class Dispatcher:
         stored = await asyncio.to_thread(self._store.provider_refs, uid, page_id)
         return stored | self._sender.recent_refs.get(page_id, set())
 
+    def put(self, item: Inbound) -> None:
+        """Queue an event; never waits (the MQTT loop calls this)."""
+        if isinstance(item, DeviceMessage):
+            urgent = item.kind in ("alarm", "cancel")
+        else:
+            urgent = isinstance(item, DeadlineDue | RaiseAlarm)
+        self.inbox.put(item, URGENT if urgent else ANSWERS)
+
     async def submit(self, item: Inbound) -> None:
-        priority = _PRIORITY.get(item.kind, 1) if isinstance(item, DeviceMessage) else 1
-        await self._queue.put((priority, next(self._order), item))
+        self.put(item)
 
     async def command(self, uid: str, event: Event, *, strict: bool = False) -> AlarmState | None:
         """Run an event for an alarm through the loop; returns its new state. A refusal gives
@@ -214,14 +225,14 @@ class Dispatcher:
 
     async def _consume(self) -> None:
         while True:
-            _, _, item = await self._queue.get()
-            try:
-                await self._handle(item, self._clock.now())
-            except Exception:  # one event must never stop the loop
-                self.metrics["handler_errors"] += 1
-                log.exception("event handling failed", item=type(item).__name__)
-                if isinstance(item, AlarmCommand) and not item.done.done():
-                    item.done.set_result(None)
+            for _, item, _ in await self.inbox.take(BATCH):
+                try:
+                    await self._handle(item, self._clock.now())
+                except Exception:  # one event must never stop the loop
+                    self.metrics["handler_errors"] += 1
+                    log.exception("event handling failed", item=type(item).__name__)
+                    if isinstance(item, AlarmCommand) and not item.done.done():
+                        item.done.set_result(None)
 
     async def _handle(self, item: Inbound, now: datetime) -> None:
         if isinstance(item, DeviceMessage):
@@ -368,7 +379,7 @@ class Dispatcher:
                     del self._closed_keys[(old.device_id, old.device_alarm_id)]
 
     def _undeliverable(self, failure: Undeliverable) -> None:
-        self._queue.put_nowait((1, next(self._order), failure))
+        self.put(failure)
 
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args, **kwargs))
@@ -391,7 +402,7 @@ class Dispatcher:
                 if state.deadline <= now:
                     if (state.uid, state.timer) not in fired:
                         fired.add((state.uid, state.timer))
-                        await self.submit(DeadlineDue(state.uid, state.timer))
+                        self.put(DeadlineDue(state.uid, state.timer))
                 elif upcoming is None or state.deadline < upcoming:
                     upcoming = state.deadline
             waiters = [asyncio.ensure_future(self._timers_changed.wait())]

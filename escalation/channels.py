@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from escalation.notices import Feedback, Notify
+from escalation.notices import Feedback, Notice, Notify
+from escalation.plan import Route
 
 
 class DeliveryFailure(Exception):
@@ -28,6 +29,10 @@ class Channel(Protocol):
 
     async def send(self, notify: Notify) -> str | None:
         """Deliver; return the provider's id of what was sent (a Twilio sid), if it has one."""
+        ...
+
+    async def send_notice(self, notice: Notice, route: Route) -> None:
+        """Deliver a notice outside any alarm on this route (DeliveryFailure: not on this channel)."""
         ...
 
 

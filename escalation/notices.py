@@ -72,6 +72,20 @@ class Notify:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A message outside any alarm — a device fault, to the site's technical contact — tried on
+    each route in turn until one delivers."""
+
+    notice_id: str
+    recipient: str  # "person:kees" or "contact:…"
+    name: str
+    routes: tuple[Route, ...]
+    text: str
+    location: str
+    subject: str  # what it is about: the device id
+
+
+@dataclass(frozen=True)
 class Feedback:
     """To the device that raised the alarm."""
 

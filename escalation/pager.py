@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from devices.protocol import FeedbackPayload, PagePayload, Topics, encode
 from escalation.channels import Publisher
-from escalation.notices import Notify, Purpose
+from escalation.notices import Notice, Notify, Purpose
+from escalation.plan import Route
 from escalation.texts import location_text, page_text
 
 
@@ -40,3 +41,8 @@ class PagerChannel:
         )
         await self._publisher.publish(self._topics.device(pager, "page"), encode(page), qos=1)
         return None
+
+    async def send_notice(self, notice: Notice, route: Route) -> None:
+        page = PagePayload(page_id=notice.notice_id, alarm_id="fault", code="storing", text=notice.text,
+                           location=notice.location or notice.subject)
+        await self._publisher.publish(self._topics.device(route.address, "page"), encode(page), qos=1)

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from escalation.channels import DeliveryFailure
 from escalation.links import ResponderLinks
-from escalation.notices import Notify, Purpose
+from escalation.notices import Notice, Notify, Purpose
+from escalation.plan import Route
 from escalation.texts import app_link_text, sms_text
 from escalation.twilio_api import TwilioApi, WebhookUrls
 
@@ -20,11 +21,16 @@ from escalation.twilio_api import TwilioApi, WebhookUrls
 PhoneBook = Callable[[str], "str | None"]
 
 
-def _number(phones: PhoneBook, notify: Notify) -> str:
-    number = phones(notify.route.address)
+def _number(phones: PhoneBook, recipient: str, name: str) -> str:
+    number = phones(recipient)
     if number is None:
-        raise DeliveryFailure(f"no phone number for {notify.name} in the agreement file")
+        raise DeliveryFailure(f"no phone number for {name} in the agreement file")
     return number
+
+
+class _NoNotices:
+    async def send_notice(self, notice: Notice, route: Route) -> None:
+        raise DeliveryFailure(f"{route.channel} does not carry notices")
 
 
 def _worth_a_message(notify: Notify) -> bool:
@@ -47,13 +53,17 @@ class SmsChannel:
             return None
         link = self._links.url(notify.page_id) if notify.purpose is Purpose.PAGE else None
         return await self._api.send_sms(
-            to=_number(self._phones, notify),
+            to=_number(self._phones, notify.route.address, notify.name),
             body=sms_text(notify.purpose, notify.message, notify.language, link),
             status_callback=self._urls.sms_status(notify.page_id, notify.route_index, notify.purpose.value),
         )
 
+    async def send_notice(self, notice: Notice, route: Route) -> None:
+        await self._api.send_sms(to=_number(self._phones, route.address, notice.name), body=notice.text,
+                                 status_callback=None)
 
-class AppLinkChannel:
+
+class AppLinkChannel(_NoNotices):
     """The one-tap responder page, reached by a short SMS with its signed link. Once open, the
     page shows the role and who else is coming by itself."""
 
@@ -70,12 +80,12 @@ class AppLinkChannel:
         else:
             body = sms_text(notify.purpose, notify.message, notify.language)
         return await self._api.send_sms(
-            to=_number(self._phones, notify), body=body,
+            to=_number(self._phones, notify.route.address, notify.name), body=body,
             status_callback=self._urls.sms_status(notify.page_id, notify.route_index, notify.purpose.value),
         )
 
 
-class VoiceChannel:
+class VoiceChannel(_NoNotices):
     """A call that speaks the page and takes a key. The words are fetched by Twilio from
     code4's TwiML webhook when the call is answered, so they are current then."""
 
@@ -89,7 +99,7 @@ class VoiceChannel:
             return None  # the role is spoken in the call that was answered
         purpose = notify.purpose.value
         return await self._api.place_call(
-            to=_number(self._phones, notify),
+            to=_number(self._phones, notify.route.address, notify.name),
             twiml_url=self._urls.voice_twiml(notify.page_id, notify.route_index, purpose),
             status_callback=self._urls.voice_status(notify.page_id, notify.route_index, purpose),
         )

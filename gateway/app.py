@@ -12,7 +12,6 @@ import json
 import os
 import secrets
 from collections.abc import Coroutine, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,11 @@ import uvicorn
 
 from devices.adapters import Adapters
 from devices.endpoint import MqttEndpoint
-from devices.protocol import FeedbackPayload, ProtocolError, Topics, encode, parse_uplink
+from devices.protocol import FeedbackPayload, Topics, encode
 from dispatcher.clock import Clock, SystemClock
 from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
+from dispatcher.intake import Intake
 from dispatcher.outbox import RetryPolicy
 from dispatcher.service import Dispatcher, RaiseAlarm
 from dispatcher.store.incidents import IncidentRecords
@@ -32,7 +32,6 @@ from dispatcher.store.repository import Store
 from escalation.channels import Channel, TemporaryFailure
 from escalation.check import load_organisation
 from escalation.directory import Directory
-from escalation.fault_notices import FaultNotifier
 from escalation.feedback import DeviceFeedback
 from escalation.links import ResponderLinks
 from escalation.loader import AgreementFileError
@@ -54,9 +53,6 @@ from gateway.twilio_webhooks import twilio_router
 
 log = structlog.get_logger("code4.service")
 
-ROUTED_TO_DISPATCHER = {"alarm", "cancel", "response"}
-# Commands that happened once: the broker replaying one retained on subscribe is not a new one.
-NEVER_RETAINED = {"alarm", "cancel", "response", "checkin"}
 
 
 class Code4Service:
@@ -77,8 +73,6 @@ class Code4Service:
         self._broker: Broker | None = None
         self._runner: asyncio.Task[None] | None = None
         self._server: uvicorn.Server | None = None
-        self.protocol_errors = 0
-        self.intake_errors = 0
         self.mqtt_url = settings.mqtt_url or ""
         self.agreement_file = settings.agreement_file
         self._file_stamp: tuple[float, int] | None = None
@@ -140,10 +134,10 @@ class Code4Service:
         )
         self.devices = DeviceWatch(
             store=self.store, directory=self.dispatcher.directory, clock=self.clock,
-            raise_alarm=self._raise_alarm, pre_alert=self._pre_alert,
-            on_fault_change=[FaultNotifier(lambda: self.dispatcher.directory, publisher=self.session,
-                                           topics=self.topics, sms=self.twilio, now=self.clock.now)],
+            raise_alarm=self._raise_alarm, pre_alert=self._pre_alert, send_notices=self.dispatcher.send,
         )
+        self.intake = Intake(topics=self.topics, adapters=lambda: self.adapters, now=self.clock.now,
+                             dispatch=self.dispatcher.put, observe=self.devices.observe)
         self.desk = IncidentDesk(IncidentRecords(self.store), directory=lambda: self.dispatcher.directory,
                                  clock=self.clock)
         self.accounts = Accounts(self.store, now=self.clock.now)
@@ -236,45 +230,20 @@ class Code4Service:
 
     # ---- glue ---------------------------------------------------------------------------------
 
-    async def handle_message(self, topic: str, payload: bytes, retained: bool = False) -> None:
-        """Every message becomes events or a counted protocol error; nothing it holds can end
-        the service (a fault here is logged with the topic and the next message goes on)."""
-        try:
-            await self._intake(topic, payload, retained)
-        except Exception:
-            self.intake_errors += 1
-            log.exception("message could not be handled; continuing with the next", topic=topic[:200],
-                          intake_errors=self.intake_errors)
+    def handle_message(self, topic: str, payload: bytes, retained: bool = False) -> None:
+        """The MQTT loop's one call per message: parse and queue, never wait, never raise."""
+        self.intake.accept(topic, payload, retained)
 
-    async def _intake(self, topic: str, payload: bytes, retained: bool) -> None:
-        adapted = self.adapters.translate(topic, payload, self.clock.now())
-        parsed = parse_uplink(self.topics, topic, payload) if adapted is None else adapted
-        if isinstance(parsed, ProtocolError):
-            self._protocol_error(parsed.device_id, parsed.kind, topic, parsed.reason)
-            return
-        for message in parsed if isinstance(parsed, list) else [parsed]:
-            if retained and message.kind in NEVER_RETAINED:
-                self._protocol_error(message.device_id, message.kind, topic,
-                                     "a retained message replayed by the broker: ignored (publish it without retain)")
-                continue
-            if message.problem:
-                self._protocol_error(message.device_id, message.kind, topic, message.problem, used=True)
-            if retained:
-                message = replace(message, retained=True)
-            if message.kind in ROUTED_TO_DISPATCHER:
-                await self.dispatcher.submit(message)
-            await self.devices.observe(message)
+    @property
+    def protocol_errors(self) -> int:
+        return self.intake.protocol_errors
 
-    def _protocol_error(self, device_id: str | None, kind: str | None, topic: str, reason: str, *,
-                        used: bool = False) -> None:
-        self.protocol_errors += 1
-        what = "protocol error: the alarm goes on without what could not be read" if used else \
-            "protocol error: message ignored"
-        log.warning(what, device_id=device_id, kind=kind, topic=topic[:200], reason=reason,
-                    protocol_errors=self.protocol_errors)
+    @property
+    def intake_errors(self) -> int:
+        return self.intake.intake_errors
 
-    async def _raise_alarm(self, device_id: str, alarm_id: str, position: Position | None, note: str | None) -> None:
-        await self.dispatcher.submit(RaiseAlarm(device_id, alarm_id, "checkin_missed", position, note))
+    def _raise_alarm(self, device_id: str, alarm_id: str, position: Position | None, note: str | None) -> None:
+        self.dispatcher.put(RaiseAlarm(device_id, alarm_id, "checkin_missed", position, note))
 
     async def _pre_alert(self, device_id: str, reference: str, text: str) -> None:
         payload = encode(FeedbackPayload(alarm_id=reference, state="checkin_due", text=text))

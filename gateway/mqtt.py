@@ -3,7 +3,8 @@
 A persistent session (fixed client id, clean_session false) so that alarms published while
 code4 restarts wait at the broker and arrive when it is back. Reconnects with jittered
 backoff; while disconnected, publishing raises TemporaryFailure and the outbox retries.
-Incoming messages are handed to `on_message` as they arrive; it must be quick.
+Incoming messages are handed to `on_message` as they arrive; it only parses and queues, so the
+receive loop awaits nothing but the next message.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import asyncio
 import random
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import aiomqtt
@@ -32,7 +33,7 @@ class MqttSession:
         *,
         client_id: str,
         topics: Topics,
-        on_message: Callable[[str, bytes, bool], Awaitable[None]],
+        on_message: Callable[[str, bytes, bool], None],
         ca_file: Path | None = None,
         keepalive: int = 15,
         extra_filters: Callable[[], list[tuple[str, int]]] = lambda: [],
@@ -74,8 +75,7 @@ class MqttSession:
                              reconnect=self.connections > 1)
                     async for message in client.messages:
                         try:
-                            await self._on_message(str(message.topic), _as_bytes(message.payload),
-                                                   bool(message.retain))
+                            self._on_message(str(message.topic), _as_bytes(message.payload), bool(message.retain))
                         except Exception:  # no message may end the session
                             log.exception("incoming message not handled", topic=str(message.topic)[:200])
             except aiomqtt.MqttError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from dispatcher.core import AlarmState, Feedback, Notify
+from escalation.notices import Notice
 
 STATE_VERSION = 2
 # Version 1 kept PINs and phone numbers in the plan; version 2 keeps neither. A PIN set on an
@@ -23,6 +24,7 @@ PHONE_CHANNELS = ("sms", "voice", "app")
 _STATE: TypeAdapter[AlarmState] = TypeAdapter(AlarmState)
 _NOTIFY: TypeAdapter[Notify] = TypeAdapter(Notify)
 _FEEDBACK: TypeAdapter[Feedback] = TypeAdapter(Feedback)
+_NOTICE: TypeAdapter[Notice] = TypeAdapter(Notice)
 
 
 def dump_state(state: AlarmState) -> dict[str, Any]:
@@ -35,15 +37,19 @@ def load_state(data: dict[str, Any]) -> AlarmState:
     return _STATE.validate_python(data["state"])
 
 
-def dump_effect(effect: Notify | Feedback) -> tuple[str, dict[str, Any]]:
+def dump_effect(effect: Notify | Feedback | Notice) -> tuple[str, dict[str, Any]]:
     if isinstance(effect, Notify):
         return "notify", _NOTIFY.dump_python(effect, mode="json")
+    if isinstance(effect, Notice):
+        return "notice", _NOTICE.dump_python(effect, mode="json")
     return "feedback", _FEEDBACK.dump_python(effect, mode="json")
 
 
-def load_effect(kind: str, payload: dict[str, Any]) -> Notify | Feedback:
+def load_effect(kind: str, payload: dict[str, Any]) -> Notify | Feedback | Notice:
     if kind == "notify":
         return _NOTIFY.validate_python(payload)
+    if kind == "notice":
+        return _NOTICE.validate_python(payload)
     return _FEEDBACK.validate_python(payload)
 
 

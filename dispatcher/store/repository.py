@@ -11,12 +11,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Select, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +37,7 @@ from dispatcher.store.schema import (
     Visit,
     WebhookReceipt,
 )
+from escalation.notices import Notice
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -59,8 +62,8 @@ class Outgoing:
     """An outbox row ready to send."""
 
     id: int
-    alarm_uid: str
-    effect: Notify | Feedback
+    alarm_uid: str  # "device:<id>" for a notice outside any alarm
+    effect: Notify | Feedback | Notice
     attempts: int = 0
 
 
@@ -227,13 +230,36 @@ class Store:
 
     def save_device_facts(self, facts: Iterable[Any]) -> None:
         """Upsert what supervision knows of devices (objects with DeviceStatus's field names)."""
+        self.save_device_batch(facts=facts, events=(), notices=(), now=None)
+
+    def save_device_batch(self, *, facts: Iterable[Any], events: Iterable[tuple[str, datetime, str, dict[str, Any]]],
+                          notices: Iterable[Notice], now: datetime | None) -> list[Outgoing]:
+        """In one transaction: what supervision knows of devices (objects with DeviceStatus's
+        field names, upserted), device events (device id, at, kind, data), and notices to send
+        (outbox rows, returned ready to send)."""
+        rows = [{"device_id": item.device_id, **{name: getattr(item, name) for name in _DEVICE_FIELDS},
+                 "faults": list(item.faults)} for item in facts]
+        event_rows = [{"device_id": d, "at": at, "kind": kind, "data": data} for d, at, kind, data in events]
+        notices = list(notices)
         with self.session() as session:
-            for item in facts:
-                row = session.get(DeviceStatus, item.device_id) or DeviceStatus(device_id=item.device_id)
-                for name in _DEVICE_FIELDS:
-                    setattr(row, name, getattr(item, name))
-                row.faults = list(item.faults)
-                session.add(row)
+            if rows:
+                session.execute(self._upsert_device_status, rows)
+            if event_rows:
+                session.execute(insert(DeviceEvent.__table__), event_rows)
+            if not notices:
+                return []
+            ids = session.scalars(_INSERT_OUTBOX, [{
+                "alarm_uid": f"device:{n.subject}"[:40], "kind": "notice", "payload": dump_effect(n)[1],
+                "created_at": now, "attempts": 0} for n in notices]).all()
+            return [Outgoing(i, f"device:{n.subject}"[:40], n) for i, n in zip(ids, notices, strict=True)]
+
+    @cached_property
+    def _upsert_device_status(self) -> Any:
+        table = DeviceStatus.__table__
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        columns = {name: statement.excluded[name] for name in (*_DEVICE_FIELDS, "faults")}
+        return statement.on_conflict_do_update(index_elements=[table.c.device_id], set_=columns)
 
     def add_device_event(self, device_id: str, at: datetime, kind: str, data: dict[str, Any]) -> None:
         with self.session() as session:

@@ -186,13 +186,16 @@ async def test_no_generated_message_stops_code4_and_every_invalid_one_is_counted
     loop = asyncio.get_running_loop()
     seen = {"cases": 0, "invalid": 0}
 
+    async def accept(topic: str, payload: bytes, retained: bool) -> None:  # on the service's loop
+        service.handle_message(topic, payload, retained)
+
     @settings(max_examples=CASES, derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     @given(CASE)
     def one_message(case: Case) -> None:
         topic, payload, retained, counted = case
         before = service.protocol_errors
-        asyncio.run_coroutine_threadsafe(service.handle_message(topic, payload, retained), loop).result(10)
+        asyncio.run_coroutine_threadsafe(accept(topic, payload, retained), loop).result(10)
         assert service.protocol_errors - before == counted, (topic, payload[:200], retained)
         assert service.intake_errors == 0, "a message reached a fault no rule caught"
         seen["cases"] += 1

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import paho.mqtt.client as mqtt
 import pytest
 import sqlalchemy as sa
 import structlog
@@ -16,6 +17,9 @@ from structlog.testing import capture_logs
 from twilio.request_validator import RequestValidator
 
 from dispatcher.clock import FakeClock
+from escalation.channels import TemporaryFailure
+from escalation.notices import Notice
+from escalation.plan import Route
 from gateway.broker import Mosquitto
 from gateway.logging import configure
 from simulators.twilio_server import TwilioSimulator
@@ -23,6 +27,7 @@ from tests.conftest import FIXTURES
 from tests.integration.harness import TWILIO_TOKEN, Harness
 
 JAN, FATIMA, KEES, EVA, POLICE = "+31612000001", "+31612000002", "+31612000003", "+31612000004", "+31880000000"
+SANNE = "+31612000005"
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
@@ -313,3 +318,21 @@ async def test_the_database_holds_no_pin_and_no_phone_number(phones: Harness) ->
     assert "person:jan" in stored
     for secret in (JAN, FATIMA, KEES, '"1234"', "'1234'"):
         assert secret not in stored
+
+
+async def test_a_fault_notice_moves_from_a_failing_pager_to_sms(phones: Harness) -> None:
+    """Fault notices go through the outbox like every other message: retried, then on to the
+    technical contact's next route."""
+    assert phones.service is not None
+
+    async def broker_away(notice: Notice, route: Route) -> None:
+        raise TemporaryFailure("not connected to the broker")
+
+    phones.service.dispatcher._sender._channels["pager"].send_notice = broker_away  # type: ignore[method-assign]
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="raw-status")
+    client.connect("127.0.0.1", phones.mosquitto.port)
+    client.loop_start()
+    client.publish("code4/v1/dev/knop-balie-2/status", b"offline", qos=1).wait_for_publish(5)
+    client.loop_stop()
+    text = await sim(phones).message_to(SANNE, "knop-balie-2", within=15)
+    assert text.body == "Storing knop-balie-2 (Balie 2, Publiekshal, Stadhuis Testdorp): offline."
