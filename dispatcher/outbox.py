@@ -63,7 +63,9 @@ class OutboxSender:
         on_undeliverable: Callable[[Undeliverable], None],
         now: Callable[[], datetime],
         policy: RetryPolicy,
+        on_delivered: Callable[[str, Notify | Feedback | Notice], None] = lambda _uid, _effect: None,
     ) -> None:
+        self._on_delivered = on_delivered
         self._db = db
         self._store = store
         self._channels = channels
@@ -198,6 +200,12 @@ class OutboxSender:
     def _record_sent(self, item: Outgoing) -> None:
         self._sent.append(item.id)
         self._sent_flag.set()
+        self._on_delivered(item.alarm_uid, item.effect)
+
+    @property
+    def backlog(self) -> int:
+        """Messages being delivered or waiting to be."""
+        return len(self._tasks)
 
     async def _send(self, effect: Notify | Feedback) -> str | None:
         if isinstance(effect, Feedback):

@@ -1,20 +1,27 @@
 """The service loop: device messages, timers and failures in; decisions stored; messages out.
 
-One task takes events in priority order (alarms and cancels before answers and timers) and
-runs each through the core: decide, store the decision in one transaction, then hand the
-outgoing messages to the outbox. The database is the truth; the open alarms in memory are a
-cache of it, rebuilt at start-up, so a restart continues every alarm where it was and fires
-any deadline that passed while the service was down.
+One task takes everything waiting in the inbox (alarms, cancels and deadlines first, then
+answers and the rest), runs each event through the core in order, stores all their decisions
+in one transaction (group commit), and only then hands their messages to the outbox: `received`
+leaves only after the commit that holds the alarm. A batch is one event when it is quiet and
+grows with the load, so latency stays low and throughput grows.
+
+The database is the truth; the alarms in memory are a cache of it, rebuilt at start-up, so a
+restart continues every alarm where it was and fires any deadline that passed meanwhile. Every
+write names the version of the alarm it read: if another writer changed it, nothing of the
+batch is stored, the alarm is read again and the batch decided afresh.
 """
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import secrets
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -43,8 +50,9 @@ from dispatcher.core import (
     decide,
 )
 from dispatcher.inbox import Inbox
+from dispatcher.metrics import EngineMetrics
 from dispatcher.outbox import OutboxSender, RetryPolicy, Undeliverable
-from dispatcher.store.repository import Outgoing, Store
+from dispatcher.store.repository import AlarmWrite, Outgoing, StaleWrite, Store
 from escalation.channels import Channel, FeedbackSender
 from escalation.directory import Directory
 from escalation.pins import PinDigests
@@ -64,6 +72,7 @@ WARN = {"unknown_device", "unreadable_alarm", "step_skipped", "unanswered", "rep
 class DeadlineDue:
     uid: str
     timer: int
+    due: datetime  # when it was due: how late it fires is measured
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,30 @@ class AlarmCommand:
 
 Inbound = DeviceMessage | DeadlineDue | Undeliverable | AlarmCommand | RaiseAlarm
 URGENT, ANSWERS = 0, 1  # the inbox's lanes: alarms, cancels and deadlines first; then answers and the rest
-BATCH = 256
+BATCH = 256  # events decided and committed together at most
+LATE = timedelta(milliseconds=50)  # a deadline decided later than this is logged as late
+
+
+@dataclass
+class _Batch:
+    """Decisions taken but not yet stored: the states they made (which later events of the
+    batch see), each alarm's effects in order, and what to tell whom once committed."""
+
+    writes: dict[str, AlarmWrite] = field(default_factory=dict)
+    keys: dict[tuple[str, str], str] = field(default_factory=dict)
+    decided: list[tuple[AlarmState, list[Effect]]] = field(default_factory=list)
+    replies: list[tuple[AlarmCommand, AlarmState | None, IllegalTransition | None]] = field(default_factory=list)
+    late: list[tuple[str, float]] = field(default_factory=list)
+    failed: set[str] = field(default_factory=set)  # alarms whose decisions could not be stored
+
+    def stage(self, state: AlarmState, effects: list[Effect], expected: int | None) -> None:
+        earlier = self.writes.get(state.uid)
+        if earlier is None:
+            self.writes[state.uid] = AlarmWrite(state, list(effects), expected)
+        else:
+            self.writes[state.uid] = AlarmWrite(state, earlier.effects + effects, earlier.expected)
+        self.keys[(state.device_id, state.device_alarm_id)] = state.uid
+        self.decided.append((state, effects))
 
 
 def new_alarm_uid(now: datetime) -> str:
@@ -112,8 +144,11 @@ class Dispatcher:
         listeners: Sequence[Callable[[AlarmState], None]] = (),
         pins: PinDigests,
         last_position: Callable[[str], Position | None] = lambda _: None,
+        metrics: EngineMetrics | None = None,
     ) -> None:
         self._pins = pins
+        self.measure = metrics or EngineMetrics()
+        self._taken_in = 0.0  # when the item being decided was taken in (monotonic)
         self._store = store
         self._directory = directory
         self._clock = clock
@@ -126,12 +161,16 @@ class Dispatcher:
         self._open_keys: dict[tuple[str, str], str] = {}
         self._closed: dict[str, AlarmState] = {}
         self._closed_keys: dict[tuple[str, str], str] = {}
+        self._versions: dict[str, int] = {}  # the stored version of each alarm in memory
+        self._batch: _Batch | None = None  # decisions of the batch being decided, not yet stored
+        self._deadlines: list[tuple[datetime, str, int]] = []  # (due, alarm, timer): a heap
         self._timers_changed = asyncio.Event()
         self.metrics: Counter[str] = Counter()
         self.ready = asyncio.Event()
         self._sender = OutboxSender(
             db=self._db, store=store, channels=channels, feedback=feedback,
             on_undeliverable=self._undeliverable, now=clock.now, policy=retry or RetryPolicy(),
+            on_delivered=self.measure.delivered,
         )
 
     # ---- running --------------------------------------------------------------------------
@@ -152,14 +191,18 @@ class Dispatcher:
             self._executor.shutdown(wait=True, cancel_futures=False)
 
     async def _recover(self) -> None:
-        for state in await self._db(self._store.open_alarms):
-            self._remember(state)
+        for state, version in await self._db(self._store.open_alarm_versions):
+            self._remember(state, version)
         since = self._clock.now() - REDELIVERY_WINDOW
-        for state in await self._db(self._store.closed_since, since):
-            self._remember(state)
+        for state, version in await self._db(self._store.closed_since, since):
+            self._remember(state, version)
         overdue = [s.uid for s in self._open.values() if s.deadline and s.deadline <= self._clock.now()]
         log.info("dispatcher started", open_alarms=len(self._open), overdue_deadlines=len(overdue),
                  database=self._store.description)
+
+    @property
+    def outbox_backlog(self) -> int:
+        return self._sender.backlog
 
     def send(self, outgoing: list[Outgoing]) -> None:
         """Stored messages from elsewhere (the device watch's notices) out through the outbox."""
@@ -225,60 +268,88 @@ class Dispatcher:
 
     async def _consume(self) -> None:
         while True:
-            for _, item, _ in await self.inbox.take(BATCH):
+            taken = await self.inbox.take(BATCH)
+            now = self._clock.now()
+            batch = self._batch = _Batch()
+            for taken_in, item, _ in taken:
+                self._taken_in = taken_in
                 try:
-                    await self._handle(item, self._clock.now())
+                    await self._handle(item, now)
                 except Exception:  # one event must never stop the loop
                     self.metrics["handler_errors"] += 1
                     log.exception("event handling failed", item=type(item).__name__)
-                    if isinstance(item, AlarmCommand) and not item.done.done():
-                        item.done.set_result(None)
+                    if isinstance(item, AlarmCommand):
+                        batch.replies.append((item, None, None))
+            self._batch = None
+            try:
+                await self._commit(batch, now)
+            except StaleWrite as exc:
+                # Another writer changed these alarms: read them again and decide the batch afresh.
+                self.metrics["stale_writes"] += 1
+                log.error("alarms changed since they were read; deciding again from fresh state", alarms=exc.uids)
+                for uid in exc.uids:
+                    await self._reload(uid)
+                self.inbox.put_back(taken)
+                continue
+            for command, result, refused in batch.replies:
+                if command.done.done():
+                    continue
+                if result is not None and result.uid in batch.failed:
+                    command.done.set_result(None)
+                elif refused is not None:
+                    command.done.set_exception(refused)
+                else:
+                    command.done.set_result(result)
 
     async def _handle(self, item: Inbound, now: datetime) -> None:
         if isinstance(item, DeviceMessage):
             with structlog.contextvars.bound_contextvars(device_id=item.device_id):
                 if isinstance(item.payload, AlarmPayload):
                     unreadable = item.problem if item.payload.alarm_id == UNREADABLE_ALARM_ID else None
-                    await self._on_alarm(item.device_id, item.payload, now, unreadable=unreadable)
+                    self._on_alarm(item.device_id, item.payload, now, unreadable=unreadable)
                 elif isinstance(item.payload, CancelPayload):
-                    await self._on_cancel(item.device_id, item.payload, now)
+                    self._on_cancel(item.device_id, item.payload, now)
                 elif isinstance(item.payload, ResponsePayload):
                     await self._on_response(item.device_id, item.payload, now)
         elif isinstance(item, DeadlineDue):
-            state = self._open.get(item.uid)
-            if state is not None and state.timer == item.timer:
-                await self._apply(state, DeadlineReached(item.timer), now)
+            state = self._known(item.uid)
+            if state is not None and state.is_open and state.timer == item.timer:
+                late = (now - item.due).total_seconds()
+                assert self._batch is not None
+                self._batch.late.append((item.uid, late))
+                self._apply(state, DeadlineReached(item.timer), now)
         elif isinstance(item, RaiseAlarm):
             with structlog.contextvars.bound_contextvars(device_id=item.device_id):
-                await self._open_alarm(item.device_id, item.alarm_id, 1, item.kind, True, item.position, None,
-                                       now, note=item.note)
+                self._open_alarm(item.device_id, item.alarm_id, 1, item.kind, True, item.position, None,
+                                 now, note=item.note)
         elif isinstance(item, Undeliverable):
             state = self._known(item.uid)
             if state is not None:
-                await self._apply(state, DeliveryFailed(item.page_id, item.route, item.purpose, item.reason), now)
+                self._apply(state, DeliveryFailed(item.page_id, item.route, item.purpose, item.reason), now)
         else:
-            state = await self.alarm(item.uid)
+            state = await self._fetch(item.uid)
+            assert self._batch is not None
             try:
-                result = await self._apply(state, item.event, now, strict=item.strict) if state else None
+                result = self._apply(state, item.event, now, strict=item.strict) if state else None
             except IllegalTransition as exc:
-                item.done.set_exception(exc)
+                self._batch.replies.append((item, None, exc))
                 return
-            item.done.set_result(result)
+            self._batch.replies.append((item, result, None))
 
-    async def _on_alarm(self, device_id: str, payload: AlarmPayload, now: datetime, *,
-                        unreadable: str | None = None) -> None:
+    def _on_alarm(self, device_id: str, payload: AlarmPayload, now: datetime, *,
+                  unreadable: str | None = None) -> None:
         key = (device_id, payload.alarm_id)
         state = self._state_for_key(key)
         if state is not None and (state.is_open or (payload.press <= state.press and _recent(state, now))):
-            await self._apply(state, Pressed(payload.press), now)
+            self._apply(state, Pressed(payload.press), now)
             return
         position = Position(**payload.position.model_dump()) if payload.position else None
-        await self._open_alarm(device_id, payload.alarm_id, payload.press, payload.kind, payload.silent, position,
-                               payload.ts, now, unreadable=unreadable)
+        self._open_alarm(device_id, payload.alarm_id, payload.press, payload.kind, payload.silent, position,
+                         payload.ts, now, unreadable=unreadable)
 
-    async def _open_alarm(self, device_id: str, alarm_id: str, press: int, kind: str, silent: bool,
-                          position: Position | None, device_time: datetime | None, now: datetime, *,
-                          note: str | None = None, unreadable: str | None = None) -> None:
+    def _open_alarm(self, device_id: str, alarm_id: str, press: int, kind: str, silent: bool,
+                    position: Position | None, device_time: datetime | None, now: datetime, *,
+                    note: str | None = None, unreadable: str | None = None) -> None:
         uid = self._new_uid(now)
         with structlog.contextvars.bound_contextvars(alarm_id=uid):
             # A mobile alarm without a position carries the last one it reported.
@@ -292,37 +363,55 @@ class Dispatcher:
                 plan = emergency_plan(self._directory.org.organisation, device_id)
             event = AlarmRaised(uid, device_id, alarm_id, press, kind, silent, plan, position, device_time, note,
                                 unreadable)
-            await self._apply(None, event, now)
+            self._apply(None, event, now)
 
-    async def _on_cancel(self, device_id: str, payload: CancelPayload, now: datetime) -> None:
+    def _on_cancel(self, device_id: str, payload: CancelPayload, now: datetime) -> None:
         state = self._state_for_key((device_id, payload.alarm_id))
         if state is None:
             self.metrics["cancel_unknown_alarm"] += 1
             log.warning("cancel for an alarm code4 does not know", device_alarm_id=payload.alarm_id)
             return
         digest = self._pins(device_id, payload.pin) if payload.pin else None
-        await self._apply(state, CancelRequested(digest), now)
+        self._apply(state, CancelRequested(digest), now)
 
     async def _on_response(self, device_id: str, payload: ResponsePayload, now: datetime) -> None:
-        state = await self.alarm(payload.page_id.rsplit(".", 1)[0])
+        state = await self._fetch(payload.page_id.rsplit(".", 1)[0])
         if state is None:
             self.metrics["response_unknown_page"] += 1
             log.warning("answer to a page code4 does not know", page_id=payload.page_id)
             return
-        await self._apply(state, Responded(payload.page_id, Response(payload.response), "pager", device_id), now)
+        self._apply(state, Responded(payload.page_id, Response(payload.response), "pager", device_id), now)
 
     def _known(self, uid: str) -> AlarmState | None:
+        """The alarm as decided so far: in the batch being decided, else as stored."""
+        if self._batch is not None and (write := self._batch.writes.get(uid)) is not None:
+            return write.state
         return self._open.get(uid) or self._closed.get(uid)
 
     def _state_for_key(self, key: tuple[str, str]) -> AlarmState | None:
-        uid = self._open_keys.get(key) or self._closed_keys.get(key)
+        uid = (self._batch.keys.get(key) if self._batch else None) or self._open_keys.get(key) \
+            or self._closed_keys.get(key)
         return self._known(uid) if uid else None
+
+    async def _fetch(self, uid: str) -> AlarmState | None:
+        """An alarm to decide on: from memory, else (an older closed one) from the database."""
+        return self._known(uid) or await self._reload(uid)
+
+    async def _reload(self, uid: str) -> AlarmState | None:
+        found = await self._db(self._store.alarm_version, uid)
+        if found is None:
+            return None
+        state, version = found
+        self._remember(state, version)
+        return state
 
     # ---- deciding and storing ------------------------------------------------------------------
 
-    async def _apply(
+    def _apply(
         self, state: AlarmState | None, event: Event, now: datetime, *, strict: bool = False
     ) -> AlarmState | None:
+        """Decide, and stage the decision in the batch: it is stored with the batch, and only
+        then does anything leave."""
         uid = state.uid if state else getattr(event, "uid", "?")
         with structlog.contextvars.bound_contextvars(alarm_id=uid):
             try:
@@ -334,34 +423,77 @@ class Dispatcher:
                 if strict:
                     raise
                 return None
-            outgoing = await self._store_decision(new_state, effects, now)
-            self._remember(new_state)
-            _log_effects(effects)
-            self._sender.submit(outgoing)
-            self._timers_changed.set()
+        assert self._batch is not None
+        self._batch.stage(new_state, effects, None if state is None else self._versions.get(new_state.uid, 1))
+        if state is None:
+            self.measure.pressed(new_state.uid, self._taken_in)
+        return new_state
+
+    async def _commit(self, batch: _Batch, now: datetime) -> None:
+        """Store the batch in one transaction, then let its messages go, in decision order."""
+        if not batch.writes:
+            return
+        writes = list(batch.writes.values())
+        started = time.monotonic()
+        try:
+            outgoing = await self._store_decisions(writes, now)
+            self.measure.commit_seconds.observe(time.monotonic() - started)
+            self.measure.batch_size.observe(len(batch.decided))
+        except StaleWrite:
+            raise
+        except Exception:  # not the database away but one decision it refuses: find it, keep the rest
+            log.exception("storing a batch failed; storing its alarms one by one", decisions=len(writes))
+            outgoing, stored = [], []
+            for write in writes:
+                try:
+                    outgoing += await self._store_decisions([write], now)
+                    stored.append(write)
+                except Exception:
+                    self.metrics["decisions_not_stored"] += 1
+                    batch.failed.add(write.state.uid)
+                    log.exception("decision could not be stored; dropped", alarm_id=write.state.uid)
+            writes = stored
+        for write, ready in zip(writes, outgoing, strict=True):
+            version = 1 if write.expected is None else write.expected + 1
+            self._remember(write.state, version)
+            self._sender.submit(ready)
+            if write.state.deadline is not None and write.state.is_open:
+                heapq.heappush(self._deadlines, (write.state.deadline, write.state.uid, write.state.timer))
+        self._timers_changed.set()
+        self.metrics["batches"] += 1
+        self.metrics["decisions"] += len(batch.decided)
+        for uid, late in batch.late:
+            self.measure.deadline_lateness.observe(max(0.0, late))
+            if late > LATE.total_seconds():
+                log.warning("deadline decided late", alarm_id=uid, late_ms=round(late * 1000))
+        for state, effects in batch.decided:
+            if state.uid in batch.failed:
+                continue
+            with structlog.contextvars.bound_contextvars(alarm_id=state.uid, device_id=state.device_id):
+                _log_effects(effects)
             for listener in self._listeners:
                 try:
-                    listener(new_state)
+                    listener(state)
                 except Exception:
-                    log.exception("a change listener failed")
-            return new_state
+                    log.exception("a change listener failed", alarm_id=state.uid)
 
-    async def _store_decision(self, state: AlarmState, effects: list[Effect], now: datetime) -> list[Outgoing]:
-        """Nothing leaves before the decision is stored; if the database is away, wait for it
-        (the device keeps repeating its alarm until it hears `received`)."""
+    async def _store_decisions(self, writes: list[AlarmWrite], now: datetime) -> list[list[Outgoing]]:
+        """Nothing leaves before the decisions are stored; if the database is away, wait for it
+        (a device keeps repeating its alarm until it hears `received`)."""
         delay = 0.5
         while True:
             try:
-                return await self._db(self._store.save_decision, state=state, effects=effects, now=now)
+                return await self._db(self._store.save_decisions, writes, now)
             except (OperationalError, InterfaceError) as exc:  # the database is away, not the data wrong
                 self.metrics["database_errors"] += 1
-                log.error("database unavailable; decision not stored yet, retrying", error=str(exc).splitlines()[0],
-                          retry_in_s=delay)
+                log.error("database unavailable; decisions not stored yet, retrying", error=str(exc).splitlines()[0],
+                          decisions=len(writes), retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
 
-    def _remember(self, state: AlarmState) -> None:
+    def _remember(self, state: AlarmState, version: int) -> None:
         key = (state.device_id, state.device_alarm_id)
+        self._versions[state.uid] = version
         if state.is_open:
             self._open[state.uid] = state
             self._open_keys[key] = state.uid
@@ -375,6 +507,7 @@ class Dispatcher:
         for uid, old in list(self._closed.items()):
             if old.closed_at and old.closed_at < horizon:
                 del self._closed[uid]
+                self._versions.pop(uid, None)
                 if self._closed_keys.get((old.device_id, old.device_alarm_id)) == uid:
                     del self._closed_keys[(old.device_id, old.device_alarm_id)]
 
@@ -388,26 +521,25 @@ class Dispatcher:
 
     async def _timers(self) -> None:
         """Fire each stored deadline once when it is due; a deadline already past at start-up
-        fires at once."""
-        fired: set[tuple[str, int]] = set()
+        fires at once. Deadlines wait in a heap; one that is no longer the alarm's current one
+        (answered, escalated, closed) is skipped when its time comes."""
+        for state in self._open.values():
+            if state.deadline is not None:
+                heapq.heappush(self._deadlines, (state.deadline, state.uid, state.timer))
         while True:
             self._timers_changed.clear()
             now = self._clock.now()
-            current = {(s.uid, s.timer) for s in self._open.values() if s.deadline is not None}
-            fired &= current
-            upcoming: datetime | None = None
-            for state in self._open.values():
-                if state.deadline is None:
-                    continue
-                if state.deadline <= now:
-                    if (state.uid, state.timer) not in fired:
-                        fired.add((state.uid, state.timer))
-                        self.put(DeadlineDue(state.uid, state.timer))
-                elif upcoming is None or state.deadline < upcoming:
-                    upcoming = state.deadline
+            while self._deadlines and self._deadlines[0][0] <= now:
+                due, uid, timer = heapq.heappop(self._deadlines)
+                state = self._open.get(uid)
+                if state is not None and state.timer == timer and state.deadline == due:
+                    self.put(DeadlineDue(uid, timer, due))
+            if len(self._deadlines) > 4 * len(self._open) + 1000:  # mostly skipped entries: rebuild
+                self._deadlines = [(s.deadline, s.uid, s.timer) for s in self._open.values() if s.deadline]
+                heapq.heapify(self._deadlines)
             waiters = [asyncio.ensure_future(self._timers_changed.wait())]
-            if upcoming is not None:
-                waiters.append(asyncio.ensure_future(self._clock.sleep_until(upcoming)))
+            if self._deadlines:
+                waiters.append(asyncio.ensure_future(self._clock.sleep_until(self._deadlines[0][0])))
             try:
                 await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             finally:

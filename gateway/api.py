@@ -39,6 +39,7 @@ from dispatcher.core import (
 )
 from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
+from dispatcher.metrics import EngineMetrics
 from dispatcher.service import Dispatcher
 from dispatcher.store.repository import Store
 from dispatcher.visibility import sees_duress
@@ -70,6 +71,7 @@ class Services(Protocol):
     live: LiveFeed
     links: ResponderLinks
     clock: Clock
+    metrics: EngineMetrics
 
     @property
     def mqtt_connected(self) -> bool: ...
@@ -78,6 +80,8 @@ class Services(Protocol):
     def organisation(self) -> str: ...
 
     def counters(self) -> dict[str, int]: ...
+
+    async def health_checks(self) -> dict[str, Any]: ...
 
 
 class Paged(BaseModel):
@@ -95,12 +99,19 @@ class Health(BaseModel):
     status: str
 
 
+class Checks(BaseModel):
+    database: bool
+    broker: bool
+    queue_lag_s: float  # how long the oldest waiting alarm or answer has waited
+
+
 class Status(BaseModel):
     status: str
     mqtt_connected: bool
     organisation: str
     open_alarms: int
     counters: dict[str, int]
+    checks: Checks
 
 
 class Me(BaseModel):
@@ -200,16 +211,18 @@ def api_router(services: Services) -> APIRouter:
     store, dispatcher, accounts = services.store, services.dispatcher, services.accounts
 
     @router.get("/health", response_model=Health, tags=["service"])
-    def health() -> Health:
-        """For load balancers: no sign-in, and nothing but whether the service is well."""
-        return Health(status="ok" if services.mqtt_connected else "degraded")
+    async def health() -> Health:
+        """For load balancers: no sign-in, and nothing but whether the service is well — the
+        database answers, the broker is connected, alarms are not waiting in the queue."""
+        return Health(status=_verdict(await services.health_checks()))
 
     @router.get("/status", response_model=Status, tags=["service"])
     async def status(_: Principal = Depends(require("operator", "admin"))) -> Status:
+        checks = await services.health_checks()
         open_alarms = len(dispatcher.open_alarms())
-        return Status(status="ok" if services.mqtt_connected else "degraded",
-                      mqtt_connected=services.mqtt_connected, organisation=services.organisation,
-                      open_alarms=open_alarms, counters=services.counters())
+        return Status(status=_verdict(checks), mqtt_connected=services.mqtt_connected,
+                      organisation=services.organisation, open_alarms=open_alarms, counters=services.counters(),
+                      checks=Checks(**checks))
 
     @router.get("/me", response_model=Me, tags=["users"])
     async def me(principal: Principal = Depends(require())) -> Me:
@@ -436,3 +449,10 @@ def as_utc(moment: datetime | None) -> datetime | None:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
+
+QUEUE_LAG_DEGRADED_S = 5.0
+
+
+def _verdict(checks: dict[str, Any]) -> str:
+    well = checks["database"] and checks["broker"] and checks["queue_lag_s"] < QUEUE_LAG_DEGRADED_S
+    return "ok" if well else "degraded"

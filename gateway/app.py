@@ -11,12 +11,15 @@ import contextlib
 import json
 import os
 import secrets
+import time
+from collections import Counter
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import structlog
 import uvicorn
+from prometheus_client import start_http_server
 
 from devices.adapters import Adapters
 from devices.endpoint import MqttEndpoint
@@ -25,6 +28,7 @@ from dispatcher.clock import Clock, SystemClock
 from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
 from dispatcher.intake import Intake
+from dispatcher.metrics import EngineMetrics
 from dispatcher.outbox import RetryPolicy
 from dispatcher.service import Dispatcher, RaiseAlarm
 from dispatcher.store.incidents import IncidentRecords
@@ -67,6 +71,9 @@ class Code4Service:
     ) -> None:
         self.settings = settings
         self._run_info = run_info or {}
+        self.metrics = EngineMetrics()
+        self._metrics_server: Any = None
+        self._health: tuple[float, bool] = (0.0, False)  # when the database was last asked, and its answer
         self.clock = clock or SystemClock()
         self._retry = retry or RetryPolicy(page_give_up_after=settings.page_give_up_after_s)
         self._watch_interval = watch_interval
@@ -131,6 +138,7 @@ class Code4Service:
             pins=PinDigests(self._secret_key()),
             listeners=[self.live.publish],
             last_position=lambda device_id: self.devices.last_position(device_id),
+            metrics=self.metrics,
         )
         self.devices = DeviceWatch(
             store=self.store, directory=self.dispatcher.directory, clock=self.clock,
@@ -138,6 +146,11 @@ class Code4Service:
         )
         self.intake = Intake(topics=self.topics, adapters=lambda: self.adapters, now=self.clock.now,
                              dispatch=self.dispatcher.put, observe=self.devices.observe)
+        self.metrics.read_from(self._snapshot)
+        if settings.metrics_http:
+            host, _, port = settings.metrics_http.rpartition(":")
+            self._metrics_server, _ = start_http_server(int(port), addr=host, registry=self.metrics.registry)
+            log.info("metrics listening without sign-in", address=settings.metrics_http)
         self.desk = IncidentDesk(IncidentRecords(self.store), directory=lambda: self.dispatcher.directory,
                                  clock=self.clock)
         self.accounts = Accounts(self.store, now=self.clock.now)
@@ -208,6 +221,9 @@ class Code4Service:
             self._runner = None
         await self.devices.flush()
         self.store.close()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server = None
         if self._broker is not None:
             await self._broker.stop()
             self._broker = None
@@ -297,7 +313,33 @@ class Code4Service:
 
     def counters(self) -> dict[str, int]:
         return {"protocol_errors": self.protocol_errors, "intake_errors": self.intake_errors,
+                "facts_coalesced": self.devices.queue.coalesced, "facts_dropped": self.devices.queue.dropped,
                 **dict(self.dispatcher.metrics)}
+
+    async def health_checks(self) -> dict[str, Any]:
+        """Is the service well: the database answers (asked at most once a second, whatever
+        polls this), the broker is connected, no alarm waits in the queue."""
+        asked, answered = self._health
+        if time.monotonic() - asked >= 1.0:
+            try:
+                await asyncio.wait_for(asyncio.to_thread(self.store.ping), 2.0)
+                answered = True
+            except Exception as exc:
+                log.warning("health check: the database does not answer", error=str(exc).splitlines()[0][:200])
+                answered = False
+            self._health = (time.monotonic(), answered)
+        return {"database": answered, "broker": self.mqtt_connected,
+                "queue_lag_s": round(self.dispatcher.inbox.lag(), 3)}
+
+    def _snapshot(self) -> dict[str, Any]:
+        """What /metrics reads from the running parts at each scrape."""
+        lanes = self.dispatcher.inbox.depths()
+        states = Counter(state.status.value for state in self.dispatcher.open_alarms())
+        faults = Counter(fault for facts in self.devices.facts().values() for fault in facts.faults)
+        return {"queues": {"alarms": lanes[0], "answers": lanes[1], "device_facts": len(self.devices.queue)},
+                "queue_lag_s": self.dispatcher.inbox.lag(), "open_alarms": dict(states),
+                "device_faults": dict(faults), "outbox_backlog": self.dispatcher.outbox_backlog,
+                "counters": self.counters()}
 
     @property
     def http_url(self) -> str:

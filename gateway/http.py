@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from dispatcher.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from gateway.accounts import Principal
 from gateway.api import Services, api_router
 from gateway.auth import NotSignedIn, PageForbidden, current_principal, login_redirect, require
@@ -48,6 +49,11 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
     async def docs(_: Principal = Depends(require(page=True))) -> HTMLResponse:
         """Swagger UI served by code4 itself, under the same CSP as every page: nothing from outside."""
         return HTMLResponse(TEMPLATES.get_template("api_docs.html").render(), headers=_page_headers())
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(_: Principal = Depends(require("admin"))) -> Response:
+        """Prometheus text format; scrape with an admin's API token (or use CODE4_METRICS_HTTP)."""
+        return Response(services.metrics.exposition(), media_type=METRICS_CONTENT_TYPE)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For/-Proto code4 believes (addresses or networks,
     # comma-separated); unset: nobody's, and the connecting address is the client.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Prometheus metrics on a listener of their own, without sign-in (host:port, bind it where
+    # only the monitoring reaches); unset: only /metrics on the main address, for admins' tokens.
+    metrics_http: str | None = None
 
     @model_validator(mode="after")
     def _twilio_complete(self) -> Settings:
@@ -97,9 +100,11 @@ class Settings(BaseSettings):
                         from None
         return value
 
-    @field_validator("http")
+    @field_validator("http", "metrics_http")
     @classmethod
-    def _http(cls, value: str) -> str:
+    def _host_port(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
         host, _, port = value.rpartition(":")
         if not host or not port.isdigit():
             raise ValueError("use host:port, e.g. 127.0.0.1:8080")

@@ -57,6 +57,24 @@ def normalise_url(url: str) -> str:
     return url
 
 
+class StaleWrite(Exception):
+    """Alarms changed by another writer since they were read: nothing of the batch was stored."""
+
+    def __init__(self, uids: list[str]) -> None:
+        self.uids = uids
+        super().__init__(f"alarms changed since they were read: {', '.join(uids)}")
+
+
+@dataclass(frozen=True)
+class AlarmWrite:
+    """The decisions on one alarm in one batch: its new state, every effect in order, and the
+    version of the state they started from (None: a new alarm)."""
+
+    state: AlarmState
+    effects: list[Effect]
+    expected: int | None
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """An outbox row ready to send."""
@@ -70,7 +88,8 @@ class Outgoing:
 # Statements on the write path, built once so SQLAlchemy compiles them once (parameters are
 # supplied when they run).
 _alarms, _incidents = Alarm.__table__, Incident.__table__
-_UPDATE_ALARM = (update(_alarms).where(_alarms.c.uid == bindparam("key"))
+# Every update names the version it read: a write based on an older state changes nothing.
+_UPDATE_ALARM = (update(_alarms).where(_alarms.c.uid == bindparam("key"), _alarms.c.version == bindparam("expected"))
                  .values(version=_alarms.c.version + 1).returning(_alarms.c.incident_id))
 _INSERT_ALARM = insert(_alarms)
 _INSERT_INCIDENT = insert(_incidents).returning(_incidents.c.id)
@@ -102,6 +121,11 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    def ping(self) -> None:
+        """Raises when the database does not answer."""
+        with self.engine.connect() as connection:
+            connection.execute(select(1))
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
@@ -110,9 +134,12 @@ class Store:
     # ---- alarms ------------------------------------------------------------------------------
 
     def open_alarms(self) -> list[AlarmState]:
+        return [state for state, _ in self.open_alarm_versions()]
+
+    def open_alarm_versions(self) -> list[tuple[AlarmState, int]]:
         with self.session() as session:
             rows = session.scalars(select(Alarm).where(Alarm.is_open).order_by(Alarm.raised_at))
-            return [load_state(row.state) for row in rows]
+            return [(load_state(row.state), row.version) for row in rows]
 
     def latest_alarm(self, device_id: str, device_alarm_id: str) -> AlarmState | None:
         """The open alarm with this key, else the most recent closed one."""
@@ -125,51 +152,73 @@ class Store:
             ).first()
             return load_state(row.state) if row else None
 
-    def closed_since(self, since: datetime) -> list[AlarmState]:
+    def closed_since(self, since: datetime) -> list[tuple[AlarmState, int]]:
         with self.session() as session:
             rows = session.scalars(select(Alarm).where(~Alarm.is_open, Alarm.closed_at >= since))
-            return [load_state(row.state) for row in rows]
+            return [(load_state(row.state), row.version) for row in rows]
 
     def alarm(self, uid: str) -> AlarmState | None:
+        found = self.alarm_version(uid)
+        return found[0] if found else None
+
+    def alarm_version(self, uid: str) -> tuple[AlarmState, int] | None:
         with self.session() as session:
             row = session.get(Alarm, uid)
-            return load_state(row.state) if row else None
+            return (load_state(row.state), row.version) if row else None
 
     def save_decision(self, *, state: AlarmState, effects: Iterable[Effect], now: datetime) -> list[Outgoing]:
-        """Store the new state with its timeline and outbox in one transaction.
+        """A new alarm's first decision, on its own."""
+        return self.save_decisions([AlarmWrite(state, list(effects), None)], now)[0]
+
+    def save_decisions(self, writes: list[AlarmWrite], now: datetime) -> list[list[Outgoing]]:
+        """Store a batch of decisions in one transaction (group commit): each alarm's new state,
+        its timeline and its outbox rows; per alarm, the messages ready to send, in order.
 
         Core statements rather than the ORM unit of work: this write sits between a press and
-        the first page, so it is a handful of statements and one commit.
+        the first page. Every update names the version it read; if any alarm changed since
+        (another writer), nothing is stored and StaleWrite names them.
         """
-        columns = {
-            "status": state.status.value, "is_open": state.is_open, "closed_at": state.closed_at,
-            "deadline_at": state.deadline, "state": dump_state(state),
-        }
         timeline: list[dict[str, Any]] = []
-        outbox: list[tuple[Notify | Feedback, dict[str, Any]]] = []
-        for effect in effects:
-            if isinstance(effect, Timeline):
-                timeline.append({"alarm_uid": state.uid, "at": now, "kind": effect.kind, "actor": effect.actor,
-                                 "channel": effect.channel, "notice": effect.notice, "data": effect.data})
-            else:
-                kind, payload = dump_effect(effect)
-                outbox.append((effect, {"alarm_uid": state.uid, "kind": kind, "payload": payload,
-                                        "created_at": now, "attempts": 0}))
+        outbox: list[tuple[int, Notify | Feedback, dict[str, Any]]] = []
+        stale: list[str] = []
         with self.session() as session:
-            incident_id = session.execute(_UPDATE_ALARM, {"key": state.uid, **columns}).scalar()
-            if incident_id is None:
-                incident_id = session.execute(_INSERT_INCIDENT, _incident_for(state, now)).scalar_one()
-                session.execute(_INSERT_ALARM, {
-                    "uid": state.uid, "device_id": state.device_id, "device_alarm_id": state.device_alarm_id,
-                    "incident_id": incident_id, "raised_at": state.raised_at, "version": 1, **columns})
-            if state.status is Status.CLOSED and state.outcome is not None:
-                session.execute(_SET_OUTCOME, {"key": incident_id, "outcome": state.outcome.value})
+            for index, write in enumerate(writes):
+                state = write.state
+                columns = {
+                    "status": state.status.value, "is_open": state.is_open, "closed_at": state.closed_at,
+                    "deadline_at": state.deadline, "state": dump_state(state),
+                }
+                if write.expected is None:
+                    incident_id = session.execute(_INSERT_INCIDENT, _incident_for(state, now)).scalar_one()
+                    session.execute(_INSERT_ALARM, {
+                        "uid": state.uid, "device_id": state.device_id, "device_alarm_id": state.device_alarm_id,
+                        "incident_id": incident_id, "raised_at": state.raised_at, "version": 1, **columns})
+                else:
+                    incident_id = session.execute(
+                        _UPDATE_ALARM, {"key": state.uid, "expected": write.expected, **columns}).scalar()
+                    if incident_id is None:
+                        stale.append(state.uid)
+                        continue
+                if state.status is Status.CLOSED and state.outcome is not None:
+                    session.execute(_SET_OUTCOME, {"key": incident_id, "outcome": state.outcome.value})
+                for effect in write.effects:
+                    if isinstance(effect, Timeline):
+                        timeline.append({"alarm_uid": state.uid, "incident_id": incident_id, "at": now,
+                                         "kind": effect.kind, "actor": effect.actor, "channel": effect.channel,
+                                         "notice": effect.notice, "data": effect.data})
+                    else:
+                        kind, payload = dump_effect(effect)
+                        outbox.append((index, effect, {"alarm_uid": state.uid, "kind": kind, "payload": payload,
+                                                       "created_at": now, "attempts": 0}))
+            if stale:
+                raise StaleWrite(stale)  # leaving the transaction undoes the batch
             if timeline:
-                session.execute(_INSERT_TIMELINE, [{**row, "incident_id": incident_id} for row in timeline])
-            if not outbox:
-                return []
-            ids = session.scalars(_INSERT_OUTBOX, [row for _, row in outbox]).all()
-            return [Outgoing(item_id, state.uid, effect) for item_id, (effect, _) in zip(ids, outbox, strict=True)]
+                session.execute(_INSERT_TIMELINE, timeline)
+            ids = session.scalars(_INSERT_OUTBOX, [row for _, _, row in outbox]).all() if outbox else []
+        ready: list[list[Outgoing]] = [[] for _ in writes]
+        for item_id, (index, effect, _) in zip(ids, outbox, strict=True):
+            ready[index].append(Outgoing(item_id, writes[index].state.uid, effect))
+        return ready
 
     def incident_id_of(self, uid: str) -> int | None:
         with self.session() as session:
