@@ -75,6 +75,7 @@ class DeviceFacts:
 
 
 RaiseAlarm = Callable[[str, str, Position | None, str | None], None]
+DbCall = Callable[..., Awaitable[Any]]
 SendFeedback = Callable[[str, str, str], Awaitable[None]]
 SendNotices = Callable[[list[Outgoing]], None]
 
@@ -89,8 +90,10 @@ class DeviceWatch:
         raise_alarm: RaiseAlarm,
         pre_alert: SendFeedback,
         send_notices: SendNotices,
+        db: DbCall,
     ) -> None:
         self._store = store
+        self._db = db  # the engine's one writer: on SQLite, two writers would make each other wait
         self._directory = directory
         self._clock = clock
         self._raise_alarm = raise_alarm
@@ -192,11 +195,12 @@ class DeviceWatch:
         elif isinstance(payload, PositionPayload):
             facts.position, facts.position_at = payload.model_dump(exclude_none=True), at
         elif isinstance(payload, AlarmPayload):
-            facts.last_alarm_at = facts.last_test_at = at  # every press shows the button works
+            # Every press shows the button works; stored with the next flush (the alarm itself
+            # is the dispatcher's, stored before anything leaves).
+            facts.last_alarm_at = facts.last_test_at = at
             facts.battery = payload.battery if payload.battery is not None else facts.battery
             if payload.position is not None:
                 facts.position, facts.position_at = payload.position.model_dump(exclude_none=True), at
-            self._prompt.set()
         elif isinstance(payload, CheckinPayload):
             await self._checkin(message.device_id, payload, at)
         self._dirty.add(message.device_id)
@@ -369,8 +373,8 @@ class DeviceWatch:
         self._dirty, self._events, self._notices = set(), [], []
         rows = [replace(self._facts[d]) for d in dirty if d in self._facts]
         try:
-            outgoing = await asyncio.to_thread(self._store.save_device_batch, facts=rows, events=events,
-                                               notices=notices, now=self._clock.now())
+            outgoing = await self._db(self._store.save_device_batch, facts=rows, events=events, notices=notices,
+                                      now=self._clock.now())
         except Exception as exc:
             self.errors += 1
             log.error("storing device facts failed; kept, trying again", error=str(exc).splitlines()[0][:200],
@@ -388,7 +392,7 @@ class DeviceWatch:
         delay = 0.5
         while True:
             try:
-                return await asyncio.to_thread(fn, *args)
+                return await self._db(fn, *args)  # type: ignore[no-any-return]
             except (OperationalError, InterfaceError) as exc:
                 self.errors += 1
                 log.error("database unavailable for device supervision; retrying", error=str(exc).splitlines()[0],

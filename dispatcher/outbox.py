@@ -27,6 +27,7 @@ from escalation.notices import Feedback, Notice, Notify
 
 log = structlog.get_logger("code4.outbox")
 RECENT_REFS = 2000
+MARK_SENT_EVERY_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ class OutboxSender:
         try:
             while True:
                 await self._sent_flag.wait()
+                # One write marks what was delivered meanwhile, not one write per message. A crash
+                # in between sends those again after the restart: pages are at-least-once, and a
+                # repeated page_id is an update, never a new call.
+                await asyncio.sleep(MARK_SENT_EVERY_S)
                 self._sent_flag.clear()
                 await self.flush()
         finally:

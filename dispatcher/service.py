@@ -517,6 +517,11 @@ class Dispatcher:
     async def _db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, partial(fn, *args, **kwargs))
 
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """The engine's one database writer (a thread of its own), for the device watch too: on
+        SQLite a second writer would make the dispatcher wait for its lock."""
+        return await self._db(fn, *args, **kwargs)
+
     # ---- deadlines ----------------------------------------------------------------------------------
 
     async def _timers(self) -> None:

@@ -58,8 +58,12 @@ class ContextCoverage:
 
 def contexts(directory: Directory) -> list[Context]:
     found: list[Context] = []
+    by_place: dict[str, list[Device]] = {}  # resolved once: a site may have thousands of devices
+    for device in directory.org.devices:
+        if device.location and (key := _place_key(directory, device)) is not None:
+            by_place.setdefault(key, []).append(device)
     for place in directory.all_places():
-        here = [d for d in directory.org.devices if d.location and _same(directory, d, place)]
+        here = by_place.get(place.key, [])
         types = sorted({d.type for d in here}) or ["fixed_button"]
         for device_type in types:
             device = next((d for d in here if d.type == device_type), None)
@@ -145,11 +149,11 @@ def _ranges(segments: Iterable[Segment]) -> list[tuple[int, int]]:
     return merged
 
 
-def _same(directory: Directory, device: Device, place: Place) -> bool:
+def _place_key(directory: Directory, device: Device) -> str | None:
     try:
-        return directory.location(device.location or "").key == place.key
+        return directory.location(device.location or "").key
     except LookupError:
-        return False
+        return None
 
 
 def _location_path(directory: Directory, place: Place) -> tuple[str | int, ...]:

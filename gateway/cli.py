@@ -178,12 +178,22 @@ def _parser() -> argparse.ArgumentParser:
     creds.set_defaults(func=_devices_credentials)
 
     bench = commands.add_parser("bench", help="measure alarm latency and throughput against a real broker")
-    bench.add_argument("--alarms", type=int, default=200, help="alarms in the latency run (default 200)")
-    bench.add_argument("--burst", type=int, default=1000, help="alarms in the throughput run (default 1000)")
+    bench.add_argument("--alarms", type=int, default=100, help="alarms one at a time in the quiet run (default 100)")
+    bench.add_argument("--burst", type=int, default=100, help="alarms within one second (default 100)")
+    bench.add_argument("--devices", type=int, default=10_000,
+                       help="supervised devices heartbeating once a minute meanwhile (default 10000)")
     bench.add_argument("--buttons", type=int, default=100, help="simulated buttons (default 100)")
     bench.add_argument("--pagers", type=int, default=20, help="simulated pagers (default 20)")
+    bench.add_argument("--sustain", action="store_true",
+                       help="also find the highest alarm rate held with press -> first page p99 under --bound-ms")
+    bench.add_argument("--sustain-seconds", type=float, default=30.0, help="how long each rate must hold (default 30)")
+    bench.add_argument("--bound-ms", type=float, default=100.0, help="the p99 bound of the sustained run (default 100)")
+    bench.add_argument("--start-rate", type=float, default=100.0, help="the sustained run's first rate (default 100/s)")
     bench.add_argument("--mqtt", help="broker URL (default: start a Mosquitto of its own)")
-    bench.add_argument("--database", help="database URL (default: a fresh SQLite file)")
+    bench.add_argument("--database", action="append", metavar="sqlite|POSTGRESQL_ADMIN_URL",
+                       help="run on a fresh SQLite file, or a throw-away database on this PostgreSQL server; "
+                            "give it twice for both (default: sqlite, and the PostgreSQL at 127.0.0.1:5432 "
+                            "when it answers)")
     bench.set_defaults(func=_bench)
     return parser
 
@@ -697,11 +707,18 @@ def _local(moment: datetime | None) -> str:
 # ---- bench -------------------------------------------------------------------------------------------
 
 
-def _bench(args: argparse.Namespace) -> int:
-    from simulators.bench import run_bench
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
-    return run_bench(alarms=args.alarms, burst=args.burst, buttons=args.buttons, pagers=args.pagers,
-                     mqtt_url=args.mqtt, database_url=args.database)
+
+def _bench(args: argparse.Namespace) -> int:
+    from gateway.broker import wait_for_port
+    from simulators.bench import Options, run_bench
+
+    databases = args.database or ["sqlite"] + ([LOCAL_POSTGRES] if wait_for_port(5432, 0.5) else [])
+    options = Options(latency_alarms=args.alarms, burst=args.burst, devices=args.devices, buttons=args.buttons,
+                      pagers=args.pagers, sustain=args.sustain, sustain_seconds=args.sustain_seconds,
+                      bound_ms=args.bound_ms, start_rate=args.start_rate)
+    return run_bench(options, mqtt_url=args.mqtt, databases=databases)
 
 
 if __name__ == "__main__":
