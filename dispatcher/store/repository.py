@@ -277,10 +277,6 @@ class Store:
         with self.session() as session:
             return list(session.scalars(select(DeviceStatus).order_by(DeviceStatus.device_id)))
 
-    def save_device_facts(self, facts: Iterable[Any]) -> None:
-        """Upsert what supervision knows of devices (objects with DeviceStatus's field names)."""
-        self.save_device_batch(facts=facts, events=(), notices=(), now=None)
-
     def save_device_batch(self, *, facts: Iterable[Any], events: Iterable[tuple[str, datetime, str, dict[str, Any]]],
                           notices: Iterable[Notice], now: datetime | None) -> list[Outgoing]:
         """In one transaction: what supervision knows of devices (objects with DeviceStatus's
@@ -309,10 +305,6 @@ class Store:
         statement = dialect.insert(table)
         columns = {name: statement.excluded[name] for name in (*_DEVICE_FIELDS, "faults")}
         return statement.on_conflict_do_update(index_elements=[table.c.device_id], set_=columns)
-
-    def add_device_event(self, device_id: str, at: datetime, kind: str, data: dict[str, Any]) -> None:
-        with self.session() as session:
-            session.add(DeviceEvent(device_id=device_id, at=at, kind=kind, data=data))
 
     def device_events(self, device_id: str, limit: int = 200) -> list[DeviceEvent]:
         with self.session() as session:

@@ -53,25 +53,34 @@ def test_check_on_a_broken_file_names_file_line_and_field_and_fails(tmp_path: Pa
     assert lines[-1] == "FAILED: 1 error(s); the file was not loaded"
 
 
+def clean_env() -> tuple[dict[str, str], int]:
+    """This machine's environment without any CODE4_ setting, and a free HTTP port."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CODE4_")}
+    port = free_port()
+    env["CODE4_HTTP"] = f"127.0.0.1:{port}"
+    return env, port
+
+
+def start_run(tmp_path: Path, env: dict[str, str], port: int) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """`code4 run` in tmp_path, once it answers and has written var/run.json."""
+    service = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert wait_for_port(port, 30), "code4 run did not open its HTTP port"
+    for _ in range(100):
+        if (tmp_path / "var" / "run.json").exists():
+            break
+        time.sleep(0.1)
+    return service, json.loads((tmp_path / "var" / "run.json").read_text(encoding="utf-8"))
+
+
 def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
     """What the README's first command does: broker, SQLite under ./var, the example site, and
     phones simulated locally. The demo pager (Jan de Vries) is paged first at every hour of the
     week (a colleague in opening hours, the on-call BHV-er outside them), so this holds at any
     hour; test_example_site.py checks those chains at fixed moments."""
-    env = os.environ.copy()
-    for key in [k for k in env if k.startswith("CODE4_")]:
-        del env[key]
-    port = free_port()
-    env["CODE4_HTTP"] = f"127.0.0.1:{port}"
-    service = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env, port = clean_env()
+    service, running = start_run(tmp_path, env, port)
     try:
-        assert wait_for_port(port, 30), "code4 run did not open its HTTP port"
-        for _ in range(100):
-            if (tmp_path / "var" / "run.json").exists():
-                break
-            time.sleep(0.1)
-        running = json.loads((tmp_path / "var" / "run.json").read_text(encoding="utf-8"))
         assert (tmp_path / "var" / "code4.db").exists()
         assert httpx.get(f"http://127.0.0.1:{port}/api/health").json() == {"status": "ok"}
         assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700, "var/ is for code4's account only"
@@ -108,18 +117,9 @@ def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
 
 
 def test_run_with_an_agreement_file_of_its_own_never_simulates_phones(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CODE4_")}
-    port = free_port()
-    env |= {"CODE4_HTTP": f"127.0.0.1:{port}", "CODE4_CONFIG": str(EXAMPLE)}
-    service = subprocess.Popen([sys.executable, "-m", "gateway.cli", "run"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env, port = clean_env()
+    service, running = start_run(tmp_path, env | {"CODE4_CONFIG": str(EXAMPLE)}, port)
     try:
-        assert wait_for_port(port, 30), "code4 run did not open its HTTP port"
-        for _ in range(100):
-            if (tmp_path / "var" / "run.json").exists():
-                break
-            time.sleep(0.1)
-        running = json.loads((tmp_path / "var" / "run.json").read_text(encoding="utf-8"))
         assert "twilio_url" not in running
     finally:
         service.terminate()

@@ -5,29 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import paho.mqtt.client as mqtt
 import pytest
 
-from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto
-from tests.conftest import FIXTURES
 from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-
-@pytest.fixture
-async def site(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = Harness(mosquitto=mosquitto, database_url=database_url, clock=clock, tmp_path=tmp_path,
-                      config=FIXTURES / "deviceorg.yaml")
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.close()
 
 
 def publish(harness: Harness, topic: str, payload: bytes | str, *, retain: bool = False) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -21,20 +20,8 @@ from dispatcher.store.repository import AlarmWrite, Store
 from escalation.notices import Notice
 from escalation.plan import Route
 from gateway.broker import Mosquitto, free_port
-from tests.conftest import FIXTURES
 from tests.integration.harness import Harness
 from tests.integration.test_device_supervision import publish
-
-
-@pytest.fixture
-async def site(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path) -> AsyncIterator[Harness]:
-    harness = Harness(mosquitto=mosquitto, database_url=database_url, clock=clock, tmp_path=tmp_path,
-                      config=FIXTURES / "deviceorg.yaml")
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.close()
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
