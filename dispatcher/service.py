@@ -188,7 +188,10 @@ class Dispatcher:
             marks, refs = self._sender.pending_sent_marks()
             if marks:
                 self._store.mark_sent(marks, self._clock.now(), refs)
-            self._executor.shutdown(wait=True, cancel_futures=False)
+
+    def close(self) -> None:
+        """After the last writes (the device watch's final flush): the writer thread ends."""
+        self._executor.shutdown(wait=True, cancel_futures=False)
 
     async def _recover(self) -> None:
         for state, version in await self._db(self._store.open_alarm_versions):

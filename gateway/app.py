@@ -227,6 +227,7 @@ class Code4Service:
                     await self._runner
             self._runner = None
         await self.devices.flush()
+        self.dispatcher.close()
         self.store.close()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()

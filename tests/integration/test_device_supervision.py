@@ -9,6 +9,7 @@ import json
 import paho.mqtt.client as mqtt
 import pytest
 
+from dispatcher.store.repository import Store
 from tests.integration.harness import Harness
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -89,6 +90,24 @@ async def test_supervision_deadlines_survive_a_restart(site: Harness) -> None:
     assert site.service is not None
     events = await site.wait(site.service.store.device_events, "knop-balie-1")
     assert next((e.kind, e.data) for e in events) == ("fault_raised", {"fault": "silent"})
+
+
+async def test_a_stop_stores_what_was_last_heard(site: Harness) -> None:
+    """Heartbeats are written once a second; a planned stop writes the last ones too."""
+    button = site.button("knop-balie-1")
+    button.heartbeat()
+    await site.device_reported("knop-balie-1", lambda s: s.last_seen_at is not None)
+    await site.advance(30)
+    button.heartbeat()
+    await site.seen_now("knop-balie-1")
+    heard = site.clock.now()
+    await site.stop()
+    store = Store(site.database_url)
+    try:
+        [stored] = [s for s in store.device_statuses() if s.device_id == "knop-balie-1"]
+    finally:
+        store.close()
+    assert stored.last_seen_at == heard
 
 
 # ---- lone workers -----------------------------------------------------------------------------------
