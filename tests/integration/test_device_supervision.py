@@ -88,7 +88,7 @@ async def test_supervision_deadlines_survive_a_restart(site: Harness) -> None:
     await site.start()
     await device_when(site, "knop-balie-1", lambda d: d["faults"] == ["silent"])
     assert site.service is not None
-    events = await site.wait(site.service.store.device_events, "knop-balie-1")
+    events = await site.wait_events("knop-balie-1", "fault_raised")  # stored with the next flush
     assert next((e.kind, e.data) for e in events) == ("fault_raised", {"fault": "silent"})
 
 
