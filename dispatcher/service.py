@@ -99,7 +99,8 @@ class AlarmCommand:
 Inbound = DeviceMessage | DeadlineDue | Undeliverable | AlarmCommand | RaiseAlarm
 URGENT, ANSWERS = 0, 1  # the inbox's lanes: alarms, cancels and deadlines first; then answers and the rest
 BATCH = 256  # events decided and committed together at most
-LATE = timedelta(milliseconds=50)  # a deadline decided later than this is logged as late
+LATE = timedelta(milliseconds=50)
+CHECKPOINT_EVERY_S = 1.0  # a deadline decided later than this is logged as late
 
 
 @dataclass
@@ -182,12 +183,23 @@ class Dispatcher:
                 tasks.create_task(self._consume(), name="dispatcher-events")
                 tasks.create_task(self._timers(), name="dispatcher-timers")
                 tasks.create_task(self._sender.run(), name="dispatcher-outbox")
+                if self._store.is_sqlite:
+                    tasks.create_task(self._checkpoints(), name="sqlite-checkpoints")
                 self.ready.set()
         finally:
             # Record what was delivered, so a restart does not send it again.
             marks, refs = self._sender.pending_sent_marks()
             if marks:
                 self._store.mark_sent(marks, self._clock.now(), refs)
+
+    async def _checkpoints(self) -> None:
+        """SQLite's log copied into the database once a second, beside the writer (never in a commit)."""
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY_S)
+            try:
+                await asyncio.to_thread(self._store.checkpoint)
+            except Exception as exc:  # a busy database is no reason to stop: next time
+                log.warning("database checkpoint skipped", error=str(exc).splitlines()[0][:200])
 
     def close(self) -> None:
         """After the last writes (the device watch's final flush): the writer thread ends."""

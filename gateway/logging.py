@@ -35,5 +35,7 @@ def configure(*, fmt: str = "auto", level: str = "info") -> None:
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=True,
     )
-    # Libraries log through the standard library: keep their warnings, drop their chatter.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    # Libraries log through the standard library: keep their warnings (or what the level asks
+    # for, when that is stricter), drop their chatter.
+    threshold = max(logging.WARNING, logging.getLevelName(level.upper()))
+    logging.basicConfig(level=threshold, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")

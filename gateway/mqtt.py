@@ -66,6 +66,9 @@ class MqttSession:
                     # Small messages must not wait for Nagle's algorithm (up to 40 ms per hop).
                     socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
                 ) as client:
+                    # aiomqtt warns of every publish beyond ten awaiting their PUBACK: under load
+                    # that is a log line per page. Hundreds in flight are normal here.
+                    client.pending_calls_threshold = 1_000_000
                     await client.subscribe(self._topics.uplink_filters() + self._extra_filters())
                     self._client = client
                     self.connections += 1

@@ -20,6 +20,7 @@ once its previous alarm was received and paged.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 import os
@@ -60,6 +61,9 @@ class Options:
 
 
 def run_bench(options: Options, *, mqtt_url: str | None, databases: list[str]) -> int:
+    # The measuring side must not pause to collect garbage in the middle of a measurement: it
+    # runs for minutes, holds little, and its own pauses would count against code4.
+    gc.disable()
     for database in databases:
         with tempfile.TemporaryDirectory(prefix="code4-bench-") as scratch:
             workdir = Path(scratch)
