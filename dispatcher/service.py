@@ -128,7 +128,12 @@ class _Batch:
 def new_alarm_uid(now: datetime) -> str:
     """Short, sortable, readable over the phone: a-20261123-k3x9q."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
-    return f"a-{now:%Y%m%d}-" + "".join(secrets.choice(alphabet) for _ in range(5))
+    return f"{alarm_day(now)}-" + "".join(secrets.choice(alphabet) for _ in range(5))
+
+
+def alarm_day(now: datetime) -> str:
+    """What every alarm id of that day starts with."""
+    return f"a-{now:%Y%m%d}"
 
 
 class Dispatcher:
@@ -154,6 +159,7 @@ class Dispatcher:
         self._directory = directory
         self._clock = clock
         self._new_uid = new_uid
+        self._uids_taken: tuple[str, set[str]] = ("", set())  # (day prefix, alarm ids of that day)
         self._listeners = list(listeners)
         self._last_position = last_position
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="code4-db")
@@ -211,6 +217,7 @@ class Dispatcher:
         since = self._clock.now() - REDELIVERY_WINDOW
         for state, version in await self._db(self._store.closed_since, since):
             self._remember(state, version)
+        await self._load_uids_taken()
         overdue = [s.uid for s in self._open.values() if s.deadline and s.deadline <= self._clock.now()]
         log.info("dispatcher started", open_alarms=len(self._open), overdue_deadlines=len(overdue),
                  database=self._store.description)
@@ -365,7 +372,7 @@ class Dispatcher:
     def _open_alarm(self, device_id: str, alarm_id: str, press: int, kind: str, silent: bool,
                     position: Position | None, device_time: datetime | None, now: datetime, *,
                     note: str | None = None, unreadable: str | None = None) -> None:
-        uid = self._new_uid(now)
+        uid = self._fresh_uid(now)
         with structlog.contextvars.bound_contextvars(alarm_id=uid):
             # A mobile alarm without a position carries the last one it reported.
             position = position or self._last_position(device_id)
@@ -379,6 +386,24 @@ class Dispatcher:
             event = AlarmRaised(uid, device_id, alarm_id, press, kind, silent, plan, position, device_time, note,
                                 unreadable)
             self._apply(None, event, now)
+
+    def _fresh_uid(self, now: datetime) -> str:
+        """An alarm id no alarm of the day has: five letters give 28 million a day, so a busy day
+        would otherwise draw one twice, and the second alarm could not be stored."""
+        day = alarm_day(now)
+        if self._uids_taken[0] != day:
+            self._uids_taken = (day, set())
+        taken = self._uids_taken[1]
+        for _ in range(1000):
+            uid = self._new_uid(now)
+            if uid not in taken:
+                taken.add(uid)
+                return uid
+        raise RuntimeError(f"no free alarm id left for {day}")
+
+    async def _load_uids_taken(self) -> None:
+        day = alarm_day(self._clock.now())
+        self._uids_taken = (day, set(await self._db(self._store.alarm_uids, f"{day}-")))
 
     def _on_cancel(self, device_id: str, payload: CancelPayload, now: datetime) -> None:
         state = self._state_for_key((device_id, payload.alarm_id))

@@ -162,6 +162,11 @@ class Store:
             ).first()
             return load_state(row.state) if row else None
 
+    def alarm_uids(self, prefix: str) -> list[str]:
+        """Every alarm id that starts so (one day's: `a-20261123-`)."""
+        with self.session() as session:
+            return list(session.scalars(select(Alarm.uid).where(Alarm.uid.startswith(prefix, autoescape=True))))
+
     def closed_since(self, since: datetime) -> list[tuple[AlarmState, int]]:
         with self.session() as session:
             rows = session.scalars(select(Alarm).where(~Alarm.is_open, Alarm.closed_at >= since))
@@ -410,10 +415,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # stored through a power cut, which is what `received` promises the device.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
-    # No checkpoint inside a commit: copying the log into the database would hold up whichever
-    # decision happens to fill it (hundreds of milliseconds on a big database). `checkpoint`
-    # does it beside the writer instead.
-    cursor.execute("PRAGMA wal_autocheckpoint=0")
+    # Checkpoints beside the writer (`checkpoint`, once a second): one inside a commit would hold
+    # up whichever decision happens to fill the log. The automatic one stays as a backstop for
+    # a log that grew to 40 MB anyway, and a reset log is cut back to 64 MB.
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    cursor.execute("PRAGMA journal_size_limit=67108864")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()

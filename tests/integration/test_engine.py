@@ -194,3 +194,23 @@ async def test_metrics_on_a_listener_of_their_own(mosquitto: Mosquitto, database
         assert scraped.status_code == 200 and "code4_queue_depth" in scraped.text
     finally:
         await harness.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_an_alarm_id_drawn_twice_on_one_day_is_never_a_lost_alarm(code4: Harness) -> None:
+    """Alarm ids are short (five letters a day): on a busy day one is drawn twice. The second
+    alarm gets another id — also after a restart — instead of failing to be stored."""
+    assert code4.service is not None
+    draws = iter(["a-20261123-aaaaa", "a-20261123-aaaaa", "a-20261123-bbbbb", "a-20261123-aaaaa",
+                  "a-20261123-bbbbb", "a-20261123-ccccc"])
+    code4.service.dispatcher._new_uid = lambda _now: next(draws)
+    first, second = code4.button("knop-balie-1", repeat_every=3600), code4.button("knop-balie-2", repeat_every=3600)
+    await code4.wait(first.feedback, "received", first.press())
+    await code4.wait(second.feedback, "received", second.press())
+    await code4.stop()
+    await code4.start()
+    code4.service.dispatcher._new_uid = lambda _now: next(draws)
+    third = code4.button("knop-info", repeat_every=3600)
+    await code4.wait(third.feedback, "received", third.press())
+    assert sorted(a["uid"] for a in await code4.alarms()) == [
+        "a-20261123-aaaaa", "a-20261123-bbbbb", "a-20261123-ccccc"]
