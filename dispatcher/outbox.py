@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from dispatcher.store.lease import LeaseLost
 from dispatcher.store.repository import Outgoing
 from escalation.channels import Channel, DeliveryFailure, FeedbackSender, TemporaryFailure
 from escalation.notices import Feedback, Notice, Notify
@@ -65,8 +66,10 @@ class OutboxSender:
         now: Callable[[], datetime],
         policy: RetryPolicy,
         on_delivered: Callable[[str, Notify | Feedback | Notice], None] = lambda _uid, _effect: None,
+        may_send: Callable[[], bool] = lambda: True,
     ) -> None:
         self._on_delivered = on_delivered
+        self._may_send = may_send  # False once this instance no longer holds the dispatcher lease
         self._db = db
         self._store = store
         self._channels = channels
@@ -92,9 +95,14 @@ class OutboxSender:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def run(self) -> None:
-        """Resend what was decided but not sent before a restart, then record deliveries."""
+    async def resume(self) -> None:
+        """Send what was decided but not sent before a restart (or by the instance that led
+        before). Before any new decision: one taken meanwhile would be among the unsent too,
+        and be sent twice."""
         self.submit(await self._db(self._store.unsent))
+
+    async def run(self) -> None:
+        """Record deliveries, in batches."""
         try:
             while True:
                 await self._sent_flag.wait()
@@ -103,7 +111,15 @@ class OutboxSender:
                 # repeated page_id is an update, never a new call.
                 await asyncio.sleep(MARK_SENT_EVERY_S)
                 self._sent_flag.clear()
-                await self.flush()
+                try:
+                    await self.flush()
+                except LeaseLost:
+                    raise
+                except Exception as exc:  # the database away: the marks wait for the next round
+                    self._sent_flag.set()
+                    log.error("deliveries not recorded yet; trying again", error=str(exc).splitlines()[0][:200],
+                              messages=len(self._sent))
+                    await asyncio.sleep(1.0)
         finally:
             for task in list(self._tasks):
                 task.cancel()
@@ -134,7 +150,11 @@ class OutboxSender:
         lane = _lane(effect)
         async with self._lanes[lane], self._slots:
             with structlog.contextvars.bound_contextvars(alarm_id=item.alarm_uid):
-                await self._deliver_in_lane(item)
+                try:
+                    await self._deliver_in_lane(item)
+                except LeaseLost:
+                    # Left unsent in the outbox: the instance that dispatches now sends it.
+                    log.info("not sent: this instance no longer dispatches", what=_describe(effect))
 
     async def _deliver_in_lane(self, item: Outgoing) -> None:
         effect = item.effect
@@ -182,6 +202,8 @@ class OutboxSender:
         timeout = min(self._policy.attempt_timeout, give_up_after) if give_up_after else self._policy.attempt_timeout
         while True:
             attempts += 1
+            if not self._may_send():
+                raise LeaseLost("not sending: the dispatcher lease is not held")
             try:
                 ref = await asyncio.wait_for(send(), timeout)
             except DeliveryFailure as exc:
@@ -224,7 +246,12 @@ class OutboxSender:
     async def _give_up(self, item: Outgoing, reason: str) -> None:
         effect = item.effect
         log.warning("delivery failed", what=_describe(effect), reason=reason)
-        await self._db(self._store.mark_failed, item.id, self._now(), reason)
+        try:
+            await self._db(self._store.mark_failed, item.id, self._now(), reason)
+        except LeaseLost:
+            raise
+        except Exception as exc:  # the database away: the core still hears of it; a restart tries again
+            log.error("failed delivery not recorded", what=_describe(effect), error=str(exc).splitlines()[0][:200])
         if isinstance(effect, Notify):
             self._on_undeliverable(Undeliverable(item.alarm_uid, effect.page_id, effect.route_index,
                                                  effect.purpose.value, reason))

@@ -52,6 +52,7 @@ from dispatcher.core import (
 from dispatcher.inbox import Inbox
 from dispatcher.metrics import EngineMetrics
 from dispatcher.outbox import OutboxSender, RetryPolicy, Undeliverable
+from dispatcher.store.lease import LeaseLost
 from dispatcher.store.repository import AlarmWrite, Outgoing, StaleWrite, Store
 from escalation.channels import Channel, FeedbackSender
 from escalation.directory import Directory
@@ -94,6 +95,10 @@ class AlarmCommand:
     event: Event
     done: asyncio.Future[AlarmState | None]
     strict: bool = False  # a refusal raises IllegalTransition to the caller instead of giving None
+
+
+class NotDispatching(Exception):
+    """This instance does not dispatch (a standby): the request belongs on the leader."""
 
 
 Inbound = DeviceMessage | DeadlineDue | Undeliverable | AlarmCommand | RaiseAlarm
@@ -151,6 +156,7 @@ class Dispatcher:
         pins: PinDigests,
         last_position: Callable[[str], Position | None] = lambda _: None,
         metrics: EngineMetrics | None = None,
+        may_send: Callable[[], bool] = lambda: True,
     ) -> None:
         self._pins = pins
         self.measure = metrics or EngineMetrics()
@@ -177,13 +183,14 @@ class Dispatcher:
         self._sender = OutboxSender(
             db=self._db, store=store, channels=channels, feedback=feedback,
             on_undeliverable=self._undeliverable, now=clock.now, policy=retry or RetryPolicy(),
-            on_delivered=self.measure.delivered,
+            on_delivered=self.measure.delivered, may_send=may_send,
         )
 
     # ---- running --------------------------------------------------------------------------
 
     async def run(self) -> None:
         await self._recover()
+        await self._sender.resume()
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._consume(), name="dispatcher-events")
@@ -196,7 +203,12 @@ class Dispatcher:
             # Record what was delivered, so a restart does not send it again.
             marks, refs = self._sender.pending_sent_marks()
             if marks:
-                self._store.mark_sent(marks, self._clock.now(), refs)
+                try:
+                    # On the event loop, at the end: nothing else is left to hold up.
+                    self._store.mark_sent(marks, self._clock.now(), refs)
+                except Exception as exc:  # lease lost, or the database away
+                    log.warning("deliveries not recorded: they are sent once more by whoever dispatches next "
+                                "(pages are at-least-once)", messages=len(marks), error=str(exc).splitlines()[0][:200])
 
     async def _checkpoints(self) -> None:
         """SQLite's log copied into the database once a second, beside the writer (never in a commit)."""
@@ -277,6 +289,9 @@ class Dispatcher:
         self.inbox.put(item, URGENT if urgent else ANSWERS)
 
     async def submit(self, item: Inbound) -> None:
+        """From the API and webhooks: refused on an instance that does not dispatch."""
+        if not self.ready.is_set():
+            raise NotDispatching("this code4 instance is a standby; another one dispatches")
         self.put(item)
 
     async def command(self, uid: str, event: Event, *, strict: bool = False) -> AlarmState | None:
@@ -479,7 +494,7 @@ class Dispatcher:
             outgoing = await self._store_decisions(writes, now)
             self.measure.commit_seconds.observe(time.monotonic() - started)
             self.measure.batch_size.observe(len(batch.decided))
-        except StaleWrite:
+        except (StaleWrite, LeaseLost):
             raise
         except Exception:  # not the database away but one decision it refuses: find it, keep the rest
             log.exception("storing a batch failed; storing its alarms one by one", decisions=len(writes))
@@ -488,6 +503,8 @@ class Dispatcher:
                 try:
                     outgoing += await self._store_decisions([write], now)
                     stored.append(write)
+                except LeaseLost:
+                    raise
                 except Exception:
                     self.metrics["decisions_not_stored"] += 1
                     batch.failed.add(write.state.uid)

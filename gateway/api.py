@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from dispatcher.clock import Clock
@@ -97,12 +97,14 @@ class AlarmList(Paged):
 
 class Health(BaseModel):
     status: str
+    role: str  # leader, standby (another instance dispatches), starting or stepped down
 
 
 class Checks(BaseModel):
     database: bool
     broker: bool
     queue_lag_s: float  # how long the oldest waiting alarm or answer has waited
+    role: str
 
 
 class Status(BaseModel):
@@ -214,7 +216,17 @@ def api_router(services: Services) -> APIRouter:
     async def health() -> Health:
         """For load balancers: no sign-in, and nothing but whether the service is well — the
         database answers, the broker is connected, alarms are not waiting in the queue."""
-        return Health(status=_verdict(await services.health_checks()))
+        checks = await services.health_checks()
+        return Health(status=_verdict(checks), role=checks["role"])
+
+    @router.get("/leader", response_model=Health, tags=["service"],
+                responses={503: {"model": Health, "description": "this instance does not dispatch"}})
+    async def leader() -> JSONResponse:
+        """For load balancers with several instances: 200 only on the one that dispatches, so
+        answers, webhooks and operator actions are sent there; 503 on a standby."""
+        checks = await services.health_checks()
+        body = Health(status=_verdict(checks), role=checks["role"])
+        return JSONResponse(body.model_dump(), status_code=200 if checks["role"] == "leader" else 503)
 
     @router.get("/status", response_model=Status, tags=["service"])
     async def status(_: Principal = Depends(require("operator", "admin"))) -> Status:
@@ -454,5 +466,7 @@ QUEUE_LAG_DEGRADED_S = 5.0
 
 
 def _verdict(checks: dict[str, Any]) -> str:
+    if checks["role"] == "standby":  # a standby holds no broker session and no queue
+        return "ok" if checks["database"] else "degraded"
     well = checks["database"] and checks["broker"] and checks["queue_lag_s"] < QUEUE_LAG_DEGRADED_S
     return "ok" if well else "degraded"

@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 import uvicorn
 from prometheus_client import start_http_server
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from devices.adapters import Adapters
 from devices.endpoint import MqttEndpoint
@@ -29,10 +30,12 @@ from dispatcher.clock import Clock, SystemClock
 from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
 from dispatcher.intake import Intake
+from dispatcher.leadership import Leadership
 from dispatcher.metrics import EngineMetrics
 from dispatcher.outbox import RetryPolicy
 from dispatcher.service import Dispatcher, RaiseAlarm
 from dispatcher.store.incidents import IncidentRecords
+from dispatcher.store.lease import Lease, LeaseLost, SingleInstance, instance_name
 from dispatcher.store.repository import Store
 from escalation.channels import Channel, TemporaryFailure
 from escalation.check import load_organisation
@@ -85,6 +88,10 @@ class Code4Service:
         self.agreement_file = settings.agreement_file
         self._file_stamp: tuple[float, int] | None = None
         self._background: set[asyncio.Task[None]] = set()
+        self.leadership: Leadership | None = None  # PostgreSQL: who dispatches
+        self._single: SingleInstance | None = None  # SQLite: one instance per database file
+        self.role = "starting"  # then "leader" or "standby"; "stepped down" after losing the lease
+        self._standby = asyncio.Event()
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -97,18 +104,24 @@ class Code4Service:
         for issue in issues:
             (log.error if issue.severity == "error" else log.warning)("agreement file", problem=str(issue))
         self._file_stamp = _stamp(self.agreement_file)
+        self.store = Store(settings.effective_database_url)
+        if self.store.sqlite_path is not None:
+            self._single = SingleInstance(self.store.sqlite_path)
+            self._single.take()  # a second instance on the same file stops here, saying why
+        elif not self.store.is_sqlite:
+            self.leadership = Leadership(Lease(self.store.engine, holder=instance_name(), ttl_s=settings.lease_ttl_s))
+            self.store.fence = _not_leading  # until this instance holds the lease
         if settings.mqtt_url is None:
             self._broker = embedded_broker(settings.data_dir)
             await self._broker.start()
             self.mqtt_url = self._broker.url
-        self.store = Store(settings.effective_database_url)
-        await asyncio.to_thread(self.store.migrate)  # before anything can read or write
+        await self._migrate()  # before anything can read or write
         self.topics = Topics(settings.topic_prefix)
         self.adapters = Adapters(loaded.organisation.adapters)
         self.session = MqttSession(
             MqttEndpoint.parse(self.mqtt_url), client_id=settings.mqtt_client_id, topics=self.topics,
             on_message=self.handle_message, ca_file=settings.mqtt_ca_file,
-            extra_filters=lambda: self.adapters.filters(),
+            extra_filters=lambda: self.adapters.filters(), may_act=self.may_act,
         )
         self.public_url = settings.effective_public_url
         self.live = LiveFeed()
@@ -140,6 +153,7 @@ class Code4Service:
             listeners=[self.live.publish],
             last_position=lambda device_id: self.devices.last_position(device_id),
             metrics=self.metrics,
+            may_send=self.may_act,
         )
         self.devices = DeviceWatch(
             store=self.store, directory=self.dispatcher.directory, clock=self.clock,
@@ -175,41 +189,96 @@ class Code4Service:
             proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or [],
         ))
         self._runner = asyncio.create_task(self._run(), name="code4")
-        waiting = [asyncio.ensure_future(self.dispatcher.ready.wait()), asyncio.ensure_future(self._runner)]
+        runner = asyncio.ensure_future(self._runner)
+        waiting = [asyncio.ensure_future(self.dispatcher.ready.wait()), asyncio.ensure_future(self._standby.wait()),
+                   runner]
         done, _ = await asyncio.wait(waiting, timeout=ready_timeout, return_when=asyncio.FIRST_COMPLETED)
-        if self._runner in done:
+        if runner in done:
             self._runner.result()  # start-up failed: raise its error
-        waiting[0].cancel()
-        try:
-            await asyncio.wait_for(self.session.connected.wait(), ready_timeout)
-        except TimeoutError:
-            log.error("broker not reachable yet; alarms wait at the broker until it is", broker=self.broker_display)
+        for waiter in waiting[:2]:
+            waiter.cancel()
+        if self.role == "leader":
+            try:
+                await asyncio.wait_for(self.session.connected.wait(), ready_timeout)
+            except TimeoutError:
+                log.error("broker not reachable yet; alarms wait at the broker until it is",
+                          broker=self.broker_display)
         await self._wait_for_http(ready_timeout)
         self._write_run_file()
         gc.collect()
         gc.freeze()  # what start-up built lives as long as the service: see `_tend_memory`
         log.info("code4 running", organisation=self.organisation, http=self.http_url, broker=self.broker_display,
-                 agreements=str(self.agreement_file))
+                 agreements=str(self.agreement_file), role=self.role)
+
+    async def _migrate(self) -> None:
+        """Bring the schema up to date; a database that is away (restarting, failing over) is
+        waited for: alarms wait at the broker meanwhile."""
+        waited = 0
+        while True:
+            try:
+                await asyncio.to_thread(self.store.migrate)
+                return
+            except (OperationalError, InterfaceError) as exc:
+                if waited % 10 == 0:
+                    log.error("database not reachable; waiting for it", database=self.store.description,
+                              error=str(exc).splitlines()[0][:200], waited_s=waited)
+                await asyncio.sleep(1.0)
+                waited += 1
 
     async def _run(self) -> None:
         async with asyncio.TaskGroup() as tasks:
-            jobs: list[tuple[str, Coroutine[Any, Any, None]]] = [
-                ("dispatcher", self.dispatcher.run()),
-                ("mqtt", self.session.run()),
-                ("devices", self.devices.run()),
-                ("agreement-watch", self._watch_agreements()),
-                ("records-housekeeping", self.desk.run_housekeeping()),
-                ("memory", _tend_memory()),
-            ]
-            for name, job in jobs:
-                tasks.create_task(job, name=name)
+            tasks.create_task(self._lead(), name="leadership")
+            tasks.create_task(self._watch_agreements(), name="agreement-watch")
+            tasks.create_task(_tend_memory(), name="memory")
             assert self._server is not None
             await self._server.serve()
             # The HTTP server returns only when stopped or broken: take everything down with it.
             raise asyncio.CancelledError
 
+    async def _lead(self) -> None:
+        """Dispatch: at once on SQLite; on PostgreSQL once this instance holds the dispatcher
+        lease (until then a standby serving the API). Losing the lease ends dispatching and this
+        run: `code4 run` then starts again as a standby (`stepped_down`)."""
+        leadership = self.leadership
+        if leadership is not None:
+            if not await leadership.acquire():
+                self.role = "standby"
+                self._standby.set()
+                log.info("standby: another instance holds the dispatcher lease; taking over when it ends")
+                await leadership.wait()
+            self.store.fence = leadership.lease.fence
+            log.info("this instance dispatches now", epoch=leadership.lease.epoch, holder=leadership.lease.holder)
+        self.role = "leader"
+        jobs: list[tuple[str, Coroutine[Any, Any, None]]] = [
+            ("dispatcher", self.dispatcher.run()),
+            ("mqtt", self.session.run()),
+            ("devices", self.devices.run()),
+            ("records-housekeeping", self.desk.run_housekeeping()),
+        ]
+        if leadership is not None:
+            jobs.append(("lease", leadership.keep()))
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                for name, job in jobs:
+                    tasks.create_task(job, name=name)
+        except* LeaseLost as lost:
+            self.role = "stepped down"
+            log.error("dispatcher lease lost: this instance stops dispatching and steps down",
+                      reason=str(lost.exceptions[0]))
+            if self._server is not None:
+                self._server.should_exit = True
+
+    @property
+    def stepped_down(self) -> bool:
+        return self.role == "stepped down"
+
+    def may_act(self) -> bool:
+        """May this instance send and take the dispatcher's broker session (cheap: every send)."""
+        return self.leadership is None or self.leadership.lease.holds()
+
     async def stop(self) -> None:
-        if self._runner is not None and not self._runner.done():
+        leading = self.role == "leader"
+        if self._runner is not None and not self._runner.done() and leading:
             await self.dispatcher.drain()
         self.live.close()
         if self._server is not None:
@@ -224,9 +293,19 @@ class Code4Service:
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._runner
             self._runner = None
-        await self.devices.flush()
+        if leading:
+            try:
+                await self.devices.flush()
+            except LeaseLost:
+                log.warning("last device facts not stored: another instance dispatches now")
         self.dispatcher.close()
+        if self.leadership is not None:
+            if leading:
+                await self.leadership.release()  # a standby takes over now, not when the lease runs out
+            self.leadership.close()
         self.store.close()
+        if self._single is not None:
+            self._single.release()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
             self._metrics_server = None
@@ -335,7 +414,7 @@ class Code4Service:
                 answered = False
             self._health = (time.monotonic(), answered)
         return {"database": answered, "broker": self.mqtt_connected,
-                "queue_lag_s": round(self.dispatcher.inbox.lag(), 3)}
+                "queue_lag_s": round(self.dispatcher.inbox.lag(), 3), "role": self.role}
 
     def _snapshot(self) -> dict[str, Any]:
         """What /metrics reads from the running parts at each scrape."""
@@ -411,6 +490,10 @@ class _HttpServer(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
+
+
+def _not_leading(_connection: object) -> None:
+    raise LeaseLost("this instance is a standby: it does not write what the dispatcher writes")
 
 
 def _stamp(path: Path) -> tuple[float, int] | None:

@@ -194,6 +194,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="run on a fresh SQLite file, or a throw-away database on this PostgreSQL server; "
                             "give it twice for both (default: sqlite, and the PostgreSQL at 127.0.0.1:5432 "
                             "when it answers)")
+    bench.add_argument("--failover", action="store_true",
+                       help="instead: two instances on PostgreSQL, the leader killed during a steady alarm stream")
+    bench.add_argument("--kills", type=int, default=5, help="--failover: how often the leader is killed (default 5)")
+    bench.add_argument("--rate", type=float, default=5.0, help="--failover: alarms a second meanwhile (default 5)")
     bench.set_defaults(func=_bench)
     return parser
 
@@ -207,6 +211,7 @@ def _mqtt_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from dispatcher.store.lease import AnotherInstance
     from escalation.loader import AgreementFileError
     from gateway.app import Code4Service
     from gateway.logging import configure
@@ -230,18 +235,26 @@ def _run(args: argparse.Namespace) -> int:
         if settings.config is None and not settings.twilio_configured:
             # The example site on its embedded defaults: phones are simulated, never reached.
             phones, settings = await _simulated_phones(settings)
-        service = Code4Service(settings, run_info={"twilio_url": phones.api_base} if phones else None)
-        await service.start()
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        loop.add_signal_handler(signal.SIGHUP, service.reload)
         try:
-            ended = asyncio.ensure_future(service.wait())
-            await asyncio.wait([ended, asyncio.ensure_future(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+            while not stop.is_set():
+                service = Code4Service(settings, run_info={"twilio_url": phones.api_base} if phones else None)
+                await service.start()
+                loop.add_signal_handler(signal.SIGHUP, service.reload)
+                try:
+                    ended = asyncio.ensure_future(service.wait())
+                    await asyncio.wait([ended, asyncio.ensure_future(stop.wait())],
+                                       return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    await service.stop()
+                if not service.stepped_down:
+                    break
+                # It lost the dispatcher lease (paused, or cut off from the database): start
+                # afresh, as a standby, from what the database holds.
         finally:
-            await service.stop()
             if phones is not None:
                 await phones.stop()
 
@@ -249,6 +262,9 @@ def _run(args: argparse.Namespace) -> int:
         asyncio.run(serve())
     except AgreementFileError as exc:
         print("code4 cannot start: the agreement file has errors\n" + str(exc), file=sys.stderr)
+        return 2
+    except AnotherInstance as exc:
+        print(f"code4 cannot start: {exc}", file=sys.stderr)
         return 2
     return 0
 
@@ -714,6 +730,16 @@ def _bench(args: argparse.Namespace) -> int:
     from gateway.broker import wait_for_port
     from simulators.bench import Options, run_bench
 
+    if args.failover:
+        from simulators.failover import FailoverOptions, run_failover
+
+        postgres = [d for d in args.database or [LOCAL_POSTGRES] if d != "sqlite"]
+        if not postgres:
+            print("code4 bench --failover needs PostgreSQL (--database postgresql://…/postgres): several "
+                  "instances share one database", file=sys.stderr)
+            return 2
+        return run_failover(FailoverOptions(kills=args.kills, rate=args.rate), database=postgres[0],
+                            mqtt_url=args.mqtt)
     databases = args.database or ["sqlite"] + ([LOCAL_POSTGRES] if wait_for_port(5432, 0.5) else [])
     options = Options(latency_alarms=args.alarms, burst=args.burst, devices=args.devices, buttons=args.buttons,
                       pagers=args.pagers, sustain=args.sustain, sustain_seconds=args.sustain_seconds,

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from dispatcher.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from dispatcher.service import NotDispatching
 from gateway.accounts import Principal
 from gateway.api import Services, api_router
 from gateway.auth import NotSignedIn, PageForbidden, current_principal, login_redirect, require
@@ -58,6 +59,11 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(status_code=204)  # browsers ask on every page; an error would be noise
+
+    @app.exception_handler(NotDispatching)
+    async def standby(_: Request, exc: NotDispatching) -> Response:
+        # A load balancer sends alarm work to the instance whose /api/leader answers 200.
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(NotSignedIn)
     async def to_login(_: Request, exc: NotSignedIn) -> Response:

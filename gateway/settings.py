@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     # Prometheus metrics on a listener of their own, without sign-in (host:port, bind it where
     # only the monitoring reaches); unset: only /metrics on the main address, for admins' tokens.
     metrics_http: str | None = None
+    # Several instances on PostgreSQL: how long the dispatcher lease lasts unless renewed. A
+    # standby takes over within about this time plus a quarter of it after the leader dies.
+    lease_ttl_s: float = Field(2.0, ge=0.5, le=60.0)
 
     @model_validator(mode="after")
     def _twilio_complete(self) -> Settings:

@@ -11,7 +11,8 @@ its own, and measures from outside, as devices and pagers see it:
   their step times out after one second, so their deadlines fire during the burst: how late
   the next step's page comes, and code4's own deadline lateness (its /metrics);
 * sustained (`--sustain`): the highest alarm rate held for `--sustain-seconds` with every alarm
-  paged and press → first page p99 under `--bound-ms`.
+  paged and press → first page p99 under `--bound-ms`, with the CPU each part used per alarm
+  (code4, its broker, and the bench's own clients), so a rate can be read against the cores.
 
 Figures are printed beside the floor as ratios. A benchmark, not a test: nothing here passes or
 fails. Alarms are matched to their pages by the button's location: a button presses again only
@@ -74,8 +75,9 @@ def run_bench(options: Options, *, mqtt_url: str | None, databases: list[str]) -
                 broker.start_sync()
                 url = broker.url
             try:
-                with _database(database, workdir) as database_url:
-                    _bench(workdir, MqttEndpoint.parse(url), options, database_url)
+                with database_for(database, workdir) as database_url:
+                    _bench(workdir, MqttEndpoint.parse(url), options, database_url,
+                           broker_pid=broker.pid if broker is not None else None)
             finally:
                 if broker is not None:
                     broker.stop_sync()
@@ -84,7 +86,7 @@ def run_bench(options: Options, *, mqtt_url: str | None, databases: list[str]) -
 
 
 @contextmanager
-def _database(name: str, workdir: Path) -> Iterator[str]:
+def database_for(name: str, workdir: Path) -> Iterator[str]:
     """`sqlite` (a fresh file), or a PostgreSQL admin URL: a throw-away database on it."""
     if name == "sqlite":
         yield f"sqlite:///{workdir / 'bench.db'}"
@@ -102,7 +104,8 @@ def _database(name: str, workdir: Path) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
-def _bench(workdir: Path, endpoint: MqttEndpoint, options: Options, database_url: str) -> None:
+def _bench(workdir: Path, endpoint: MqttEndpoint, options: Options, database_url: str, *,
+           broker_pid: int | None) -> None:
     zones = max(1, options.pagers // PAGERS_PER_ZONE)
     prefix = f"bench-{uuid.uuid4().hex[:6]}/v1"  # never mixes with a real site on a shared broker
     config = workdir / "bench-site.yaml"
@@ -136,7 +139,8 @@ def _bench(workdir: Path, endpoint: MqttEndpoint, options: Options, database_url
         batch_p99 = _metric_p99(metrics_port, "code4_commit_batch_size")
         _report(kind, floor, quiet, burst, escalations, lateness_p99, batch_p99, fleet.sent)
         if options.sustain:
-            _sustain(site, options, floor)
+            meter = _CpuMeter({"code4": service.pid, "broker": broker_pid, "bench": os.getpid()})
+            _sustain(site, options, floor, meter)
     finally:
         if fleet is not None:
             fleet.stop()
@@ -314,23 +318,32 @@ class _Fleet:
 # ---- sustained rate ----------------------------------------------------------------------------------
 
 
-def _sustain(site: _Site, options: Options, floor: dict[str, float]) -> None:
+def _sustain(site: _Site, options: Options, floor: dict[str, float], meter: _CpuMeter) -> None:
     """Raise the rate while it holds: every alarm paged, press → first page p99 under the bound."""
-    print(f"\nsustained alarms, {options.sustain_seconds:g} s per rate, p99 bound {options.bound_ms:g} ms")
-    print(f"{'rate (alarms/s)':<18}{'held':>8}{'p50':>11}{'p99':>11}{'backlog':>9}")
+    print(f"\nsustained alarms, {options.sustain_seconds:g} s per rate, p99 bound {options.bound_ms:g} ms; "
+          f"CPU per alarm of each process (ms), and the cores busy on the whole machine (the database too)")
+    print(f"{'rate (alarms/s)':<18}{'held':>6}{'p50':>11}{'p99':>11}{'backlog':>9}"
+          f"{'code4':>8}{'broker':>8}{'bench':>8}{'cores':>7}")
     rate, best = options.start_rate, 0.0
     while True:
-        held, p50, p99, backlog = _hold(site, rate, options)
-        print(f"{rate:<18.0f}{'yes' if held else 'no':>8}{p50 * 1000:>8.1f} ms{p99 * 1000:>8.1f} ms{backlog:>9}")
+        meter.start()
+        held, p50, p99, backlog, alarms, seconds = _hold(site, rate, options)
+        cpu = meter.stop()
+        columns = "".join(f"{used * 1000 / max(1, alarms):>8.2f}" if used is not None else f"{'-':>8}"
+                          for used in (cpu.get("code4"), cpu.get("broker"), cpu.get("bench")))
+        cores = (cpu.get("machine") or 0.0) / seconds
+        print(f"{rate:<18.0f}{'yes' if held else 'no':>6}{p50 * 1000:>8.1f} ms{p99 * 1000:>8.1f} ms{backlog:>9}"
+              f"{columns}{cores:>7.2f}")
         if not held:
             break
         best = rate
         rate *= 1.5
     print(f"highest rate held: {best:.0f} alarms/s (each paging {PAGERS_PER_ZONE}: "
-          f"{best * (PAGERS_PER_ZONE + 1):.0f} messages/s out); floor p99 {floor['p99'] * 1000:.2f} ms")
+          f"{best * (PAGERS_PER_ZONE + 1):.0f} messages/s out) on {os.cpu_count()} cores; "
+          f"floor p99 {floor['p99'] * 1000:.2f} ms")
 
 
-def _hold(site: _Site, rate: float, options: Options) -> tuple[bool, float, float, int]:
+def _hold(site: _Site, rate: float, options: Options) -> tuple[bool, float, float, int, int, float]:
     alarms: list[_Alarm] = []
     backlog = 0
     buttons = itertools.cycle(range(site.buttons))
@@ -350,9 +363,49 @@ def _hold(site: _Site, rate: float, options: Options) -> tuple[bool, float, floa
         complete = True
     except TimeoutError:
         complete = False
+    seconds = time.perf_counter() - started
     latencies = [a.first_page - a.pressed for a in alarms if a.first_page is not None]
     p50, p99 = (_pct(latencies, 50), _pct(latencies, 99)) if latencies else (0.0, 0.0)
-    return complete and backlog == 0 and p99 * 1000 < options.bound_ms, p50, p99, backlog
+    held = complete and backlog == 0 and p99 * 1000 < options.bound_ms
+    return held, p50, p99, backlog, len(alarms), seconds
+
+
+class _CpuMeter:
+    """CPU seconds (user + system, all threads) each named process used between start and stop,
+    read from /proc; None where it cannot be read (not Linux, or a broker the bench did not start)."""
+
+    def __init__(self, pids: dict[str, int | None]) -> None:
+        self.pids = pids
+        self._started: dict[str, float | None] = {}
+
+    def start(self) -> None:
+        self._started = {name: _cpu_seconds(pid) for name, pid in self.pids.items()}
+        self._started["machine"] = _machine_busy_seconds()
+
+    def stop(self) -> dict[str, float | None]:
+        now = {name: _cpu_seconds(pid) for name, pid in self.pids.items()}
+        now["machine"] = _machine_busy_seconds()
+        return {name: after - before if (before := self._started.get(name)) is not None and after is not None
+                else None for name, after in now.items()}
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime, in ticks
+
+
+def _machine_busy_seconds() -> float | None:
+    """CPU seconds all cores spent on anything but idling and waiting for the disk."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    except (OSError, ValueError, IndexError):
+        return None
+    return (sum(fields[:8]) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
 
 
 # ---- report -------------------------------------------------------------------------------------------

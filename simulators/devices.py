@@ -69,10 +69,24 @@ class SimDevice:
         self.client.will_set(self.topics.device(device_id, "status"), b'"offline"', qos=1, retain=True)
         self.client.on_message = self._on_message
         self.client.on_connect = self._on_connect
+        self.client.on_disconnect = self._next_node
+        self.client.on_connect_fail = self._next_node
+        self.client.on_subscribe = self._on_subscribe
+        self._subscribing: dict[int, str] = {}  # subscriptions not yet granted, by message id
         self._connected = threading.Event()
+        self._nodes = endpoint.nodes  # a broker cluster's nodes: on a lost connection, the next one
+        self._node = 0
 
     def connect(self, timeout: float = 5.0) -> SimDevice:
-        self.client.connect(self.endpoint.host, self.endpoint.port, keepalive=30)
+        for index, node in enumerate(self._nodes):
+            try:
+                self.client.connect(node.host, node.port, keepalive=30)
+            except OSError:
+                continue  # this node is away: the next one
+            self._node = index
+            break
+        else:
+            raise SimulatorError(f"{self.device_id}: no broker answers at {self.endpoint.url()}")
         self.client.loop_start()
         if not self._connected.wait(timeout):
             raise SimulatorError(f"{self.device_id}: no connection to {self.endpoint.url()}")
@@ -93,6 +107,8 @@ class SimDevice:
 
     def publish(self, kind: str, payload: bytes, qos: int = 1, retain: bool = False) -> None:
         info = self.client.publish(self.topics.device(self.device_id, kind), payload, qos=qos, retain=retain)
+        if info.rc == mqtt.MQTT_ERR_NO_CONN and qos > 0:
+            return  # kept by paho and sent once connected again, as a device keeps it
         if info.rc != mqtt.MQTT_ERR_SUCCESS:  # e.g. 15: too many unacknowledged messages
             raise SimulatorError(f"{self.device_id}: publish refused by the client (rc {info.rc})")
 
@@ -125,9 +141,28 @@ class SimDevice:
             return
         no_delay(client)
         for kind in self.downlinks:
-            client.subscribe(self.topics.device(self.device_id, kind), qos=1)
+            self._subscribe(client, self.topics.device(self.device_id, kind))
         client.publish(self.topics.device(self.device_id, "status"), b'"online"', qos=1, retain=True)
         self._connected.set()
+
+    def _subscribe(self, client: mqtt.Client, topic: str) -> None:
+        _, mid = client.subscribe(topic, qos=1)
+        self._subscribing[mid] = topic
+
+    def _on_subscribe(self, client: mqtt.Client, _userdata: Any, mid: int, reasons: list[Any], *_: Any) -> None:
+        """A broker may refuse a subscription (a clustered one that is electing, say): without
+        it the device would never hear `received` or a page, so it asks again."""
+        topic = self._subscribing.pop(mid, None)
+        if topic is not None and any(reason.is_failure for reason in reasons):
+            threading.Timer(1.0, self._subscribe, args=(client, topic)).start()
+
+    def _next_node(self, client: mqtt.Client, *_: Any) -> None:
+        """Connection lost or refused: paho reconnects by itself, to the host it is set to; make
+        that the cluster's next node. (paho knows one host only, and its public setters refuse
+        while it is reconnecting, hence its attributes.)"""
+        if len(self._nodes) > 1:
+            self._node = (self._node + 1) % len(self._nodes)
+            client._host, client._port = self._nodes[self._node].host, self._nodes[self._node].port
 
     def _on_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
         kind = message.topic.rsplit("/", 1)[-1]

@@ -7,7 +7,7 @@ transaction (state, timeline, outbox) before any of its messages leave.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Select, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, create_engine, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +27,7 @@ from devices.visits import Visit as VisitRules
 from devices.visits import VisitStatus
 from dispatcher.core import AlarmState, Effect, Feedback, Notify, Status, Timeline
 from dispatcher.store.codec import dump_effect, dump_state, load_effect, load_state
+from dispatcher.store.lease import IDLE_IN_TRANSACTION_MS
 from dispatcher.store.schema import (
     Alarm,
     DeviceEvent,
@@ -101,10 +102,17 @@ _INSERT_OUTBOX = insert(OutboxItem.__table__).returning(OutboxItem.__table__.c.i
 class Store:
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
-        self.engine: Engine = create_engine(self.url, pool_pre_ping=True)
+        # PostgreSQL ends a transaction left open by a paused process, so that it holds no lock
+        # another instance waits for (dispatcher/store/lease.py).
+        connect_args = {"options": f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"} \
+            if self.url.startswith("postgresql") else {}
+        self.engine: Engine = create_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Set while this instance dispatches under a lease: every dispatching write checks it in
+        # its own transaction and is refused (LeaseLost) once the lease is gone.
+        self.fence: Callable[[Connection | None], None] | None = None
 
     @property
     def description(self) -> str:
@@ -125,6 +133,12 @@ class Store:
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
+    @property
+    def sqlite_path(self) -> Path | None:
+        """The SQLite database file (None: PostgreSQL, or SQLite in memory)."""
+        database = make_url(self.url).database
+        return Path(database).resolve() if self.is_sqlite and database not in (None, "", ":memory:") else None
+
     def checkpoint(self) -> None:
         """SQLite: copy the write-ahead log into the database without holding up the writer."""
         if self.is_sqlite:
@@ -139,6 +153,17 @@ class Store:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def dispatching(self) -> Iterator[Session]:
+        """A transaction for what only the dispatching instance writes (decisions, deliveries,
+        device facts): refused by the fence when this instance no longer holds the lease."""
+        if self.fence is not None:
+            self.fence(None)  # its own view first: no waiting for a connection to a lease already gone
+        with self.session() as session:
+            if self.fence is not None:
+                self.fence(session.connection())
             yield session
 
     # ---- alarms ------------------------------------------------------------------------------
@@ -196,7 +221,7 @@ class Store:
         timeline: list[dict[str, Any]] = []
         outbox: list[tuple[int, Notify | Feedback, dict[str, Any]]] = []
         stale: list[str] = []
-        with self.session() as session:
+        with self.dispatching() as session:
             for index, write in enumerate(writes):
                 state = write.state
                 columns = {
@@ -254,7 +279,7 @@ class Store:
         """Record deliveries; `refs` holds the provider's id (Twilio's message or call sid) of some."""
         ids = list(ids)
         if ids:
-            with self.session() as session:
+            with self.dispatching() as session:
                 session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids))
                                 .values(sent_at=at, attempts=OutboxItem.attempts + 1))
                 for item_id, ref in (refs or {}).items():
@@ -277,12 +302,12 @@ class Store:
         return True
 
     def mark_attempt(self, item_id: int, error: str) -> None:
-        with self.session() as session:
+        with self.dispatching() as session:
             session.execute(update(OutboxItem).where(OutboxItem.id == item_id)
                             .values(attempts=OutboxItem.attempts + 1, last_error=error[:2000]))
 
     def mark_failed(self, item_id: int, at: datetime, error: str) -> None:
-        with self.session() as session:
+        with self.dispatching() as session:
             session.execute(update(OutboxItem).where(OutboxItem.id == item_id)
                             .values(failed_at=at, attempts=OutboxItem.attempts + 1, last_error=error[:2000]))
 
@@ -301,7 +326,7 @@ class Store:
                  "faults": list(item.faults)} for item in facts]
         event_rows = [{"device_id": d, "at": at, "kind": kind, "data": data} for d, at, kind, data in events]
         notices = list(notices)
-        with self.session() as session:
+        with self.dispatching() as session:
             if rows:
                 session.execute(self._upsert_device_status, rows)
             if event_rows:
@@ -332,7 +357,7 @@ class Store:
             return [_visit(row) for row in rows]
 
     def save_visit(self, visit: VisitRules) -> VisitRules:
-        with self.session() as session:
+        with self.dispatching() as session:
             row = session.get(Visit, visit.id) if visit.id is not None else None
             if row is None:
                 row = Visit(device_id=visit.device_id)

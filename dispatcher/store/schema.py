@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -157,6 +158,17 @@ class OutboxItem(Base):
     provider_ref: Mapped[str | None] = mapped_column(String(64))  # Twilio's id of the message or call
 
     __table_args__ = (Index("ix_outbox_unsent", "sent_at", "failed_at"),)
+
+
+class DispatcherLease(Base):
+    """Who dispatches (PostgreSQL, several instances): dispatcher/store/lease.py."""
+
+    __tablename__ = "dispatcher_lease"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class WebhookReceipt(Base):

@@ -61,6 +61,7 @@ async def site(code4: Harness) -> Site:
 # (method, path, body, roles allowed); "*" allows every signed-in user, "public" everyone.
 ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/api/health", None, {"public"}),
+    ("GET", "/api/leader", None, {"public"}),
     ("GET", "/api/status", None, {"operator", "admin"}),
     ("GET", "/api/me", None, {"*"}),
     ("GET", "/api/openapi.json", None, {"*"}),

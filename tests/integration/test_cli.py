@@ -82,7 +82,7 @@ def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
     service, running = start_run(tmp_path, env, port)
     try:
         assert (tmp_path / "var" / "code4.db").exists()
-        assert httpx.get(f"http://127.0.0.1:{port}/api/health").json() == {"status": "ok"}
+        assert httpx.get(f"http://127.0.0.1:{port}/api/health").json() == {"status": "ok", "role": "leader"}
         assert stat.S_IMODE((tmp_path / "var").stat().st_mode) == 0o700, "var/ is for code4's account only"
         for path in (tmp_path / "var").glob("code4.db*"):
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, f"{path.name} is readable by others"

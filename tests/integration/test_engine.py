@@ -175,7 +175,7 @@ async def test_metrics_tell_how_fast_alarms_go_and_are_for_admins(code4: Harness
     assert value("code4_queue_depth", queue="alarms") == 0
     assert "code4_protocol_errors" in families and "code4_deadline_lateness_seconds" in families
     status = await code4.api("/api/status")
-    assert status["checks"] == {"database": True, "broker": True, "queue_lag_s": 0.0}
+    assert status["checks"] == {"database": True, "broker": True, "queue_lag_s": 0.0, "role": "leader"}
     dashboard = (Path(__file__).parents[2] / "deploy" / "grafana" / "code4-dashboard.json").read_text(encoding="utf-8")
     charted = {re.sub(r"_(bucket|total)$", "", name) for name in re.findall(r"code4_[a-z_]+", dashboard)}
     assert charted <= set(families), f"the dashboard charts what code4 does not export: {charted - set(families)}"

@@ -99,7 +99,7 @@ async def test_a_chunked_body_is_counted_and_refused_while_the_service_keeps_ser
     alarm_id = button.press()
     await code4.wait(button.feedback, "received", alarm_id)
     async with httpx.AsyncClient(base_url=code4.service.http_url) as browser:
-        assert (await browser.get("/api/health")).json() == {"status": "ok"}
+        assert (await browser.get("/api/health")).json() == {"status": "ok", "role": "leader"}
         assert (await sign_in(browser, "ria")).status_code == 303
     slow.close()
     writer.close()
@@ -138,7 +138,7 @@ async def test_a_request_that_never_ends_is_cut_off(mosquitto: Mosquitto, databa
             for pause in (0.8, 0):
                 kept.write(b"GET /api/health HTTP/1.1\r\nHost: code4\r\n\r\n")
                 assert (await asyncio.wait_for(kept_reader.readline(), 5)).startswith(b"HTTP/1.1 200 ")
-                await asyncio.wait_for(kept_reader.readuntil(b'{"status":"ok"}'), 5)
+                await asyncio.wait_for(kept_reader.readuntil(b'{"status":"ok","role":"leader"}'), 5)
                 await asyncio.sleep(pause)
 
             # Closed by code4, without an answer: today's uvicorn would wait for ever.

@@ -31,7 +31,7 @@ def running(tmp_path: Path) -> Iterator[dict[str, str]]:
         assert wait_for_port(port, 30), "code4 run did not start"
         for _ in range(100):
             if (tmp_path / "var" / "run.json").exists() and httpx.get(
-                    f"http://127.0.0.1:{port}/api/health").json() == {"status": "ok"}:
+                    f"http://127.0.0.1:{port}/api/health").json()["status"] == "ok":
                 break
             time.sleep(0.1)
         yield env

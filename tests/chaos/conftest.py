@@ -1,0 +1,46 @@
+"""Chaos tests: real `code4 run` processes on one PostgreSQL and one broker, killed, paused
+and resumed the way machines fail. Each test counts alarms in and pages out and prints its
+figures (takeover seconds, alarms, pages, repeats).
+
+They run on the system clock (takeover is about real seconds) and are bounded in time by the
+suite's timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devices.endpoint import MqttEndpoint
+from gateway.broker import Mosquitto
+from simulators.cluster import Cluster, Site
+from tests.conftest import _postgres_database
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[Cluster]:
+    if not Mosquitto.available():
+        pytest.fail("these tests need Mosquitto: apt-get install mosquitto")
+    broker = Mosquitto(tmp_path / "broker")
+    broker.start_sync()
+    databases = _postgres_database()
+    database_url = next(databases)
+    made = Cluster(tmp_path, database_url, broker.url)
+    try:
+        yield made
+    finally:
+        made.stop_all()
+        broker.stop_sync()
+        for _ in databases:  # drops the database
+            pass
+
+
+@pytest.fixture
+def devices(cluster: Cluster) -> Iterator[Site]:
+    site = Site(MqttEndpoint.parse(cluster.broker_url), cluster.prefix)
+    try:
+        yield site
+    finally:
+        site.close()

@@ -1,0 +1,100 @@
+"""The cable between the leader and the rest (its database and its broker) is cut: the leader
+cannot renew its lease, so it stops sending and steps down within the lease time; the standby
+takes over and pages what arrives meanwhile. The leader runs in a network namespace of its own
+(`ip netns`, a veth pair), as on a machine of its own."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from devices.endpoint import MqttEndpoint
+from gateway.broker import Mosquitto, free_port
+from simulators.cluster import PAGERS, Cluster, Site, site_yaml
+from tests.chaos.netns import NetNamespace
+from tests.chaos.own_postgres import OwnPostgres
+
+LEASE_S = 2.0
+
+
+@pytest.fixture
+def machine() -> Iterator[NetNamespace]:
+    if not NetNamespace.available():
+        message = "this test needs root and `ip` (network namespaces)"
+        if os.environ.get("CODE4_REQUIRE_POSTGRES") == "1":  # CI: every chaos test runs
+            pytest.fail(message)
+        pytest.skip(message)
+    namespace = NetNamespace()
+    namespace.create()
+    try:
+        yield namespace
+    finally:
+        namespace.delete()
+
+
+def test_the_leader_cut_off_from_its_database_stops_sending(machine: NetNamespace, tmp_path: Path) -> None:
+    database = OwnPostgres(also_listen=machine.host_address)
+    broker_port = free_port()
+    broker = Mosquitto(tmp_path / "broker", extra_config=f"listener {broker_port} {machine.host_address}\n")
+    database.start()
+    broker.start_sync()
+    site = tmp_path / "site.yaml"
+    site.write_text(site_yaml(ack_timeout="10m"), encoding="utf-8")
+    cluster = Cluster(tmp_path, database.url, broker.url, lease_ttl_s=LEASE_S)
+    devices = None
+    try:
+        leader = cluster.start(
+            "cut-off", site, host=machine.address, wrapper=machine.wrapper,
+            database_url=database.url.replace("127.0.0.1", machine.host_address),
+            broker_url=f"mqtt://{machine.host_address}:{broker_port}")
+        leader.wait_role("leader")
+        standby = cluster.start("standby", site)
+        standby.wait_role("standby")
+        devices = Site(MqttEndpoint.parse(broker.url), cluster.prefix, buttons=20)
+        before = {b: devices.press(b) for b in range(5)}
+        devices.wait(lambda: all(devices.received(b, a) for b, a in before.items()), 10, "paged before the cut")
+
+        machine.cut()
+        cut_at = time.time()
+        after = {b: devices.press(b) for b in range(5, 20)}  # pressed while the leader is cut off
+        standby.wait_role("leader", timeout=15)
+        took_over = time.time() - cut_at
+
+        def everything_paged() -> bool:
+            found = devices.pages_by_location()
+            return all(devices.received(b, a) for b, a in {**before, **after}.items()) and \
+                all(len(found.get(f"Location {b}", {})) == len(PAGERS) for b in range(20))
+
+        devices.wait(everything_paged, 30, "every alarm paged by the standby")
+
+        def stepped_down() -> list[float]:
+            return [datetime.fromisoformat(line["timestamp"]).timestamp() for line in leader.log_lines()
+                    if "steps down" in str(line.get("event"))]
+
+        devices.wait(lambda: bool(stepped_down()), 10, "the cut-off leader stepped down")
+        stepped = stepped_down()
+        lines = leader.log_lines()
+        gave_up_after = stepped[0] - cut_at
+        late = [line for line in lines if datetime.fromisoformat(line["timestamp"]).timestamp() > stepped[0]
+                and line.get("event") in ("delivered", "this instance dispatches now", "connected to broker")]
+        pages: dict[tuple[str, str], set[str]] = {}
+        for pager, page in devices.pages():
+            pages.setdefault((str(page["location"]), pager), set()).add(str(page["page_id"]))
+        print(f"\nnetwork cut between the leader and its database and broker: the leader stepped down "
+              f"{gave_up_after:.2f} s after the cut (lease {LEASE_S:g} s), the standby led after {took_over:.2f} s; "
+              f"alarms in 20, paged {len({loc for loc, _ in pages})}, people paged twice "
+              f"{sum(1 for ids in pages.values() if len(ids) > 1)}")
+        assert gave_up_after <= LEASE_S + 0.5, "it stopped once it could not renew the lease"
+        assert not late, f"the cut-off leader went on after stepping down: {late[:3]}"
+        assert all(len(ids) == 1 for ids in pages.values())
+    finally:
+        if devices is not None:
+            devices.close()
+        cluster.stop_all()
+        broker.stop_sync()
+        database.stop()
