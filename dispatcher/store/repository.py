@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Select, bindparam, create_engine, event, func, insert, select, update
+from sqlalchemy import Connection, Engine, Select, bindparam, create_engine, event, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +41,7 @@ from dispatcher.store.schema import (
 from escalation.notices import Notice
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x636F6434  # "code4": the advisory lock held while the schema is brought up to date
 
 
 def normalise_url(url: str) -> str:
@@ -123,6 +124,8 @@ class Store:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if not self.is_sqlite:  # instances started together: one migrates, the others wait, then find it done
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 

@@ -116,6 +116,21 @@ def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
     assert not (tmp_path / "var" / "run.json").exists()
 
 
+def test_a_second_instance_on_the_same_sqlite_database_refuses_to_start_and_says_why(tmp_path: Path) -> None:
+    env, port = clean_env()
+    env |= {"CODE4_CONFIG": str(EXAMPLE)}
+    service, _ = start_run(tmp_path, env, port)
+    try:
+        second = code4("run", cwd=tmp_path, env=env | {"CODE4_HTTP": f"127.0.0.1:{free_port()}"}, timeout=30)
+        assert second.returncode == 2
+        assert "another code4 instance (process " in second.stderr
+        assert "SQLite is for one instance on one machine; use PostgreSQL" in second.stderr
+        assert httpx.get(f"http://127.0.0.1:{port}/api/health").json()["role"] == "leader", "the first runs on"
+    finally:
+        service.terminate()
+        service.communicate(timeout=20)
+
+
 def test_run_with_an_agreement_file_of_its_own_never_simulates_phones(tmp_path: Path) -> None:
     env, port = clean_env()
     service, running = start_run(tmp_path, env | {"CODE4_CONFIG": str(EXAMPLE)}, port)

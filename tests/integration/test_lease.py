@@ -144,3 +144,26 @@ def test_a_second_instance_on_one_sqlite_file_is_refused_with_the_reason(tmp_pat
     again = SingleInstance(database)
     again.take()  # the first one stopped: the file is free
     again.release()
+
+
+@pytest.mark.postgres
+def test_instances_started_together_on_an_empty_database_both_start() -> None:
+    """Both bring the schema up to date at once: one migrates, the other waits and finds it done."""
+    for url in _postgres_database():
+        stores = [Store(url), Store(url)]
+        errors: list[BaseException] = []
+        threads = [threading.Thread(target=_migrate_into, args=(store, errors)) for store in stores]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        for store in stores:
+            store.close()
+        assert errors == []
+
+
+def _migrate_into(store: Store, errors: list[BaseException]) -> None:
+    try:
+        store.migrate()
+    except BaseException as exc:  # reported by the test's assertion
+        errors.append(exc)
