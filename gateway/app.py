@@ -62,6 +62,10 @@ from gateway.twilio_webhooks import twilio_router
 log = structlog.get_logger("code4.service")
 
 
+class CannotListen(RuntimeError):
+    """The HTTP address is taken (or not this machine's)."""
+
+
 
 class Code4Service:
     def __init__(
@@ -96,6 +100,33 @@ class Code4Service:
     # ---- lifecycle -------------------------------------------------------------------------
 
     async def start(self, *, ready_timeout: float = 20.0) -> None:
+        try:
+            await self._start(ready_timeout)
+        except BaseException as exc:
+            await self._abandon()  # nothing started stays behind (the embedded broker, the file lock)
+            if isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+                raise exc.exceptions[0] from None  # the cause as it is, not wrapped by a task group
+            raise
+
+    async def _abandon(self) -> None:
+        """After a failed start: stop what was started, in reverse."""
+        if self._runner is not None and not self._runner.done():
+            self._runner.cancel()
+            with contextlib.suppress(BaseException):
+                await self._runner
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()
+        if self._broker is not None:
+            await self._broker.stop()
+        if self.leadership is not None:
+            self.leadership.close()
+        if hasattr(self, "store"):
+            self.store.close()
+        if self._single is not None:
+            self._single.release()
+
+    async def _start(self, ready_timeout: float) -> None:
         settings = self.settings
         # The database, the link key and the broker's queue live here: for this account only.
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -231,7 +262,10 @@ class Code4Service:
             tasks.create_task(self._watch_agreements(), name="agreement-watch")
             tasks.create_task(_tend_memory(), name="memory")
             assert self._server is not None
-            await self._server.serve()
+            try:
+                await self._server.serve()
+            except SystemExit:  # uvicorn's answer to a port it cannot bind: an error here, not an exit
+                raise CannotListen(f"the HTTP API cannot listen on {self.settings.http} (in use?)") from None
             # The HTTP server returns only when stopped or broken: take everything down with it.
             raise asyncio.CancelledError
 
@@ -308,6 +342,7 @@ class Code4Service:
             self._single.release()
         if self._metrics_server is not None:
             self._metrics_server.shutdown()
+            self._metrics_server.server_close()  # the port is free again (a restart after stepping down binds it)
             self._metrics_server = None
         if self._broker is not None:
             await self._broker.stop()

@@ -213,7 +213,7 @@ def _mqtt_args(parser: argparse.ArgumentParser) -> None:
 def _run(args: argparse.Namespace) -> int:
     from dispatcher.store.lease import AnotherInstance
     from escalation.loader import AgreementFileError
-    from gateway.app import Code4Service
+    from gateway.app import CannotListen, Code4Service
     from gateway.logging import configure
     from gateway.settings import Settings, SettingsError
 
@@ -263,7 +263,7 @@ def _run(args: argparse.Namespace) -> int:
     except AgreementFileError as exc:
         print("code4 cannot start: the agreement file has errors\n" + str(exc), file=sys.stderr)
         return 2
-    except AnotherInstance as exc:
+    except (AnotherInstance, CannotListen) as exc:
         print(f"code4 cannot start: {exc}", file=sys.stderr)
         return 2
     return 0

@@ -68,21 +68,24 @@ def run_bench(options: Options, *, mqtt_url: str | None, databases: list[str]) -
     for database in databases:
         with tempfile.TemporaryDirectory(prefix="code4-bench-") as scratch:
             workdir = Path(scratch)
-            broker = None
-            url = mqtt_url
-            if url is None:
-                broker = Mosquitto(workdir / "broker")
-                broker.start_sync()
-                url = broker.url
-            try:
-                with database_for(database, workdir) as database_url:
-                    _bench(workdir, MqttEndpoint.parse(url), options, database_url,
-                           broker_pid=broker.pid if broker is not None else None)
-            finally:
-                if broker is not None:
-                    broker.stop_sync()
+            with broker_for(mqtt_url, workdir) as (url, broker_pid), database_for(database, workdir) as database_url:
+                _bench(workdir, MqttEndpoint.parse(url), options, database_url, broker_pid=broker_pid)
         print()
     return 0
+
+
+@contextmanager
+def broker_for(mqtt_url: str | None, workdir: Path) -> Iterator[tuple[str, int | None]]:
+    """(URL, process id): the broker given (no process of ours), or a Mosquitto of its own."""
+    if mqtt_url is not None:
+        yield mqtt_url, None
+        return
+    broker = Mosquitto(workdir / "broker")
+    broker.start_sync()
+    try:
+        yield broker.url, broker.pid
+    finally:
+        broker.stop_sync()
 
 
 @contextmanager

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devices.endpoint import MqttEndpoint
-from gateway.broker import Mosquitto
-from simulators.bench import database_for
+from simulators.bench import broker_for, database_for
 from simulators.cluster import BUTTONS, PAGERS, Cluster, Site, site_yaml
 
 TAKEOVER_GOAL_S = 3.0
@@ -47,18 +46,8 @@ class _Press:
 def run_failover(options: FailoverOptions, *, database: str, mqtt_url: str | None) -> int:
     with tempfile.TemporaryDirectory(prefix="code4-failover-") as scratch:
         workdir = Path(scratch)
-        broker = None
-        url = mqtt_url
-        if url is None:
-            broker = Mosquitto(workdir / "broker")
-            broker.start_sync()
-            url = broker.url
-        try:
-            with database_for(database, workdir) as database_url:
-                _failover(workdir, url, database_url, options)
-        finally:
-            if broker is not None:
-                broker.stop_sync()
+        with broker_for(mqtt_url, workdir) as (url, _), database_for(database, workdir) as database_url:
+            _failover(workdir, url, database_url, options)
     return 0
 
 

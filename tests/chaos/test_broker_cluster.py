@@ -21,6 +21,7 @@ import pytest
 
 from devices.endpoint import MqttEndpoint
 from simulators.cluster import PAGERS, Cluster, Site, site_yaml
+from tests.chaos.conftest import cannot_run
 from tests.chaos.nats_cluster import NatsCluster
 
 ALARMS = 30
@@ -29,7 +30,7 @@ ALARMS = 30
 @pytest.fixture
 def nats(tmp_path: Path) -> Iterator[NatsCluster]:
     if not NatsCluster.available():
-        pytest.fail("this test needs nats-server (a clustering MQTT broker): apt-get install nats-server")
+        cannot_run("this test needs nats-server (a clustering MQTT broker): apt-get install nats-server")
     cluster = NatsCluster(tmp_path / "nats")
     cluster.start()
     try:

@@ -5,7 +5,6 @@ buttons, and every one is paged, nobody twice for one step."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import pytest
 from devices.endpoint import MqttEndpoint
 from gateway.broker import Mosquitto
 from simulators.cluster import PAGERS, Cluster, Site, site_yaml
+from tests.chaos.conftest import cannot_run
 from tests.chaos.own_postgres import OwnPostgres
 
 ALARMS = 30
@@ -26,10 +26,7 @@ DOWN_S = 3.0  # longer than the lease: the leader must give it up
 @pytest.fixture
 def own_postgres() -> Iterator[OwnPostgres]:
     if not OwnPostgres.available():
-        message = "this test needs PostgreSQL's server programs (apt-get install postgresql)"
-        if os.environ.get("CODE4_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        cannot_run("this test needs PostgreSQL's server programs (apt-get install postgresql)")
     server = OwnPostgres()
     server.start()
     try:

@@ -5,7 +5,6 @@ takes over and pages what arrives meanwhile. The leader runs in a network namesp
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -16,6 +15,7 @@ import pytest
 from devices.endpoint import MqttEndpoint
 from gateway.broker import Mosquitto, free_port
 from simulators.cluster import PAGERS, Cluster, Site, site_yaml
+from tests.chaos.conftest import cannot_run
 from tests.chaos.netns import NetNamespace
 from tests.chaos.own_postgres import OwnPostgres
 
@@ -25,10 +25,7 @@ LEASE_S = 2.0
 @pytest.fixture
 def machine() -> Iterator[NetNamespace]:
     if not NetNamespace.available():
-        message = "this test needs root and `ip` (network namespaces)"
-        if os.environ.get("CODE4_REQUIRE_POSTGRES") == "1":  # CI: every chaos test runs
-            pytest.fail(message)
-        pytest.skip(message)
+        cannot_run("this test needs root and `ip` (network namespaces)")
     namespace = NetNamespace()
     namespace.create()
     try:

@@ -79,6 +79,10 @@ class Harness:
     async def start(self) -> Code4Service:
         if self.twilio is not None and not self.twilio.port:
             await self.twilio.start()
+            if self.twilio.port == self.port:  # the system handed code4's port to the phones: take another
+                self.port = free_port()
+                self.public_url = f"http://127.0.0.1:{self.port}"
+                self.twilio.sms_webhook = f"{self.public_url}/twilio/sms/inbound"
         self.service = Code4Service(self.settings(), clock=self.clock, retry=RetryPolicy(page_give_up_after=2.0),
                                     watch_interval=3600)
         await self.service.start()

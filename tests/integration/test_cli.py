@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import stat
 import subprocess
 import sys
@@ -129,6 +130,18 @@ def test_a_second_instance_on_the_same_sqlite_database_refuses_to_start_and_says
     finally:
         service.terminate()
         service.communicate(timeout=20)
+
+
+def test_a_taken_http_port_stops_start_up_with_the_reason_and_leaves_nothing_running(tmp_path: Path) -> None:
+    env, port = clean_env()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", port))
+        taken.listen()
+        result = code4("run", cwd=tmp_path, env=env | {"CODE4_CONFIG": str(EXAMPLE)}, timeout=60)
+    assert result.returncode == 2
+    assert f"code4 cannot start: the HTTP API cannot listen on 127.0.0.1:{port}" in result.stderr
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True, check=False)
+    assert leftovers.stdout == "", "the broker it started for itself was stopped again"
 
 
 def test_run_with_an_agreement_file_of_its_own_never_simulates_phones(tmp_path: Path) -> None:

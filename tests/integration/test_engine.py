@@ -19,7 +19,7 @@ from dispatcher.core import Seen, decide
 from dispatcher.store.repository import AlarmWrite, Store
 from escalation.notices import Notice
 from escalation.plan import Route
-from gateway.broker import Mosquitto, free_port
+from gateway.broker import Mosquitto, free_port, port_is_free
 from tests.integration.harness import Harness
 from tests.integration.test_device_supervision import publish
 
@@ -194,6 +194,7 @@ async def test_metrics_on_a_listener_of_their_own(mosquitto: Mosquitto, database
         assert scraped.status_code == 200 and "code4_queue_depth" in scraped.text
     finally:
         await harness.close()
+    assert port_is_free(port), "stopped, it lets the port go (code4 run starts again there after stepping down)"
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
