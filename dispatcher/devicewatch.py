@@ -125,13 +125,7 @@ class DeviceWatch:
         rows = {row.device_id: row for row in await self._retrying(self._store.device_statuses)}
         for device in self._directory.org.devices:
             row = rows.get(device.id)
-            facts = DeviceFacts(device.id, row.registered_at if row and row.registered_at else now)
-            if row is not None:
-                for name in ("last_seen_at", "online", "status_at", "last_heartbeat_at", "battery", "rssi",
-                             "firmware", "last_test_at", "last_alarm_at", "position", "position_at"):
-                    setattr(facts, name, getattr(row, name))
-                facts.faults = tuple(row.faults or ())
-            self._facts[device.id] = facts
+            self._facts[device.id] = _facts_from(device.id, row, now)
             if row is None or row.registered_at is None:
                 self._dirty.add(device.id)
         for visit in await self._retrying(self._store.running_visits):
@@ -141,6 +135,19 @@ class DeviceWatch:
         for device_id in self._facts:
             self._evaluate(device_id, now)
         self._prompt.set()
+
+    async def follow(self, every_s: float = 1.0) -> None:
+        """On a standby: the devices as the dispatching instance stored them (its device list),
+        without supervising them."""
+        while True:
+            try:
+                rows = {row.device_id: row for row in await asyncio.to_thread(self._store.device_statuses)}
+                now = self._clock.now()
+                self._facts = {device.id: _facts_from(device.id, rows.get(device.id), now)
+                               for device in self._directory.org.devices}
+            except Exception as exc:  # the database away: the next round
+                log.warning("standby could not read the devices", error=str(exc).splitlines()[0][:200])
+            await asyncio.sleep(every_s)
 
     def reload(self, directory: Directory) -> None:
         self._directory = directory
@@ -399,3 +406,14 @@ class DeviceWatch:
                           retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+
+def _facts_from(device_id: str, row: Any, now: datetime) -> DeviceFacts:
+    """What supervision knows of a device, from its stored row (None: never seen)."""
+    facts = DeviceFacts(device_id, row.registered_at if row is not None and row.registered_at else now)
+    if row is not None:
+        for name in ("last_seen_at", "online", "status_at", "last_heartbeat_at", "battery", "rssi",
+                     "firmware", "last_test_at", "last_alarm_at", "position", "position_at"):
+            setattr(facts, name, getattr(row, name))
+        facts.faults = tuple(row.faults or ())
+    return facts

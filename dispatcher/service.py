@@ -21,7 +21,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
@@ -52,6 +52,7 @@ from dispatcher.core import (
 from dispatcher.inbox import Inbox
 from dispatcher.metrics import EngineMetrics
 from dispatcher.outbox import OutboxSender, RetryPolicy, Undeliverable
+from dispatcher.store.codec import dump_event, load_event
 from dispatcher.store.lease import LeaseLost
 from dispatcher.store.repository import AlarmWrite, Outgoing, StaleWrite, Store
 from escalation.channels import Channel, FeedbackSender
@@ -106,6 +107,9 @@ URGENT, ANSWERS = 0, 1  # the inbox's lanes: alarms, cancels and deadlines first
 BATCH = 256  # events decided and committed together at most
 LATE = timedelta(milliseconds=50)
 CHECKPOINT_EVERY_S = 1.0  # a deadline decided later than this is logged as late
+FOLLOW_EVERY_S = 1.0  # a standby reads the alarms from the database this often
+RELAY_POLL_S = 0.1  # the leader looks for actions relayed from standbys this often
+RELAY_WAIT_S = 10.0  # a standby waits this long for the leader to carry an action out
 
 
 @dataclass
@@ -198,6 +202,8 @@ class Dispatcher:
                 tasks.create_task(self._sender.run(), name="dispatcher-outbox")
                 if self._store.is_sqlite:
                     tasks.create_task(self._checkpoints(), name="sqlite-checkpoints")
+                else:  # several instances may run: carry out what standbys were asked
+                    tasks.create_task(self._carry_out_relayed(), name="relayed-actions")
                 self.ready.set()
         finally:
             # Record what was delivered, so a restart does not send it again.
@@ -224,6 +230,8 @@ class Dispatcher:
         self._executor.shutdown(wait=True, cancel_futures=False)
 
     async def _recover(self) -> None:
+        for memory in (self._open, self._open_keys, self._closed, self._closed_keys, self._versions):
+            memory.clear()  # what a standby followed is read afresh
         for state, version in await self._db(self._store.open_alarm_versions):
             self._remember(state, version)
         since = self._clock.now() - REDELIVERY_WINDOW
@@ -289,17 +297,114 @@ class Dispatcher:
         self.inbox.put(item, URGENT if urgent else ANSWERS)
 
     async def submit(self, item: Inbound) -> None:
-        """From the API and webhooks: refused on an instance that does not dispatch."""
+        """From the API and webhooks. On a standby a delivery failure is relayed to the instance
+        that dispatches; anything else is refused."""
         if not self.ready.is_set():
+            if isinstance(item, Undeliverable) and not self._store.is_sqlite:
+                await asyncio.to_thread(self._store.relay, item.uid, "undeliverable", asdict(item), False,
+                                        self._clock.now())
+                return
             raise NotDispatching("this code4 instance is a standby; another one dispatches")
         self.put(item)
 
     async def command(self, uid: str, event: Event, *, strict: bool = False) -> AlarmState | None:
         """Run an event for an alarm through the loop; returns its new state. A refusal gives
-        None, or with `strict` raises the IllegalTransition that says why; no such alarm is None."""
+        None, or with `strict` raises the IllegalTransition that says why; no such alarm is None.
+        On a standby the event is relayed to the instance that dispatches, and its outcome awaited."""
+        if not self.ready.is_set():
+            if self._store.is_sqlite:
+                raise NotDispatching("this code4 instance does not dispatch")
+            return await self._relayed(uid, event, strict)
         done: asyncio.Future[AlarmState | None] = asyncio.get_running_loop().create_future()
         await self.submit(AlarmCommand(uid, event, done, strict))
         return await done
+
+    # ---- on a standby, and between instances --------------------------------------------------
+
+    async def follow(self) -> None:
+        """As a standby: keep the alarms as the dispatching instance stored them (open ones and
+        those closed lately), and tell the listeners (the board's live feed) what changed."""
+        while True:
+            try:
+                since = self._clock.now() - REDELIVERY_WINDOW
+                stored = await asyncio.to_thread(self._store.open_alarm_versions)
+                stored += await asyncio.to_thread(self._store.closed_since, since)
+                for state, version in stored:
+                    if self._versions.get(state.uid) != version:
+                        self._remember(state, version)
+                        self._tell_listeners(state)
+            except Exception as exc:  # the database away: the next round
+                log.warning("standby could not read the alarms", error=str(exc).splitlines()[0][:200])
+            await asyncio.sleep(FOLLOW_EVERY_S)
+
+    async def _relayed(self, uid: str, event: Event, strict: bool) -> AlarmState | None:
+        """As a standby: store the event for the dispatching instance and wait for its outcome."""
+        command_id = await asyncio.to_thread(self._store.relay, uid, "event", dump_event(event), strict,
+                                             self._clock.now())
+        waited_until = time.monotonic() + RELAY_WAIT_S
+        while (outcome := await asyncio.to_thread(self._store.relayed_outcome, command_id)) is None:
+            if time.monotonic() > waited_until:
+                log.error("relayed action not carried out yet: no instance dispatches just now", alarm_id=uid,
+                          action=type(event).__name__)
+                raise NotDispatching("no code4 instance dispatches just now; the action is kept and carried out "
+                                     "when one does")
+            await asyncio.sleep(RELAY_POLL_S / 2)
+        if outcome["result"] == "unknown":
+            return None
+        found = await asyncio.to_thread(self._store.alarm_version, uid)  # as the leader left it, not as followed
+        state = found[0] if found else None
+        if found is not None and self._versions.get(uid) != found[1]:
+            self._remember(*found)
+            self._tell_listeners(found[0])
+        if outcome["result"] == "refused":
+            if strict:
+                raise IllegalTransition(state.status if state else None, event, str(outcome["reason"]),
+                                        security=bool(outcome.get("security")))
+            return None
+        return state
+
+    async def _carry_out_relayed(self) -> None:
+        """As the leader: what standbys were asked, through the same loop as everything else."""
+        while True:
+            await asyncio.sleep(RELAY_POLL_S)
+            try:
+                waiting = await asyncio.to_thread(self._store.take_relayed, self._clock.now())
+            except LeaseLost:
+                raise
+            except Exception as exc:  # the database away: the next round
+                log.warning("relayed actions not read", error=str(exc).splitlines()[0][:200])
+                continue
+            for relayed in waiting:
+                outcome = await self._carry_out(relayed.alarm_uid, relayed.kind, relayed.payload)
+                try:
+                    await asyncio.to_thread(self._store.finish_relayed, relayed.id, outcome, self._clock.now())
+                except LeaseLost:
+                    raise
+                except Exception:
+                    log.exception("outcome of a relayed action not stored", alarm_id=relayed.alarm_uid)
+
+    async def _carry_out(self, uid: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        with structlog.contextvars.bound_contextvars(alarm_id=uid):
+            try:
+                if kind == "undeliverable":
+                    self.put(Undeliverable(**payload))
+                    return {"result": "done"}
+                event = load_event(payload)
+                log.info("carrying out an action taken on a standby", action=type(event).__name__)
+                state = await self.command(uid, event, strict=True)
+            except IllegalTransition as exc:
+                return {"result": "refused", "reason": exc.reason, "security": exc.security}
+            except Exception:  # unreadable or unexpected: answered, never retried for ever
+                log.exception("relayed action could not be carried out")
+                return {"result": "refused", "reason": "the action could not be carried out", "security": False}
+            return {"result": "done" if state is not None else "unknown"}
+
+    def _tell_listeners(self, state: AlarmState) -> None:
+        for listener in self._listeners:
+            try:
+                listener(state)
+            except Exception:
+                log.exception("a change listener failed", alarm_id=state.uid)
 
     # ---- the event loop ----------------------------------------------------------------------
 
@@ -528,11 +633,7 @@ class Dispatcher:
                 continue
             with structlog.contextvars.bound_contextvars(alarm_id=state.uid, device_id=state.device_id):
                 _log_effects(effects)
-            for listener in self._listeners:
-                try:
-                    listener(state)
-                except Exception:
-                    log.exception("a change listener failed", alarm_id=state.uid)
+            self._tell_listeners(state)
 
     async def _store_decisions(self, writes: list[AlarmWrite], now: datetime) -> list[list[Outgoing]]:
         """Nothing leaves before the decisions are stored; if the database is away, wait for it

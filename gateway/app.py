@@ -279,7 +279,15 @@ class Code4Service:
                 self.role = "standby"
                 self._standby.set()
                 log.info("standby: another instance holds the dispatcher lease; taking over when it ends")
-                await leadership.wait()
+                # The board here too: alarms and devices as the leader stores them.
+                following = [asyncio.create_task(self.dispatcher.follow(), name="follow-alarms"),
+                             asyncio.create_task(self.devices.follow(), name="follow-devices")]
+                try:
+                    await leadership.wait()
+                finally:
+                    for task in following:
+                        task.cancel()
+                    await asyncio.gather(*following, return_exceptions=True)
             self.store.fence = leadership.lease.fence
             log.info("this instance dispatches now", epoch=leadership.lease.epoch, holder=leadership.lease.holder)
         self.role = "leader"

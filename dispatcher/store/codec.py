@@ -12,6 +12,16 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from dispatcher.core import AlarmState, Feedback, Notify
+from dispatcher.core.events import (
+    CloseRequested,
+    DeliveryFailed,
+    EscalateRequested,
+    Marked,
+    NoteAdded,
+    PoliceRequested,
+    Responded,
+    Seen,
+)
 from escalation.notices import Notice
 
 STATE_VERSION = 2
@@ -51,6 +61,22 @@ def load_effect(kind: str, payload: dict[str, Any]) -> Notify | Feedback | Notic
     if kind == "notice":
         return _NOTICE.validate_python(payload)
     return _FEEDBACK.validate_python(payload)
+
+
+# What an instance that does not dispatch may hand to the one that does (relayed commands).
+RELAYABLE: dict[str, Any] = {cls.__name__: TypeAdapter(cls) for cls in (
+    Responded, EscalateRequested, PoliceRequested, Seen, Marked, NoteAdded, CloseRequested, DeliveryFailed)}
+
+
+def dump_event(event: object) -> dict[str, Any]:
+    name = type(event).__name__
+    if name not in RELAYABLE:
+        raise ValueError(f"{name} is not an event a standby hands on")
+    return {"type": name, "event": RELAYABLE[name].dump_python(event, mode="json")}
+
+
+def load_event(data: dict[str, Any]) -> Any:
+    return RELAYABLE[data["type"]].validate_python(data["event"])
 
 
 def upgrade_v1(state: dict[str, Any]) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from dispatcher.store.schema import (
     DeviceStatus,
     Incident,
     OutboxItem,
+    RelayedCommand,
     TimelineEntry,
     Visit,
     WebhookReceipt,
@@ -294,6 +295,36 @@ class Store:
             rows = session.execute(select(OutboxItem.provider_ref, OutboxItem.payload).where(
                 OutboxItem.alarm_uid == alarm_uid, OutboxItem.kind == "notify", OutboxItem.provider_ref.is_not(None)))
             return {ref for ref, payload in rows if payload.get("page_id") == page_id}
+
+    # ---- actions relayed from standbys -------------------------------------------------------
+
+    def relay(self, alarm_uid: str, kind: str, payload: dict[str, Any], strict: bool, at: datetime) -> int:
+        """On a standby: store an action for the dispatching instance; its id, to wait on."""
+        with self.session() as session:
+            row = RelayedCommand(alarm_uid=alarm_uid[:40], kind=kind, payload=payload, strict=strict, created_at=at)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def take_relayed(self, at: datetime, limit: int = 50) -> list[RelayedCommand]:
+        """On the leader: the actions waiting, marked taken (each is carried out once)."""
+        with self.dispatching() as session:
+            waiting = select(RelayedCommand.id).where(RelayedCommand.taken_at.is_(None)) \
+                .order_by(RelayedCommand.id).limit(limit)
+            if not self.is_sqlite:
+                waiting = waiting.with_for_update(skip_locked=True)
+            rows = session.scalars(update(RelayedCommand).where(RelayedCommand.id.in_(waiting.scalar_subquery()))
+                                   .values(taken_at=at).returning(RelayedCommand)).all()
+            return sorted(rows, key=lambda row: row.id)
+
+    def finish_relayed(self, command_id: int, outcome: dict[str, Any], at: datetime) -> None:
+        with self.dispatching() as session:
+            session.execute(update(RelayedCommand).where(RelayedCommand.id == command_id)
+                            .values(done_at=at, outcome=outcome))
+
+    def relayed_outcome(self, command_id: int) -> dict[str, Any] | None:
+        with self.session() as session:
+            return session.scalar(select(RelayedCommand.outcome).where(RelayedCommand.id == command_id))
 
     def first_receipt(self, key: str, at: datetime) -> bool:
         """True the first time `key` is seen; False for a repeat (a replayed webhook)."""

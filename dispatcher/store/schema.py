@@ -171,6 +171,22 @@ class DispatcherLease(Base):
     acquired_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class RelayedCommand(Base):
+    """An action taken on a standby, for the dispatching instance to carry out (its outcome
+    is written back for the standby to answer with)."""
+
+    __tablename__ = "relayed_commands"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    alarm_uid: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))  # "event" or "undeliverable"
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    strict: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
 class WebhookReceipt(Base):
     """A Twilio request that changed something, by its message or call id: a replay is refused."""
 
