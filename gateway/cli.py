@@ -472,9 +472,15 @@ def _simulate_pager(args: argparse.Namespace) -> int:
             return 0
 
         shown: set[object] = set()
+        seen: set[tuple[object, ...]] = set()
 
         def show(kind: str, data: dict[str, object]) -> None:
             if kind == "page":
+                # Pages are at-least-once: the same page again (after a takeover) is shown once.
+                # An update of a page (its role, who else comes) has other text and is shown.
+                if (repeat := (data.get("page_id"), data.get("text"), data.get("role"))) in seen:
+                    return
+                seen.add(repeat)
                 role = f"  [nummer {data['role']}]" if data.get("role") else ""
                 _say(f"PAGE {data['page_id']}: {data.get('text')}{role}")
                 if args.answer and not ask and data["page_id"] not in shown:

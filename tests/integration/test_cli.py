@@ -13,9 +13,11 @@ import time
 from pathlib import Path
 
 import httpx
+import paho.mqtt.client as mqtt
 import pytest
 
-from gateway.broker import free_port, wait_for_port
+from devices.endpoint import MqttEndpoint
+from gateway.broker import Mosquitto, free_port, wait_for_port
 from tests.conftest import FIXTURES
 
 ROOT = Path(__file__).parents[2]
@@ -224,3 +226,25 @@ def test_common_passwords_are_refused_by_the_command_line(tmp_path: Path) -> Non
         assert refused.stderr.startswith("this password is too easy to guess: it is built on "), refused.stderr
         assert refused.stderr.strip().endswith("choose three or four unrelated words, or a longer password")
     assert add("kim", "koffie fiets regenjas lamp").stdout.strip() == "added kim (operator)"
+
+
+def test_the_pager_shows_a_page_sent_again_once_and_an_update_of_it_as_new(tmp_path: Path,
+                                                                          mosquitto: Mosquitto) -> None:
+    """Pages are at-least-once (a takeover may send one again): the same page twice is one page."""
+    env, _ = clean_env()
+    pager = subprocess.Popen([sys.executable, "-m", "gateway.cli", "simulate", "pager", "pager-x", "--mqtt",
+                              mosquitto.url, "--prefix", "t/v1", "--wait", "3"], cwd=tmp_path, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert pager.stdout is not None
+    assert "listening" in pager.stdout.readline()
+    sender = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    sender.connect("127.0.0.1", MqttEndpoint.parse(mosquitto.url).port)
+    sender.loop_start()
+    page = {"page_id": "a-1.1", "alarm_id": "a-1", "code": "", "text": "Hulp nodig bij de balie", "location": "Balie"}
+    for payload in (page, page, {**page, "text": "Jan komt ook", "role": 2}):
+        sender.publish("t/v1/dev/pager-x/page", json.dumps(payload), qos=1).wait_for_publish(5)
+    output = pager.communicate(timeout=20)[0]
+    sender.loop_stop()
+    sender.disconnect()
+    assert output.count("PAGE a-1.1: Hulp nodig bij de balie") == 1, output
+    assert "PAGE a-1.1: Jan komt ook  [nummer 2]" in output
