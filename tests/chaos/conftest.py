@@ -19,6 +19,20 @@ from gateway.broker import Mosquitto
 from simulators.cluster import Cluster, Site
 from tests.conftest import _postgres_database
 
+FIGURES: list[str] = []  # what each chaos test measured, printed at the end of the run
+
+
+def figures(line: str) -> None:
+    """Keep a test's figures for the run's summary (pytest captures what tests print)."""
+    FIGURES.append(line.strip())
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if FIGURES:
+        terminalreporter.section("chaos test figures")
+        for line in FIGURES:
+            terminalreporter.write_line(line)
+
 
 def cannot_run(message: str) -> None:
     """A part this machine lacks: skipped on a laptop, a failure in CI (which installs it)."""

@@ -21,7 +21,7 @@ import pytest
 
 from devices.endpoint import MqttEndpoint
 from simulators.cluster import PAGERS, Cluster, Site, site_yaml
-from tests.chaos.conftest import cannot_run
+from tests.chaos.conftest import cannot_run, figures
 from tests.chaos.nats_cluster import NatsCluster
 
 ALARMS = 30
@@ -81,9 +81,9 @@ def test_a_broker_node_dies_during_alarms(nats: NatsCluster, tmp_path: Path) -> 
         found = devices.pages_by_location()
         reached = sum(len(found.get(f"Location {b}", {})) for b in pressed)
         twice = sum(1 for per_pager in found.values() for ids in per_pager.values() if len(ids) > 1)
-        print(f"\nbroker node killed during {ALARMS} alarms: code4 on another node after {back_after:.2f} s; "
-              f"alarms in {ALARMS}, received {ALARMS}, pages handed to the broker {outbox(database)[1]}, "
-              f"pages that reached the pagers {reached} of {ALARMS * len(PAGERS)}, paged twice {twice}")
+        figures(f"broker node killed during {ALARMS} alarms: code4 on another node after {back_after:.2f} s; "
+                f"alarms in {ALARMS}, received {ALARMS}, pages handed to the broker {outbox(database)[1]}, "
+                f"pages that reached the pagers {reached} of {ALARMS * len(PAGERS)}, paged twice {twice}")
         assert twice == 0
     finally:
         if devices is not None:

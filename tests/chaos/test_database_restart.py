@@ -16,7 +16,7 @@ import pytest
 from devices.endpoint import MqttEndpoint
 from gateway.broker import Mosquitto
 from simulators.cluster import PAGERS, Cluster, Site, site_yaml
-from tests.chaos.conftest import cannot_run
+from tests.chaos.conftest import cannot_run, figures
 from tests.chaos.own_postgres import OwnPostgres
 
 ALARMS = 30
@@ -74,10 +74,10 @@ def test_postgres_restarts_during_alarms(own_postgres: OwnPostgres, mosquitto: M
         for pager, page in devices.pages():
             pages.setdefault((str(page["location"]), pager), set()).add(str(page["page_id"]))
         twice = sum(1 for ids in pages.values() if len(ids) > 1)
-        print(f"\nPostgreSQL restarted during {ALARMS} alarms: down {restart['back'] - restart['at']:.2f} s; "
-              f"code4 stepped down and dispatched again {leading[-1] - restart['back']:.2f} s after the database "
-              f"was back; alarms in {ALARMS}, paged {len({loc for loc, _ in pages})}, pages out "
-              f"{len(devices.pages())}, people paged twice {twice}")
+        figures(f"PostgreSQL restarted during {ALARMS} alarms: down {restart['back'] - restart['at']:.2f} s; "
+                f"code4 stepped down and dispatched again {leading[-1] - restart['back']:.2f} s after the database "
+                f"was back; alarms in {ALARMS}, paged {len({loc for loc, _ in pages})}, pages out "
+                f"{len(devices.pages())}, people paged twice {twice}")
         assert stepped_down and len(leading) == 2, "the leader gave the lease up while the database was away"
         assert twice == 0
         assert code4.role() == "leader"

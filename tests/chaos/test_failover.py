@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from simulators.cluster import BUTTONS, PAGERS, Cluster, Instance, Site, site_yaml
+from tests.chaos.conftest import figures
 
 pytestmark = pytest.mark.postgres
 
@@ -88,10 +89,10 @@ def test_leader_killed_in_the_middle_of_a_burst(cluster: Cluster, devices: Site,
     pages, repeats = _distinct_pages(devices)
     twice = {key: ids for key, ids in pages.items() if len(ids) != 1}
     during = [b for b, (_, at) in pressed.items() if killed[0] <= at <= killed[0] + (takeover or [30])[0]]
-    print(f"\nkill -9 of the leader after 20 of {BUTTONS} alarms: takeover {takeover[0]:.2f} s; "
-          f"alarms in {len(pressed)}, alarms paged {len({loc for loc, _, _ in pages})}, pages out "
-          f"{len(devices.pages())}, page ids sent once more after the takeover {repeats}, "
-          f"people paged twice for one step {len(twice)}, alarms pressed during the takeover {len(during)}")
+    figures(f"kill -9 of the leader after 20 of {BUTTONS} alarms: takeover {takeover[0]:.2f} s; "
+            f"alarms in {len(pressed)}, alarms paged {len({loc for loc, _, _ in pages})}, pages out "
+            f"{len(devices.pages())}, page ids sent once more after the takeover {repeats}, "
+            f"people paged twice for one step {len(twice)}, alarms pressed during the takeover {len(during)}")
     assert takeover and takeover[0] <= 3.5, "the standby took over within the lease time and a quarter"
     assert not twice, f"a person got two different pages for one alarm and step: {twice}"
     # At-least-once covers only what the killed leader handed over in its last moments: a page of
@@ -133,8 +134,8 @@ def test_a_paused_leader_that_comes_back_neither_writes_nor_sends(
                  len(devices.pages_by_location().get("Location 1", {})) == 3, 15,
                  "the alarm pressed during the pause paged by the new leader")
     # The first alarm's step timed out while the old leader was frozen: the new leader escalates.
-    devices.wait(lambda: len({p for _, page in devices.pages() if page.get("code") == "4"
-                              and _location(page) == "Location 0" for p in [page["page_id"]]}) >= 3, 15,
+    devices.wait(lambda: len({page["page_id"] for _, page in devices.pages()
+                              if page.get("code") == "4" and _location(page) == "Location 0"}) >= 3, 15,
                  "the first alarm escalated to the BHV by the new leader")
 
     resumed_at = old.log_size()
@@ -142,9 +143,9 @@ def test_a_paused_leader_that_comes_back_neither_writes_nor_sends(
     old.wait_role("standby", timeout=30)  # stepped down, and back as a standby
     after = old.log_lines(after=resumed_at)
     events = [line.get("event") for line in after]
-    print(f"\nSIGSTOP of the leader: takeover {took_over:.2f} s; after SIGCONT the old leader logged "
-          f"{Counter(e for e in events if e in ('delivered', 'this instance dispatches now')) or 'no sends'}; "
-          f"pages out {len(devices.pages())}")
+    figures(f"SIGSTOP of the leader: takeover {took_over:.2f} s; after SIGCONT the old leader logged "
+            f"{Counter(e for e in events if e in ('delivered', 'this instance dispatches now')) or 'no sends'}; "
+            f"pages out {len(devices.pages())}")
     assert took_over <= 4.0
     assert "delivered" not in events, "the old leader sent something after losing the lease"
     assert any("steps down" in str(e) for e in events)

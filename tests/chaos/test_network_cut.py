@@ -15,7 +15,7 @@ import pytest
 from devices.endpoint import MqttEndpoint
 from gateway.broker import Mosquitto, free_port
 from simulators.cluster import PAGERS, Cluster, Site, site_yaml
-from tests.chaos.conftest import cannot_run
+from tests.chaos.conftest import cannot_run, figures
 from tests.chaos.netns import NetNamespace
 from tests.chaos.own_postgres import OwnPostgres
 
@@ -82,10 +82,10 @@ def test_the_leader_cut_off_from_its_database_stops_sending(machine: NetNamespac
         pages: dict[tuple[str, str], set[str]] = {}
         for pager, page in devices.pages():
             pages.setdefault((str(page["location"]), pager), set()).add(str(page["page_id"]))
-        print(f"\nnetwork cut between the leader and its database and broker: the leader stepped down "
-              f"{gave_up_after:.2f} s after the cut (lease {LEASE_S:g} s), the standby led after {took_over:.2f} s; "
-              f"alarms in 20, paged {len({loc for loc, _ in pages})}, people paged twice "
-              f"{sum(1 for ids in pages.values() if len(ids) > 1)}")
+        figures(f"network cut between the leader and its database and broker: the leader stepped down "
+                f"{gave_up_after:.2f} s after the cut (lease {LEASE_S:g} s), the standby led after {took_over:.2f} s; "
+                f"alarms in 20, paged {len({loc for loc, _ in pages})}, people paged twice "
+                f"{sum(1 for ids in pages.values() if len(ids) > 1)}")
         assert gave_up_after <= LEASE_S + 0.5, "it stopped once it could not renew the lease"
         assert not late, f"the cut-off leader went on after stepping down: {late[:3]}"
         assert all(len(ids) == 1 for ids in pages.values())
