@@ -140,6 +140,8 @@ BOARD: dict[str, dict[str, str]] = {
         "bad_login": "Onbekende gebruiker of onjuist wachtwoord.",
         "too_many": "Te veel mislukte pogingen. Wacht {seconds} s en probeer het dan opnieuw.",
         "no_alarms": "Geen open alarmen.", "connection_lost": "Verbinding met code4 verbroken – opnieuw verbinden…",
+        "degraded": "Storing: code4 bereikt de database of de broker niet. Nieuwe alarmen wachten en worden "
+                    "afgehandeld zodra dat weer lukt; houd de telefoon bij de hand.",
         "sound_off": "Alarmgeluid staat UIT – klik hier om het aan te zetten", "sound_on": "Geluid aan",
         "mute": "Geluid uit", "unanswered": "ONBEANTWOORD", "duress": "DWANG", "silent": "stil alarm",
         "severe": "ernstig", "unknown_device": "onbekend apparaat", "drill": "OEFENING", "false_alarm": "LOOS ALARM",
@@ -170,6 +172,8 @@ BOARD: dict[str, dict[str, str]] = {
         "bad_login": "Unknown user or wrong password.",
         "too_many": "Too many failed attempts. Wait {seconds} s, then try again.",
         "no_alarms": "No open alarms.", "connection_lost": "Connection to code4 lost – reconnecting…",
+        "degraded": "Fault: code4 cannot reach its database or broker. New alarms wait and are handled as "
+                    "soon as it can again; keep the phone at hand.",
         "sound_off": "Alarm sound is OFF – click here to turn it on", "sound_on": "Sound on", "mute": "Mute",
         "unanswered": "UNANSWERED", "duress": "DURESS", "silent": "silent alarm", "severe": "severe",
         "unknown_device": "unknown device", "drill": "DRILL", "false_alarm": "FALSE ALARM", "step": "Step",

@@ -203,6 +203,17 @@
   setInterval(faults, 10000);
   faults();
 
+  // The service's own health (database, broker, queue): a banner while it is degraded.
+  async function health() {
+    try {
+      const response = await fetch("/api/health", { cache: "no-store" });
+      const state = await response.json();
+      document.getElementById("degraded").hidden = state.status === "ok";
+    } catch (error) { /* unreachable: the connection banner says so */ }
+  }
+  setInterval(health, 3000);
+  health();
+
   showSound();
   load().then(connect).catch(() => { document.getElementById("connection").hidden = false; setTimeout(() => location.reload(), 5000); });
 })();

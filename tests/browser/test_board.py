@@ -121,6 +121,20 @@ async def test_the_board_catches_up_after_a_lost_connection(code4: Harness, boar
     assert [e for e in errors if "ERR_CONNECTION_REFUSED" not in e and "/api/events" not in e] == []
 
 
+async def test_the_board_says_when_code4_cannot_reach_its_broker(code4: Harness,
+                                                                 board: tuple[Page, list[str]]) -> None:
+    """Degraded (the broker or the database away): the operators see it, and see it end."""
+    page, errors = board
+    await expect(page.locator("#degraded")).to_be_hidden()
+    code4.mosquitto.stop_sync()
+    await expect(page.locator("#degraded")).to_be_visible(timeout=10000)
+    await expect(page.locator("#degraded")).to_contain_text("code4 bereikt de database of de broker niet")
+    await page.screenshot(path=SCREENSHOTS / "board-6-degraded.png")
+    code4.mosquitto.start_sync()
+    await expect(page.locator("#degraded")).to_be_hidden(timeout=20000)
+    assert errors == []
+
+
 async def test_the_device_board_lists_faults_first(code4: Harness, browser: Browser) -> None:
     code4.button("knop-balie-1").heartbeat(battery=0.1)
     await code4.device_reported("knop-balie-1", lambda s: s.battery == 0.1)
