@@ -222,8 +222,9 @@ def api_router(services: Services) -> APIRouter:
     @router.get("/leader", response_model=Health, tags=["service"],
                 responses={503: {"model": Health, "description": "this instance does not dispatch"}})
     async def leader() -> JSONResponse:
-        """For load balancers with several instances: 200 only on the one that dispatches, so
-        answers, webhooks and operator actions are sent there; 503 on a standby."""
+        """For load balancers with several instances: 200 only on the one that dispatches, 503 on
+        a standby. A standby serves everything too (it relays actions to the leader); preferring
+        the leader saves that step."""
         checks = await services.health_checks()
         body = Health(status=_verdict(checks), role=checks["role"])
         return JSONResponse(body.model_dump(), status_code=200 if checks["role"] == "leader" else 503)

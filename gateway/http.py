@@ -62,7 +62,7 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
 
     @app.exception_handler(NotDispatching)
     async def standby(_: Request, exc: NotDispatching) -> Response:
-        # A load balancer sends alarm work to the instance whose /api/leader answers 200.
+        # No instance dispatches just now (a relayed action waited in vain): ask again shortly.
         return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(NotSignedIn)
