@@ -38,6 +38,7 @@ from devices.supervision import Observed, Rules
 from devices.visits import Visit, VisitError
 from dispatcher.clock import Clock
 from dispatcher.factqueue import FactQueue
+from dispatcher.logs import error_line
 from dispatcher.store.repository import Outgoing, Store
 from escalation.directory import Directory
 from escalation.fault_notices import fault_notice
@@ -146,7 +147,7 @@ class DeviceWatch:
                 self._facts = {device.id: _facts_from(device.id, rows.get(device.id), now)
                                for device in self._directory.org.devices}
             except Exception as exc:  # the database away: the next round
-                log.warning("standby could not read the devices", error=str(exc).splitlines()[0][:200])
+                log.warning("standby could not read the devices", error=error_line(exc))
             await asyncio.sleep(every_s)
 
     def reload(self, directory: Directory) -> None:
@@ -384,7 +385,7 @@ class DeviceWatch:
                                       now=self._clock.now())
         except Exception as exc:
             self.errors += 1
-            log.error("storing device facts failed; kept, trying again", error=str(exc).splitlines()[0][:200],
+            log.error("storing device facts failed; kept, trying again", error=error_line(exc),
                       devices=len(rows), events=len(events))
             self._dirty |= dirty
             self._events[:0] = events
@@ -402,7 +403,7 @@ class DeviceWatch:
                 return await self._db(fn, *args)  # type: ignore[no-any-return]
             except (OperationalError, InterfaceError) as exc:
                 self.errors += 1
-                log.error("database unavailable for device supervision; retrying", error=str(exc).splitlines()[0],
+                log.error("database unavailable for device supervision; retrying", error=error_line(exc),
                           retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import structlog
 
+from dispatcher.logs import error_line
 from dispatcher.store.lease import Lease, LeaseLost
 
 log = structlog.get_logger("code4.leadership")
@@ -31,7 +32,7 @@ class Leadership:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, self.lease.acquire)
         except Exception as exc:
-            log.warning("dispatcher lease: the database does not answer", error=_first_line(exc))
+            log.warning("dispatcher lease: the database does not answer", error=error_line(exc))
             return False
 
     async def wait(self) -> None:
@@ -65,7 +66,7 @@ class Leadership:
                           lease_left_s=round(self.lease.left_s(), 2))
                 continue
             except Exception as exc:
-                log.error("dispatcher lease not renewed: the database does not answer", error=_first_line(exc))
+                log.error("dispatcher lease not renewed: the database does not answer", error=error_line(exc))
                 continue
             if not renewed:
                 raise LeaseLost("another instance holds the dispatcher lease")
@@ -75,7 +76,7 @@ class Leadership:
             await asyncio.get_running_loop().run_in_executor(self._executor, self.lease.release)
         except Exception as exc:
             log.warning("dispatcher lease not released; a standby takes over when it runs out",
-                        error=_first_line(exc))
+                        error=error_line(exc))
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -87,6 +88,3 @@ class Leadership:
             return None
         return f"{current.holder} (epoch {current.epoch})" if current else None
 
-
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]

@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from dispatcher.logs import error_line
 from dispatcher.store.lease import LeaseLost
 from dispatcher.store.repository import Outgoing
 from escalation.channels import Channel, DeliveryFailure, FeedbackSender, TemporaryFailure
@@ -117,7 +118,7 @@ class OutboxSender:
                     raise
                 except Exception as exc:  # the database away: the marks wait for the next round
                     self._sent_flag.set()
-                    log.error("deliveries not recorded yet; trying again", error=str(exc).splitlines()[0][:200],
+                    log.error("deliveries not recorded yet; trying again", error=error_line(exc),
                               messages=len(self._sent))
                     await asyncio.sleep(1.0)
         finally:
@@ -251,7 +252,7 @@ class OutboxSender:
         except LeaseLost:
             raise
         except Exception as exc:  # the database away: the core still hears of it; a restart tries again
-            log.error("failed delivery not recorded", what=_describe(effect), error=str(exc).splitlines()[0][:200])
+            log.error("failed delivery not recorded", what=_describe(effect), error=error_line(exc))
         if isinstance(effect, Notify):
             self._on_undeliverable(Undeliverable(item.alarm_uid, effect.page_id, effect.route_index,
                                                  effect.purpose.value, reason))

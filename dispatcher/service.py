@@ -50,6 +50,7 @@ from dispatcher.core import (
     decide,
 )
 from dispatcher.inbox import Inbox
+from dispatcher.logs import error_line
 from dispatcher.metrics import EngineMetrics
 from dispatcher.outbox import OutboxSender, RetryPolicy, Undeliverable
 from dispatcher.store.codec import dump_event, load_event
@@ -214,7 +215,7 @@ class Dispatcher:
                     self._store.mark_sent(marks, self._clock.now(), refs)
                 except Exception as exc:  # lease lost, or the database away
                     log.warning("deliveries not recorded: they are sent once more by whoever dispatches next "
-                                "(pages are at-least-once)", messages=len(marks), error=str(exc).splitlines()[0][:200])
+                                "(pages are at-least-once)", messages=len(marks), error=error_line(exc))
 
     async def _checkpoints(self) -> None:
         """SQLite's log copied into the database once a second, beside the writer (never in a commit)."""
@@ -223,7 +224,7 @@ class Dispatcher:
             try:
                 await asyncio.to_thread(self._store.checkpoint)
             except Exception as exc:  # a busy database is no reason to stop: next time
-                log.warning("database checkpoint skipped", error=str(exc).splitlines()[0][:200])
+                log.warning("database checkpoint skipped", error=error_line(exc))
 
     def close(self) -> None:
         """After the last writes (the device watch's final flush): the writer thread ends."""
@@ -334,7 +335,7 @@ class Dispatcher:
                         self._remember(state, version)
                         self._tell_listeners(state)
             except Exception as exc:  # the database away: the next round
-                log.warning("standby could not read the alarms", error=str(exc).splitlines()[0][:200])
+                log.warning("standby could not read the alarms", error=error_line(exc))
             await asyncio.sleep(FOLLOW_EVERY_S)
 
     async def _relayed(self, uid: str, event: Event, strict: bool) -> AlarmState | None:
@@ -372,7 +373,7 @@ class Dispatcher:
             except LeaseLost:
                 raise
             except Exception as exc:  # the database away: the next round
-                log.warning("relayed actions not read", error=str(exc).splitlines()[0][:200])
+                log.warning("relayed actions not read", error=error_line(exc))
                 continue
             for relayed in waiting:
                 outcome = await self._carry_out(relayed.alarm_uid, relayed.kind, relayed.payload)
@@ -644,7 +645,7 @@ class Dispatcher:
                 return await self._db(self._store.save_decisions, writes, now)
             except (OperationalError, InterfaceError) as exc:  # the database is away, not the data wrong
                 self.metrics["database_errors"] += 1
-                log.error("database unavailable; decisions not stored yet, retrying", error=str(exc).splitlines()[0],
+                log.error("database unavailable; decisions not stored yet, retrying", error=error_line(exc),
                           decisions=len(writes), retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)

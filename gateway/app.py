@@ -31,6 +31,7 @@ from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
 from dispatcher.intake import Intake
 from dispatcher.leadership import Leadership
+from dispatcher.logs import error_line
 from dispatcher.metrics import EngineMetrics
 from dispatcher.outbox import RetryPolicy
 from dispatcher.service import Dispatcher, RaiseAlarm
@@ -252,7 +253,7 @@ class Code4Service:
             except (OperationalError, InterfaceError) as exc:
                 if waited % 10 == 0:
                     log.error("database not reachable; waiting for it", database=self.store.description,
-                              error=str(exc).splitlines()[0][:200], waited_s=waited)
+                              error=error_line(exc), waited_s=waited)
                 await asyncio.sleep(1.0)
                 waited += 1
 
@@ -453,7 +454,7 @@ class Code4Service:
                 await asyncio.wait_for(asyncio.to_thread(self.store.ping), 2.0)
                 answered = True
             except Exception as exc:
-                log.warning("health check: the database does not answer", error=str(exc).splitlines()[0][:200])
+                log.warning("health check: the database does not answer", error=error_line(exc))
                 answered = False
             self._health = (time.monotonic(), answered)
         return {"database": answered, "broker": self.mqtt_connected,
