@@ -106,8 +106,8 @@ class NotDispatching(Exception):
 Inbound = DeviceMessage | DeadlineDue | Undeliverable | AlarmCommand | RaiseAlarm
 URGENT, ANSWERS = 0, 1  # the inbox's lanes: alarms, cancels and deadlines first; then answers and the rest
 BATCH = 256  # events decided and committed together at most
-LATE = timedelta(milliseconds=50)
-CHECKPOINT_EVERY_S = 1.0  # a deadline decided later than this is logged as late
+LATE = timedelta(milliseconds=50)  # a deadline decided later than this is logged as late
+CHECKPOINT_EVERY_S = 1.0  # SQLite's log is copied into the database this often
 FOLLOW_EVERY_S = 1.0  # a standby reads the alarms from the database this often
 RELAY_POLL_S = 0.1  # the leader looks for actions relayed from standbys this often
 RELAY_WAIT_S = 10.0  # a standby waits this long for the leader to carry an action out

@@ -110,22 +110,29 @@ class Code4Service:
             raise
 
     async def _abandon(self) -> None:
-        """After a failed start: stop what was started, in reverse."""
+        """After a failed start: stop what was started."""
         if self._runner is not None and not self._runner.done():
             self._runner.cancel()
             with contextlib.suppress(BaseException):
                 await self._runner
-        if self._metrics_server is not None:
-            self._metrics_server.shutdown()
-            self._metrics_server.server_close()
-        if self._broker is not None:
-            await self._broker.stop()
+        await self._release()
+
+    async def _release(self) -> None:
+        """The last of a stop (or of a failed start): what holds a thread, a file lock, a port or
+        a process let go, whichever of them was started."""
         if self.leadership is not None:
             self.leadership.close()
         if hasattr(self, "store"):
             self.store.close()
         if self._single is not None:
             self._single.release()
+        if self._metrics_server is not None:
+            self._metrics_server.shutdown()
+            self._metrics_server.server_close()  # the port is free again (a restart after stepping down binds it)
+            self._metrics_server = None
+        if self._broker is not None:
+            await self._broker.stop()
+            self._broker = None
 
     async def _start(self, ready_timeout: float) -> None:
         settings = self.settings
@@ -342,20 +349,9 @@ class Code4Service:
             except LeaseLost:
                 log.warning("last device facts not stored: another instance dispatches now")
         self.dispatcher.close()
-        if self.leadership is not None:
-            if leading:
-                await self.leadership.release()  # a standby takes over now, not when the lease runs out
-            self.leadership.close()
-        self.store.close()
-        if self._single is not None:
-            self._single.release()
-        if self._metrics_server is not None:
-            self._metrics_server.shutdown()
-            self._metrics_server.server_close()  # the port is free again (a restart after stepping down binds it)
-            self._metrics_server = None
-        if self._broker is not None:
-            await self._broker.stop()
-            self._broker = None
+        if self.leadership is not None and leading:
+            await self.leadership.release()  # a standby takes over now, not when the lease runs out
+        await self._release()
         with contextlib.suppress(FileNotFoundError):
             self.run_file.unlink()
         log.info("code4 stopped")
