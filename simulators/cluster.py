@@ -18,7 +18,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,13 @@ def site_yaml(ack_timeout: str) -> str:
               f"      - {{id: collega, targets: [{{team: desk}}], channels: [pager], ack_timeout: {ack_timeout}}}",
               "      - {id: bhv, code: '4', targets: [{role: bhv}], channels: [pager]}"]
     return "\n".join(lines) + "\n"
+
+
+def write_site(directory: Path, ack_timeout: str) -> Path:
+    """The site file in `directory`, for the instances to load."""
+    path = directory / "site.yaml"
+    path.write_text(site_yaml(ack_timeout), encoding="utf-8")
+    return path
 
 
 @dataclass
@@ -174,6 +181,26 @@ class Site:
         for name, page in self.pages():
             found[str(page.get("location", "")).split(",")[0]][name][str(page.get("page_id"))] += 1
         return found
+
+    def all_paged(self, pressed: Mapping[int, str]) -> bool:
+        """Every button (number: its alarm id) heard `received`, and every pager got a page for
+        its location."""
+        found = self.pages_by_location()
+        return all(self.received(b, alarm_id) for b, alarm_id in pressed.items()) and \
+            all(len(found.get(f"Location {b}", {})) == len(PAGERS) for b in pressed)
+
+    def page_ids(self) -> dict[tuple[str, str, str], set[str]]:
+        """Per (location, pager, code of the step) the page ids the pager got: one each, unless
+        someone was paged twice for one step (a page id sent once more is still one)."""
+        ids: dict[tuple[str, str, str], set[str]] = {}
+        for pager, page in self.pages():
+            location = str(page.get("location", "")).split(",")[0]
+            ids.setdefault((location, pager, str(page.get("code"))), set()).add(str(page.get("page_id")))
+        return ids
+
+    def paged_twice(self) -> int:
+        """How often someone got two different pages for one alarm's step."""
+        return sum(1 for ids in self.page_ids().values() if len(ids) > 1)
 
     def wait(self, condition: Callable[[], bool], timeout: float, what: str,
              missing: Callable[[], str] = lambda: "") -> None:

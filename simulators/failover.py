@@ -21,7 +21,7 @@ from pathlib import Path
 
 from devices.endpoint import MqttEndpoint
 from simulators.bench import broker_for, database_for
-from simulators.cluster import BUTTONS, PAGERS, Cluster, Site, site_yaml
+from simulators.cluster import BUTTONS, PAGERS, Cluster, Site, write_site
 
 TAKEOVER_GOAL_S = 3.0
 
@@ -52,8 +52,7 @@ def run_failover(options: FailoverOptions, *, database: str, mqtt_url: str | Non
 
 
 def _failover(workdir: Path, broker_url: str, database_url: str, options: FailoverOptions) -> None:
-    site = workdir / "site.yaml"
-    site.write_text(site_yaml(ack_timeout="10m"), encoding="utf-8")
+    site = write_site(workdir, ack_timeout="10m")
     cluster = Cluster(workdir, database_url, broker_url, lease_ttl_s=options.lease_ttl_s)
     devices = None
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from devices.endpoint import MqttEndpoint
-from simulators.cluster import PAGERS, Cluster, Site, site_yaml
+from simulators.cluster import PAGERS, Cluster, Site, write_site
 from tests.chaos.conftest import cannot_run, figures
 from tests.chaos.nats_cluster import NatsCluster
 
@@ -47,8 +47,7 @@ def outbox(database: Path) -> tuple[int, int]:
 
 
 def test_a_broker_node_dies_during_alarms(nats: NatsCluster, tmp_path: Path) -> None:
-    site = tmp_path / "site.yaml"
-    site.write_text(site_yaml(ack_timeout="10m"), encoding="utf-8")
+    site = write_site(tmp_path, ack_timeout="10m")
     database = tmp_path / "code4.db"
     cluster = Cluster(tmp_path, f"sqlite:///{database}", nats.url)
     devices = None
@@ -80,7 +79,7 @@ def test_a_broker_node_dies_during_alarms(nats: NatsCluster, tmp_path: Path) -> 
         time.sleep(1.0)  # pages on their way to the pagers
         found = devices.pages_by_location()
         reached = sum(len(found.get(f"Location {b}", {})) for b in pressed)
-        twice = sum(1 for per_pager in found.values() for ids in per_pager.values() if len(ids) > 1)
+        twice = devices.paged_twice()
         figures(f"broker node killed during {ALARMS} alarms: code4 on another node after {back_after:.2f} s; "
                 f"alarms in {ALARMS}, received {ALARMS}, pages handed to the broker {outbox(database)[1]}, "
                 f"pages that reached the pagers {reached} of {ALARMS * len(PAGERS)}, paged twice {twice}")

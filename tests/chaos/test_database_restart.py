@@ -15,7 +15,7 @@ import pytest
 
 from devices.endpoint import MqttEndpoint
 from gateway.broker import Mosquitto
-from simulators.cluster import PAGERS, Cluster, Site, site_yaml
+from simulators.cluster import Cluster, Site, write_site
 from tests.chaos.conftest import cannot_run, figures
 from tests.chaos.own_postgres import OwnPostgres
 
@@ -36,8 +36,7 @@ def own_postgres() -> Iterator[OwnPostgres]:
 
 
 def test_postgres_restarts_during_alarms(own_postgres: OwnPostgres, mosquitto: Mosquitto, tmp_path: Path) -> None:
-    site = tmp_path / "site.yaml"
-    site.write_text(site_yaml(ack_timeout="10m"), encoding="utf-8")
+    site = write_site(tmp_path, ack_timeout="10m")
     cluster = Cluster(tmp_path, own_postgres.url, mosquitto.url)
     devices = None
     try:
@@ -60,23 +59,15 @@ def test_postgres_restarts_during_alarms(own_postgres: OwnPostgres, mosquitto: M
             time.sleep(0.1)
         restarting.join(timeout=60)
 
-        def everything_paged() -> bool:
-            found = devices.pages_by_location()
-            return all(devices.received(b, alarm_id) for b, alarm_id in pressed.items()) and \
-                all(len(found.get(f"Location {b}", {})) == len(PAGERS) for b in pressed)
-
-        devices.wait(everything_paged, 60, "every alarm received and paged after the restart",
+        devices.wait(lambda: devices.all_paged(pressed), 60, "every alarm received and paged after the restart",
                      lambda: f"not received: {[b for b, a in pressed.items() if not devices.received(b, a)]}")
         leading = [datetime.fromisoformat(line["timestamp"]).timestamp() for line in code4.log_lines()
                    if line.get("event") == "this instance dispatches now"]
         stepped_down = [line for line in code4.log_lines() if "steps down" in str(line.get("event"))]
-        pages: dict[tuple[str, str], set[str]] = {}
-        for pager, page in devices.pages():
-            pages.setdefault((str(page["location"]), pager), set()).add(str(page["page_id"]))
-        twice = sum(1 for ids in pages.values() if len(ids) > 1)
+        twice = devices.paged_twice()
         figures(f"PostgreSQL restarted during {ALARMS} alarms: down {restart['back'] - restart['at']:.2f} s; "
                 f"code4 stepped down and dispatched again {leading[-1] - restart['back']:.2f} s after the database "
-                f"was back; alarms in {ALARMS}, paged {len({loc for loc, _ in pages})}, pages out "
+                f"was back; alarms in {ALARMS}, paged {len({loc for loc, _, _ in devices.page_ids()})}, pages out "
                 f"{len(devices.pages())}, people paged twice {twice}")
         assert stepped_down and len(leading) == 2, "the leader gave the lease up while the database was away"
         assert twice == 0

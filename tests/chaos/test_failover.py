@@ -12,14 +12,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from simulators.cluster import BUTTONS, PAGERS, Cluster, Instance, Site, site_yaml
+from simulators.cluster import BUTTONS, PAGERS, Cluster, Instance, Site, write_site
 from tests.chaos.conftest import figures
 
 pytestmark = pytest.mark.postgres
-
-
-def _location(page: dict[str, object]) -> str:
-    return str(page.get("location", "")).split(",")[0]
 
 
 def _watch_takeover(standby: Instance, since: list[float], result: list[float]) -> threading.Thread:
@@ -36,18 +32,6 @@ def _watch_takeover(standby: Instance, since: list[float], result: list[float]) 
     return thread
 
 
-def _distinct_pages(devices: Site) -> tuple[dict[tuple[str, str, str], set[str]], int]:
-    """Per (location, pager, code of the step) the page ids the pager got: one each, unless
-    someone was paged twice for one step; and how many arrivals repeated a page id the pager
-    already had (sent once more after a takeover: at-least-once, shown once)."""
-    ids: dict[tuple[str, str, str], set[str]] = {}
-    arrivals: Counter[tuple[str, str]] = Counter()
-    for pager, page in devices.pages():
-        ids.setdefault((_location(page), pager, str(page.get("code"))), set()).add(str(page["page_id"]))
-        arrivals[(pager, str(page["page_id"]))] += 1
-    return ids, sum(n - 1 for n in arrivals.values())
-
-
 def _alarm_rows(cluster: Cluster) -> Counter[tuple[str, str]]:
     with psycopg.connect(cluster.database_url) as connection:
         rows = connection.execute("SELECT device_id, device_alarm_id FROM alarms").fetchall()
@@ -55,8 +39,7 @@ def _alarm_rows(cluster: Cluster) -> Counter[tuple[str, str]]:
 
 
 def test_leader_killed_in_the_middle_of_a_burst(cluster: Cluster, devices: Site, tmp_path: Path) -> None:
-    site = tmp_path / "site.yaml"
-    site.write_text(site_yaml(ack_timeout="10m"), encoding="utf-8")
+    site = write_site(tmp_path, ack_timeout="10m")
     leader = cluster.start("a", site)
     leader.wait_role("leader")
     standby = cluster.start("b", site)
@@ -73,21 +56,19 @@ def test_leader_killed_in_the_middle_of_a_burst(cluster: Cluster, devices: Site,
         pressed[button] = (devices.press(button), time.monotonic())
         time.sleep(0.05)
 
-    def everything_paged() -> bool:
-        found = devices.pages_by_location()
-        return all(devices.received(b, alarm_id) for b, (alarm_id, _) in pressed.items()) and \
-            all(len(found.get(f"Location {b}", {})) == len(PAGERS) for b in pressed)
-
     def missing() -> str:
         found = devices.pages_by_location()
         return (f"not received: {[b for b, (a, _) in pressed.items() if not devices.received(b, a)]}; "
                 f"not paged to all: {[b for b in pressed if len(found.get(f'Location {b}', {})) != len(PAGERS)]}")
 
-    devices.wait(everything_paged, 30, "every alarm received and paged to all three colleagues", missing)
+    devices.wait(lambda: devices.all_paged({b: alarm_id for b, (alarm_id, _) in pressed.items()}), 30,
+                 "every alarm received and paged to all three colleagues", missing)
     watcher.join(timeout=30)
 
-    pages, repeats = _distinct_pages(devices)
+    pages = devices.page_ids()
     twice = {key: ids for key, ids in pages.items() if len(ids) != 1}
+    arrivals = Counter((pager, str(page["page_id"])) for pager, page in devices.pages())
+    repeats = sum(n - 1 for n in arrivals.values())  # page ids sent once more after the takeover
     during = [b for b, (_, at) in pressed.items() if killed[0] <= at <= killed[0] + (takeover or [30])[0]]
     figures(f"kill -9 of the leader after 20 of {BUTTONS} alarms: takeover {takeover[0]:.2f} s; "
             f"alarms in {len(pressed)}, alarms paged {len({loc for loc, _, _ in pages})}, pages out "
@@ -98,7 +79,6 @@ def test_leader_killed_in_the_middle_of_a_burst(cluster: Cluster, devices: Site,
     # At-least-once covers only what the killed leader handed over in its last moments: a page of
     # an alarm the new leader decided must arrive once.
     by_old = {line["alarm_id"] for line in leader.log_lines() if line.get("event") == "alarm raised"}
-    arrivals = Counter((pager, str(page["page_id"])) for pager, page in devices.pages())
     again_new = {key for key, n in arrivals.items() if n > 1 and key[1].rsplit(".", 1)[0] not in by_old}
     assert not again_new, f"pages of alarms the new leader decided arrived twice: {sorted(again_new)[:5]}"
     assert all(n <= 2 for n in arrivals.values()), "a page is sent again at most once"
@@ -112,16 +92,14 @@ def test_a_paused_leader_that_comes_back_neither_writes_nor_sends(
     """SIGSTOP past the lease (a frozen VM, a long pause): the standby takes over and handles
     what arrives meanwhile; the old leader, resumed with that alarm already in its socket,
     must not store it or page anyone, and steps down by itself."""
-    site = tmp_path / "site.yaml"
-    site.write_text(site_yaml(ack_timeout="3s"), encoding="utf-8")
+    site = write_site(tmp_path, ack_timeout="3s")
     old = cluster.start("a", site)
     old.wait_role("leader")
     new = cluster.start("b", site)
     new.wait_role("standby")
 
     first = devices.press(0)
-    devices.wait(lambda: devices.received(0, first) and len(devices.pages_by_location().get("Location 0", {})) == 3,
-                 10, "the first alarm paged by the leader")
+    devices.wait(lambda: devices.all_paged({0: first}), 10, "the first alarm paged by the leader")
 
     old.process.send_signal(signal.SIGSTOP)
     stopped = time.monotonic()
@@ -130,12 +108,10 @@ def test_a_paused_leader_that_comes_back_neither_writes_nor_sends(
     second = devices.press(1)
     new.wait_role("leader", timeout=15)
     took_over = time.monotonic() - stopped
-    devices.wait(lambda: devices.received(1, second) and
-                 len(devices.pages_by_location().get("Location 1", {})) == 3, 15,
+    devices.wait(lambda: devices.all_paged({1: second}), 15,
                  "the alarm pressed during the pause paged by the new leader")
     # The first alarm's step timed out while the old leader was frozen: the new leader escalates.
-    devices.wait(lambda: len({page["page_id"] for _, page in devices.pages()
-                              if page.get("code") == "4" and _location(page) == "Location 0"}) >= 3, 15,
+    devices.wait(lambda: all(("Location 0", pager, "4") in devices.page_ids() for pager in PAGERS), 15,
                  "the first alarm escalated to the BHV by the new leader")
 
     resumed_at = old.log_size()
@@ -150,7 +126,6 @@ def test_a_paused_leader_that_comes_back_neither_writes_nor_sends(
     assert "delivered" not in events, "the old leader sent something after losing the lease"
     assert any("steps down" in str(e) for e in events)
     assert new.role() == "leader"
-    pages, _ = _distinct_pages(devices)
-    assert {key for key, ids in pages.items() if len(ids) > 1} == set(), "someone was paged twice for one step"
+    assert devices.paged_twice() == 0, "someone was paged twice for one step"
     rows = _alarm_rows(cluster)
     assert rows == Counter({("knop-0", first): 1, ("knop-1", second): 1}), "the old leader stored an alarm"
