@@ -57,6 +57,7 @@ class Message:
     coming: bool = False  # the recipient has accepted (or, for a contact, confirmed)
     drill: bool = False
     note: str | None = None  # e.g. the lone worker's visit note
+    approach: str | None = None  # agreed approach for a known visitor: responders only, never outside
 
 
 @dataclass(frozen=True)

@@ -35,14 +35,16 @@ WORDS = {
            "of": "van", "received": "Alarm ontvangen. Hulp wordt gezocht.", "help_coming": "Hulp komt",
            "on_scene": "Hulp is ter plaatse.", "closed": "Alarm afgesloten.",
            "wrong_pin": "Annuleren mislukt: onjuiste PIN.", "pin_required": "Annuleren vraagt een PIN.",
-           "police": "politie", "drill": "OEFENING", "note": "Notitie"},
+           "police": "politie", "drill": "OEFENING", "note": "Notitie",
+           "approach": "Bekende bezoeker, afgesproken aanpak"},
     "en": {"code": "Code", "assist": "Assistance", "silent": "silent alarm", "gather": "Gather at",
            "unknown_device": "Unknown device", "coming": "On the way", "duress":
            "DURESS: the alarm was cancelled under duress. Approach with care.", "position": "position",
            "of": "of", "received": "Alarm received. Looking for help.", "help_coming": "Help is coming",
            "on_scene": "Help is on scene.", "closed": "Alarm closed.",
            "wrong_pin": "Cancel failed: wrong PIN.", "pin_required": "Cancelling needs a PIN.",
-           "police": "police", "drill": "DRILL", "note": "Note"},
+           "police": "police", "drill": "DRILL", "note": "Note",
+           "approach": "Known visitor, agreed approach"},
 }
 
 
@@ -101,6 +103,8 @@ def page_text(purpose: Purpose, message: Message, language: str) -> str:
         lines.append(f"{words['gather']}: {message.where.gathering_point}.")
     if message.note:
         lines.append(f"{words['note']}: {message.note}.")
+    if message.approach:
+        lines.append(f"{words['approach']}: {message.approach.rstrip('.')}.")
     if purpose in (Purpose.ROLE, Purpose.UPDATE) and message.helpers:
         lines.append(f"{words['coming']}: {helpers_text(message.helpers, language)}.")
     return " ".join(lines)

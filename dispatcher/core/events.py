@@ -41,6 +41,7 @@ class AlarmRaised:
     device_time: datetime | None = None
     note: str | None = None  # what the device knew, e.g. a lone worker's visit note
     unreadable: str | None = None  # the device pressed but its payload could not be read: why
+    approach: str | None = None  # the agreed approach for a known visitor of this room at this time
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ def _raise(event: AlarmRaised, now: datetime) -> Decision:
         uid=event.uid, device_id=event.device_id, device_alarm_id=event.device_alarm_id,
         kind=event.kind, silent=event.silent, plan=plan, raised_at=now, status=Status.NOTIFYING,
         step=0, position=event.position, device_time=event.device_time, press=event.press,
-        severe=severe_kind or event.press > 1, note=event.note, marked=Outcome.DRILL if plan.drill else None,
+        severe=severe_kind or event.press > 1, note=event.note, approach=event.approach, marked=Outcome.DRILL if plan.drill else None,
     )
     effects: list[Effect] = [
         _feedback(state, FeedbackState.RECEIVED),
@@ -119,6 +119,7 @@ def _raise(event: AlarmRaised, now: datetime) -> Decision:
             "kind": event.kind, "silent": event.silent, "press": event.press,
             "where": plan.where.describe(), "person": plan.device.person_name,
             "agreement": plan.agreement_id, "fallback": plan.fallback, "drill": plan.drill, "note": event.note,
+            "approach": event.approach,
         }, notice=True),
     ]
     if not plan.device.known:
@@ -615,6 +616,7 @@ def message_for_page(
         position=state.position, role=role, duress=state.duress, unknown_device=not state.plan.device.known,
         helpers=_helpers(state), outcome=outcome, organisation=state.plan.organisation,
         coming=responder is not None, drill=state.plan.drill, note=state.note,
+        approach=None if state.plan.recipient(page.recipient).is_contact else state.approach,
     )
 
 

@@ -66,6 +66,7 @@ class AlarmState:
     position: Position | None = None
     device_time: datetime | None = None
     note: str | None = None
+    approach: str | None = None  # agreed approach for a known visitor (for responders, never the police)
     round: int = 1  # the last step repeats in rounds 2, 3, …
     press: int = 1
     deadline: datetime | None = None
