@@ -175,6 +175,10 @@ class Directory:
             return []
         return [p for p in self.org.people if set(p.leads) & set(person.teams) and p.id != person_id]
 
+    def is_bhv(self, person: Person) -> bool:
+        """BHV-trained: may take role 1 (approach) and role 2 (back-up)."""
+        return self.org.bhv_role in person.roles
+
     def led_by(self, lead_id: str) -> set[str]:
         """The ids of the people in the teams this person leads."""
         lead = self.people.get(lead_id)
@@ -184,7 +188,7 @@ class Directory:
 
     @cached_property
     def roles(self) -> set[str]:
-        return {role for p in self.org.people for role in p.roles} | {d.role for d in self.org.duty}
+        return {role for p in self.org.people for role in p.roles} | {d.role for d in self.org.duty if d.role}
 
     def person_zone_keys(self, person: Person) -> set[str]:
         """The person's zones as 'site/zone' keys."""

@@ -98,6 +98,9 @@ class Person(_Strict):
     leads: list[str] = Field(default_factory=list)  # teams this person leads: they see its incidents
     zones: list[str] = Field(default_factory=list)
     devices: list[str] = Field(default_factory=list)
+    # How this person hears, as afdelingshoofd, of an alarm in a team they lead: the first that
+    # reaches them, the next when it fails.
+    informed_by: list[Channel] = Field(default_factory=lambda: ["app", "sms"], min_length=1)
 
 
 class Contact(_Strict):
@@ -225,9 +228,21 @@ class Records(_Strict):
 
 
 class Duty(_Strict):
+    """A person holds a role (`role: bhv`), or works at a desk or room (`at: site/location`),
+    at the times `when` gives (always without it). Whoever works at a fixed button's location
+    is the person in danger when it is pressed: never paged for it, and their afdelingshoofd
+    is informed."""
+
     person: str
-    role: str
+    role: str | None = None
+    at: str | None = None
     when: Schedule | None = None
+
+    @model_validator(mode="after")
+    def _role_or_place(self) -> Duty:
+        if not self.role and not self.at:
+            raise ValueError("a duty rule names a `role`, a place it works `at` (site/location), or both")
+        return self
 
 
 class Target(_Strict):
@@ -261,12 +276,25 @@ class Target(_Strict):
 
 
 class Step(_Strict):
+    """Whom to ask, how, and how many of them must accept. `required` counts accepts from the
+    people this step asks (two BHV accepts: the BHV-maatje). A step `alongside` starts together
+    with the step before it and is not waited for: colleagues who come as well while the BHV
+    is paged, never instead."""
+
     id: Id
     code: str | None = None
     targets: list[Target] = Field(min_length=1)
     channels: list[Channel] = Field(min_length=1)
     ack_timeout: Seconds | None = None
     required: int = Field(default=1, ge=1)
+    alongside: bool = False
+
+    @model_validator(mode="after")
+    def _alongside(self) -> Step:
+        if self.alongside and {"ack_timeout", "required"} & self.model_fields_set:
+            raise ValueError("a step alongside another is not waited for: it takes neither "
+                             "ack_timeout nor required (the step it runs with has them)")
+        return self
 
     @field_validator("channels")
     @classmethod
@@ -297,9 +325,13 @@ class Agreement(_Strict):
         ids = [s.id for s in self.steps]
         if len(set(ids)) != len(ids):
             raise ValueError("two steps have the same id")
-        if self.on_severe is not None and self.on_severe not in ids:
-            raise ValueError(f"on_severe names step {self.on_severe!r}, which is not one of {ids}")
-        for step in self.steps[:-1]:
+        if self.steps[0].alongside:
+            raise ValueError(f"the first step {self.steps[0].id!r} has no step before it to run alongside")
+        leads = [s for s in self.steps if not s.alongside]
+        if self.on_severe is not None and self.on_severe not in [s.id for s in leads]:
+            raise ValueError(f"on_severe names step {self.on_severe!r}, which is not one of "
+                             f"{[s.id for s in leads]} (a step alongside another cannot start on its own)")
+        for step in leads[:-1]:
             if step.ack_timeout is None:
                 raise ValueError(
                     f"step {step.id!r} needs an ack_timeout: without it the next step would never start"
@@ -321,6 +353,9 @@ class Organisation(_Strict):
     device_types: dict[DeviceType, DeviceTypeSettings] = Field(default_factory=dict)
     adapters: list[Adapter] = Field(default_factory=list)
     visit_grace: Seconds = 120  # after a missed check-in: a pre-alert, then this long before the alarm
+    # People with this role in `roles:` are BHV-trained: only they take role 1 (approaches) and
+    # role 2 (back-up, the BHV-maatje); anyone else who comes takes role 3 (stands by).
+    bhv_role: str = "bhv"
     records: Records = Field(default_factory=Records)
 
     def device_settings(self, device: Device) -> DeviceTypeSettings:

@@ -18,6 +18,7 @@ class Purpose(StrEnum):
     ROLE = "role"  # you accepted; this is your role
     UPDATE = "update"  # news for someone already coming (another responder, duress)
     STAND_DOWN = "stand_down"  # the alarm is over: do not come / you can stop
+    INFORM = "inform"  # for the afdelingshoofd: an alarm in their team; nothing to answer
 
 
 class FeedbackState(StrEnum):
@@ -58,6 +59,9 @@ class Message:
     drill: bool = False
     note: str | None = None  # e.g. the lone worker's visit note
     approach: str | None = None  # agreed approach for a known visitor: responders only, never outside
+    # What makes the alarm more than a button press, for the police (who come to a private alarm
+    # once verified): "on_scene:<name>", "bhv_on_scene:<name>", "operator", "second_press", "duress".
+    verified: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

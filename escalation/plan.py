@@ -26,6 +26,7 @@ class Recipient:
     key: str  # "person:jan" or "contact:politie"
     name: str
     language: str = "nl"
+    bhv: bool = False  # BHV-trained: may take role 1 or 2
 
     @property
     def is_contact(self) -> bool:
@@ -47,6 +48,7 @@ class PlanStep:
     required: int
     targets: tuple[StepTarget, ...]
     unreachable: tuple[str, ...] = ()  # names that matched but have no address on these channels
+    alongside: bool = False  # starts with the step before it and is not waited for
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ class Where:
 class AlarmDevice:
     id: str
     type: str | None  # None for a device the agreement file does not know
-    person: str | None = None  # Recipient.key of the wearer of a mobile alarm
+    person: str | None = None  # Recipient.key of the person in danger: the wearer, or who works at the button
     person_name: str | None = None
     cancel_pin_digest: str | None = None  # escalation/pins.py: never the PIN itself
     duress_pin_digest: str | None = None
@@ -102,6 +104,7 @@ class Plan:
     where: Where
     device: AlarmDevice
     drill: bool = False  # the site or device is in drill mode: every message says so
+    informed: tuple[StepTarget, ...] = ()  # the afdelingshoofd: told at once, takes no role
 
     def recipient(self, key: str) -> Recipient:
         for recipient in self.recipients:

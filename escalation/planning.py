@@ -58,6 +58,22 @@ def on_duty(directory: Directory, person_id: str, role: str, minute: int) -> boo
     )
 
 
+def people_in_danger(directory: Directory, device: Device | None, place: Place, minute: int) -> list[Person]:
+    """Who an alarm from this device is about: a mobile alarm's wearer; for a fixed button, the
+    person it belongs to and whoever works at its location now (duty `at`). They are never
+    paged for it (a pager going off could give a silent alarm away), and their afdelingshoofd
+    is informed."""
+    found: list[Person] = []
+    if device is not None and device.person and device.person in directory.people:
+        found.append(directory.people[device.person])
+    if device is not None and device.type == "fixed_button" and place.location_id is not None:
+        for rule in directory.org.duty:
+            if (rule.at and rule.person in directory.people and rule.at in (place.key, place.location_id)
+                    and (rule.when is None or rule.when.contains_minute(minute))):
+                found.append(directory.people[rule.person])
+    return list({p.id: p for p in found}.values())
+
+
 def resolve_target(
     directory: Directory, target: Target, *, place: Place, minute: int
 ) -> list[Person] | str:
@@ -94,7 +110,7 @@ def routes_for_person(directory: Directory, person: Person, channels: tuple[str,
 
 
 def plan_step(
-    directory: Directory, step: Step, *, place: Place, exclude: str | None, minute: int
+    directory: Directory, step: Step, *, place: Place, exclude: frozenset[str], minute: int
 ) -> tuple[PlanStep, list[Recipient]]:
     channels = tuple(step.channels)
     targets: list[StepTarget] = []
@@ -107,13 +123,13 @@ def plan_step(
             contact = directory.contact(found)
             key = f"contact:{contact.id}"
             routes = tuple(Route(c, key) for c in channels if c in ("sms", "voice") and contact.phone)
-            candidates = [(key, contact.name, contact.language, routes)]
+            candidates = [(key, contact.name, contact.language, False, routes)]
         else:
             candidates = [
-                (f"person:{p.id}", p.name, p.language, routes_for_person(directory, p, channels))
-                for p in found if p.id != exclude
+                (f"person:{p.id}", p.name, p.language, directory.is_bhv(p), routes_for_person(directory, p, channels))
+                for p in found if p.id not in exclude
             ]
-        for key, name, language, routes in candidates:
+        for key, name, language, bhv, routes in candidates:
             if key in seen:
                 continue
             seen.add(key)
@@ -121,10 +137,10 @@ def plan_step(
                 unreachable.append(name)
                 continue
             targets.append(StepTarget(key, routes))
-            recipients.append(Recipient(key, name, language))
+            recipients.append(Recipient(key, name, language, bhv))
     planned = PlanStep(
         id=step.id, code=step.code, channels=channels, ack_timeout_s=step.ack_timeout,
-        required=step.required, targets=tuple(targets), unreachable=tuple(unreachable),
+        required=step.required, targets=tuple(targets), unreachable=tuple(unreachable), alongside=step.alongside,
     )
     return planned, recipients
 
@@ -164,15 +180,22 @@ def plan_for_place(
     agreement, fallback = select_agreement(
         directory, place=place, device_type=device.type if device else None, kind=kind, minute=minute
     )
-    wearer = directory.people.get(device.person) if device and device.person else None
+    in_danger = people_in_danger(directory, device, place, minute)
+    exclude = frozenset(p.id for p in in_danger)
     steps: list[PlanStep] = []
     recipients: dict[str, Recipient] = {}
     for step in agreement.steps:
-        planned, found = plan_step(
-            directory, step, place=place, exclude=wearer.id if wearer else None, minute=minute
-        )
+        planned, found = plan_step(directory, step, place=place, exclude=exclude, minute=minute)
         steps.append(planned)
         recipients.update((r.key, r) for r in found)
+    informed: list[StepTarget] = []
+    for lead in afdelingshoofden(directory, in_danger):
+        routes = routes_for_person(directory, lead, tuple(lead.informed_by))
+        key = f"person:{lead.id}"
+        if routes:
+            informed.append(StepTarget(key, routes))
+            recipients.setdefault(key, Recipient(key, lead.name, lead.language, directory.is_bhv(lead)))
+    person = in_danger[0] if in_danger else None
     severe = next((i for i, s in enumerate(agreement.steps) if s.id == agreement.on_severe), None)
     drill = bool((place.site and place.site.drill) or (device and device.drill))
     return Plan(
@@ -187,14 +210,30 @@ def plan_for_place(
         device=AlarmDevice(
             id=device_id,
             type=device.type if device else None,
-            person=f"person:{wearer.id}" if wearer else None,
-            person_name=wearer.name if wearer else None,
+            person=f"person:{person.id}" if person else None,
+            person_name=person.name if person else None,
             cancel_pin_digest=pins(device_id, device.cancel_pin) if device and device.cancel_pin else None,
             duress_pin_digest=pins(device_id, device.duress_pin) if device and device.duress_pin else None,
-            language=wearer.language if wearer else directory.org.language,
+            language=wearer.language if (wearer := _wearer(directory, device)) else directory.org.language,
         ),
         drill=drill,
+        informed=tuple(informed),
     )
+
+
+def _wearer(directory: Directory, device: Device | None) -> Person | None:
+    """Whose language a device speaks: its own person's (a mobile alarm's wearer)."""
+    if device is None or not device.person:
+        return None
+    return directory.people.get(device.person)
+
+
+def afdelingshoofden(directory: Directory, in_danger: list[Person]) -> list[Person]:
+    """The team leads of the people in danger, informed of the alarm at once (not those in danger
+    themselves: a lead who presses is not told of their own alarm)."""
+    danger = {p.id for p in in_danger}
+    leads = {lead.id: lead for p in in_danger for lead in directory.leads_of(p.id) if lead.id not in danger}
+    return list(leads.values())
 
 
 def where_of(place: Place) -> Where:

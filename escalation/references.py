@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from escalation.directory import Directory, UnknownReference
 from escalation.loader import Issue, LineMap
 from escalation.model import Organisation
+from escalation.planning import routes_for_person
 
 CONTACT_CHANNELS = {"sms", "voice"}
 
@@ -63,6 +64,12 @@ def check_references(org: Organisation, lines: LineMap) -> list[Issue]:
             if team not in directory.teams:
                 issues.append(lines.issue(("people", pi, "leads", li), f"no person is in team {team!r}"))
 
+    for pi, person in enumerate(org.people):
+        if person.leads and not routes_for_person(directory, person, tuple(person.informed_by)):
+            issues.append(lines.issue(("people", pi, "informed_by"), (
+                f"{person.name} leads {', '.join(person.leads)} but cannot be informed of their alarms: "
+                f"no pager or phone for {', '.join(person.informed_by)}"), "warning"))
+
     for di, device in enumerate(org.devices):
         if device.location:
             resolve(("devices", di, "location"), directory.location, device.location)
@@ -86,8 +93,10 @@ def check_references(org: Organisation, lines: LineMap) -> list[Issue]:
 
     for ri, rule in enumerate(org.duty):
         resolve(("duty", ri, "person"), directory.person, rule.person)
+        if rule.at:
+            resolve(("duty", ri, "at"), directory.location, rule.at)
         person = directory.people.get(rule.person)
-        if person and rule.role not in person.roles:
+        if person and rule.role and rule.role not in person.roles:
             issues.append(lines.issue(
                 ("duty", ri, "role"),
                 f"{person.name} is rostered as {rule.role!r} but does not have that role in people:",

@@ -23,8 +23,9 @@ T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, 11:00 in Wormer
 
 PEOPLE = {
     "jan": "Jan de Vries", "fatima": "Fatima El Amrani", "sanne": "Sanne de Jong",
-    "kees": "Kees Bakker", "anouk": "Anouk Visser", "mohamed": "Mohamed Yilmaz",
+    "kees": "Kees Bakker", "anouk": "Anouk Visser", "mohamed": "Mohamed Yilmaz", "ingrid": "Ingrid Kok",
 }
+BHV = {"jan", "fatima", "kees", "anouk"}  # BHV-trained, as in the example organisation
 
 
 def target(who: str, *channels: str) -> StepTarget:
@@ -37,20 +38,19 @@ def target(who: str, *channels: str) -> StepTarget:
 
 
 def step(step_id: str, targets: Iterable[StepTarget], *, ack: int | None = 20, required: int = 1,
-         code: str | None = None, unreachable: tuple[str, ...] = ()) -> PlanStep:
+         code: str | None = None, unreachable: tuple[str, ...] = (), alongside: bool = False) -> PlanStep:
     targets = tuple(targets)
     return PlanStep(step_id, code, tuple(dict.fromkeys(r.channel for t in targets for r in t.routes)),
-                    ack, required, targets, unreachable)
+                    None if alongside else ack, required, targets, unreachable, alongside)
 
 
 def make_plan(*steps: PlanStep, severe: str | None = None, repeat: int = 60, cancel_pin: str | None = None,
-              duress_pin: str | None = None, known: bool = True) -> Plan:
+              duress_pin: str | None = None, known: bool = True, informed: tuple[StepTarget, ...] = ()) -> Plan:
     recipients = {}
-    for s in steps:
-        for t in s.targets:
-            ident = t.recipient.split(":", 1)[1]
-            name = "Politie assistentielijn" if t.recipient.startswith("contact:") else PEOPLE.get(ident, ident)
-            recipients[t.recipient] = Recipient(t.recipient, name)
+    for t in [t for s in steps for t in s.targets] + list(informed):
+        ident = t.recipient.split(":", 1)[1]
+        name = "Politie assistentielijn" if t.recipient.startswith("contact:") else PEOPLE.get(ident, ident)
+        recipients[t.recipient] = Recipient(t.recipient, name, bhv=ident in BHV)
     return Plan(
         organisation="Gemeente Test",
         agreement_id="test",
@@ -64,6 +64,19 @@ def make_plan(*steps: PlanStep, severe: str | None = None, repeat: int = 60, can
         # The core compares PIN digests as opaque strings: here a PIN stands for its own digest.
         device=AlarmDevice("knop-1" if known else "knop-x", "fixed_button" if known else None,
                            cancel_pin_digest=cancel_pin, duress_pin_digest=duress_pin),
+        informed=informed,
+    )
+
+
+def over_plan(**kwargs: object) -> Plan:
+    """The OVER protocol: BHV code 4 (45 s, 2 needed) with the colleagues alongside → police;
+    the afdelingshoofd informed."""
+    return make_plan(
+        step("bhv", [target("jan"), target("fatima"), target("kees")], ack=45, required=2, code="4"),
+        step("collega", [target("sanne"), target("mohamed"), target("jan")], alongside=True),
+        step("politie", [target("contact:politie", "voice")], ack=None),
+        severe="bhv",
+        **{"informed": (target("ingrid", "sms"),), **kwargs},  # type: ignore[arg-type]
     )
 
 

@@ -30,9 +30,10 @@ Effect = Notify | Feedback | Timeline
 # import accepts these only).
 TIMELINE_KINDS = frozenset({
     "accepted", "alarm_raised", "cancel_ignored_after_duress", "cancel_refused", "channel_failed", "closed",
-    "confirmed", "declined", "duress", "escalated", "escalated_by_operator", "help_organised", "late_response",
-    "marked", "new_press", "note", "notified", "on_scene", "police_requested", "repeated", "seen", "severe",
-    "step_skipped", "step_started", "unanswered", "unknown_device", "unreachable", "unreadable_alarm", "withdrew",
+    "confirmed", "declined", "duress", "escalated", "escalated_by_operator", "help_organised", "informed",
+    "late_response", "marked", "new_press", "note", "notified", "on_scene", "police_requested", "repeated", "seen",
+    "severe", "step_skipped", "step_started", "unanswered", "unknown_device", "unreachable", "unreadable_alarm",
+    "withdrew",
 })
 
 __all__ = ["TIMELINE_KINDS", "Effect", "Feedback", "FeedbackState", "Helper", "Message", "Notify", "Purpose",

@@ -10,7 +10,11 @@ so every rule below is a plain unit test. The rules (DESIGN.md, "Alarm lifecycle
   unanswered. A step with nobody left to ask is skipped, on the timeline.
 * Severe alarms (man_down, no_movement, a new press, the duress PIN) start at, or jump to,
   `on_severe`; when already there or beyond, they escalate one step at once.
-* Accepting responders get roles in order: 1 approaches, 2 backs up, 3 stands by.
+* Accepting responders get the Leidraad's roles: 1 approaches and 2 backs up, both only for
+  BHV-trained people; everyone else who comes, and any BHV-er after the first two, takes 3
+  (stands by, calls the police if needed).
+* The afdelingshoofd of the person in danger is informed at once: an inform page, never
+  answered, taking no role, told when the alarm ends.
 * A cancel needs the device's `cancel_pin` when one is set. The `duress_pin` answers the
   device exactly like a cancel, but escalates and marks the alarm for the control room; after
   it the device hears nothing more, and no later cancel from the device ends the alarm.
@@ -111,7 +115,8 @@ def _raise(event: AlarmRaised, now: datetime) -> Decision:
         uid=event.uid, device_id=event.device_id, device_alarm_id=event.device_alarm_id,
         kind=event.kind, silent=event.silent, plan=plan, raised_at=now, status=Status.NOTIFYING,
         step=0, position=event.position, device_time=event.device_time, press=event.press,
-        severe=severe_kind or event.press > 1, note=event.note, approach=event.approach, marked=Outcome.DRILL if plan.drill else None,
+        severe=severe_kind or event.press > 1, note=event.note, approach=event.approach,
+        marked=Outcome.DRILL if plan.drill else None,
     )
     effects: list[Effect] = [
         _feedback(state, FeedbackState.RECEIVED),
@@ -132,10 +137,28 @@ def _raise(event: AlarmRaised, now: datetime) -> Decision:
         reason = event.kind if severe_kind else "new_press"
         effects.append(Timeline("severe", SYSTEM, data={"reason": reason}, notice=True))
         start = plan.severe_step if plan.severe_step is not None else 0
-    return _start_step(state, start, now, "raised", effects)
+    state, effects = _start_step(state, start, now, "raised", effects)
+    return _inform(state, now, effects)
+
+
+def _inform(state: AlarmState, now: datetime, effects: list[Effect]) -> Decision:
+    """Tell the afdelingshoofd, after the pages that ask for help have gone."""
+    seq = state.page_seq
+    pages = []
+    for target in state.plan.informed:
+        seq += 1
+        pages.append(Page(page_id=f"{state.uid}.{seq}", recipient=target.recipient, step=state.step, round=1,
+                          routes=target.routes, route=0, status=PageStatus.PENDING, sent_at=now, inform=True))
+    state = replace(state, pages=state.pages + tuple(pages), page_seq=seq)
+    for page in pages:
+        effects.append(Timeline("informed", SYSTEM, channel=page.current_route.channel, data={
+            "recipient": state.plan.recipient(page.recipient).name, "page_id": page.page_id}))
+        effects.append(_notify(state, page, Purpose.INFORM, page.route))
+    return state, effects
 
 
 def _start_step(state: AlarmState, index: int, now: datetime, reason: str, effects: list[Effect]) -> Decision:
+    """Start step `index` (never one alongside: those start with it) and the steps alongside it."""
     steps = state.plan.steps
     while not _askable(state, index):
         step = steps[index]
@@ -144,14 +167,17 @@ def _start_step(state: AlarmState, index: int, now: datetime, reason: str, effec
             "reason": "nobody_to_reach" if not step.targets else "all_already_accepted",
             "unreachable": list(step.unreachable),
         }, notice=True))
-        if index + 1 == len(steps):
+        state, paged = _page_alongside(state, index, now)  # colleagues still come when no BHV can
+        effects += paged
+        following = _next_step(state, index)
+        if following is None:
             state = _clear_deadline(replace(state, step=index, round=1))
-            if state.accepts < step.required:
+            if not state.satisfied:
                 state = replace(state, unanswered=True)
                 effects.append(Timeline("unanswered", SYSTEM, data={
                     "step": step.id, "reason": "nobody_left_to_ask"}, notice=True))
             return state, effects
-        index += 1
+        index = following
     step = steps[index]
     state = replace(state, step=index, round=1, unanswered=False)
     effects.append(Timeline("step_started", SYSTEM, data={
@@ -160,27 +186,54 @@ def _start_step(state: AlarmState, index: int, now: datetime, reason: str, effec
     }, notice=bool(step.unreachable)))
     state, paged = _page_step(state, now)
     effects += paged
-    if state.accepts >= step.required:
+    state, paged = _page_alongside(state, index, now)
+    effects += paged
+    if state.satisfied:
         return _clear_deadline(state), effects
     wait = step.ack_timeout_s or state.plan.repeat_every_s
     return _set_deadline(state, now + timedelta(seconds=wait)), effects
+
+
+def _next_step(state: AlarmState, index: int) -> int | None:
+    """The step the chain moves on to after `index`: the next one not running alongside."""
+    steps = state.plan.steps
+    return next((i for i in range(index + 1, len(steps)) if not steps[i].alongside), None)
+
+
+def _page_alongside(state: AlarmState, index: int, now: datetime) -> Decision:
+    """Page the steps that run alongside step `index`, skipping anyone already being asked."""
+    effects: list[Effect] = []
+    steps = state.plan.steps
+    following = index + 1
+    while following < len(steps) and steps[following].alongside:
+        state, paged = _page_step(state, now, index=following, round_=1)
+        effects += paged
+        following += 1
+    return state, effects
 
 
 def _askable(state: AlarmState, index: int) -> bool:
     return any(state.responder(t.recipient) is None for t in state.plan.steps[index].targets)
 
 
-def _page_step(state: AlarmState, now: datetime) -> Decision:
-    """Page everyone in the current step who has not accepted yet."""
-    step = state.current_step
+def _page_step(state: AlarmState, now: datetime, *, index: int | None = None, round_: int | None = None,
+               again: bool = False) -> Decision:
+    """Page everyone in a step (the current one unless `index`) who has not accepted yet. A step
+    alongside skips whoever is already asked (unless asked `again`), so nobody gets two pages
+    at one moment."""
+    index = state.step if index is None else index
+    round_ = state.round if round_ is None else round_
+    step = state.plan.steps[index]
+    skip = step.alongside and not again
+    asked = {p.recipient for p in state.pages if p.asks and p.status is PageStatus.PENDING} if skip else set()
     seq = state.page_seq
     new_pages: list[Page] = []
     for target in step.targets:
-        if state.responder(target.recipient) is None:
+        if state.responder(target.recipient) is None and target.recipient not in asked:
             seq += 1
             new_pages.append(Page(
-                page_id=f"{state.uid}.{seq}", recipient=target.recipient, step=state.step,
-                round=state.round, routes=target.routes, route=0, status=PageStatus.PENDING, sent_at=now,
+                page_id=f"{state.uid}.{seq}", recipient=target.recipient, step=index,
+                round=round_, routes=target.routes, route=0, status=PageStatus.PENDING, sent_at=now,
             ))
     state = replace(state, pages=state.pages + tuple(new_pages), page_seq=seq)
     effects: list[Effect] = []
@@ -198,11 +251,11 @@ def _advance(state: AlarmState, now: datetime, reason: str, *, repeat_now: bool)
     """On to the next step; at the last step repeat it now, or only mark it unanswered and
     let the repeat deadline bring the next round (so a round of declines cannot loop)."""
     current = state.current_step
-    if state.step + 1 < len(state.plan.steps):
-        following = state.plan.steps[state.step + 1]
+    index = _next_step(state, state.step)
+    if index is not None:
         effects: list[Effect] = [Timeline("escalated", SYSTEM, data={
-            "from": current.id, "to": following.id, "reason": reason}, notice=True)]
-        return _start_step(state, state.step + 1, now, reason, effects)
+            "from": current.id, "to": state.plan.steps[index].id, "reason": reason}, notice=True)]
+        return _start_step(state, index, now, reason, effects)
     if not repeat_now:
         state = replace(state, unanswered=True)
         return state, [Timeline("unanswered", SYSTEM, data={
@@ -234,7 +287,7 @@ def _escalate_now(state: AlarmState, now: datetime, reason: str, effects: list[E
 def _deadline(state: AlarmState, event: DeadlineReached, now: datetime) -> Decision:
     if event.timer != state.timer or state.deadline is None or now < state.deadline:
         return state, []  # a timer for a step that is no longer current
-    if state.accepts >= state.current_step.required:
+    if state.satisfied:
         return _clear_deadline(state), []
     return _advance(state, now, "no_accept_in_time", repeat_now=True)
 
@@ -251,7 +304,12 @@ def _police_requested(state: AlarmState, event: PoliceRequested, now: datetime) 
     target = next((i for i, s in enumerate(steps) if any(t.recipient.startswith("contact:") for t in s.targets)), None)
     if target is None:
         raise IllegalTransition(state.status, event, "this alarm's agreement names no outside contact")
+    # The police come to a private alarm once it is verified: the control room asking is that.
+    state = replace(state, police_requested_by=state.police_requested_by or event.actor)
     effects: list[Effect] = [Timeline("police_requested", event.actor, data={"step": steps[target].id}, notice=True)]
+    if steps[target].alongside:
+        state, paged = _page_step(state, now, index=target, round_=state.round + 1, again=True)
+        return state, effects + paged
     if target == state.step:
         state = replace(state, round=state.round + 1)
         state, paged = _page_step(state, now)
@@ -367,6 +425,8 @@ def _answerable_page(state: AlarmState, event: Responded) -> Page:
     page = state.page(event.page_id)
     if page is None:
         raise IllegalTransition(state.status, event, f"no page {event.page_id} on this alarm")
+    if page.inform:
+        raise IllegalTransition(state.status, event, "an afdelingshoofd is informed, not asked: nothing to answer")
     # Any address the page was sent to may answer: a person paged by pager may text back
     # from their registered number. Pager ids and phone numbers cannot be confused.
     if event.channel not in TRUSTED_CHANNELS and event.address not in {r.address for r in page.routes}:
@@ -381,8 +441,7 @@ def _accept(state: AlarmState, page: Page, event: Responded, now: datetime) -> D
     existing = state.responder(page.recipient)
     if existing is not None:  # answered twice, or on two channels: repeat their role only
         return state, [_notify(state, page, Purpose.ROLE, reply, role=existing.role)]
-    persons = sum(1 for r in state.responders if r.role is not None)
-    role = None if recipient.is_contact else min(persons + 1, 3)
+    role = None if recipient.is_contact else _free_role(state, bhv=recipient.bhv)
     others = _latest_pages(state, {PageStatus.ACCEPTED})
     state = replace(
         state,
@@ -401,12 +460,19 @@ def _accept(state: AlarmState, page: Page, event: Responded, now: datetime) -> D
     effects += [_notify(state, other, Purpose.UPDATE, other.route) for other in others]
     if not state.device_silenced:
         effects.append(_feedback(state, FeedbackState.HELP_COMING, _helpers(state)))
-    if state.accepts >= state.current_step.required and state.deadline is not None:
+    if state.satisfied and state.deadline is not None:
         state = replace(_clear_deadline(state), unanswered=False)
         effects.append(Timeline("help_organised", SYSTEM, data={
-            "accepted": state.accepts, "required": state.current_step.required, "step": state.current_step.id,
+            "accepted": state.accepts_for(state.step), "required": state.current_step.required,
+            "step": state.current_step.id,
         }))
     return state, effects
+
+
+def _free_role(state: AlarmState, *, bhv: bool) -> int:
+    """Roles 1 and 2 (approach, back-up) for the first BHV-ers to fill them; 3 for everyone else."""
+    taken = {r.role for r in state.responders}
+    return next((role for role in (1, 2) if bhv and role not in taken), 3)
 
 
 def _decline(state: AlarmState, page: Page, event: Responded, now: datetime) -> Decision:
@@ -426,7 +492,7 @@ def _decline(state: AlarmState, page: Page, event: Responded, now: datetime) -> 
             "recipient": recipient.name, "step": state.plan.steps[page.step].id}))
     state = replace(state, pages=_mark(
         state.pages, page.recipient, {PageStatus.PENDING, PageStatus.ACCEPTED}, PageStatus.DECLINED))
-    if state.accepts >= state.current_step.required:
+    if state.satisfied:
         return state, effects
     if withdrawn is not None and state.deadline is None:
         # Someone who was coming is not: look further at once rather than wait.
@@ -473,7 +539,7 @@ def _delivery_failed(state: AlarmState, event: DeliveryFailed, now: datetime) ->
     recipient = state.plan.recipient(page.recipient)
     failed = page.routes[event.route]
     data: dict[str, Any] = {"recipient": recipient.name, "purpose": event.purpose, "reason": event.reason}
-    if event.purpose != Purpose.PAGE.value:
+    if event.purpose not in (Purpose.PAGE.value, Purpose.INFORM.value):
         return state, [Timeline("channel_failed", SYSTEM, channel=failed.channel, data=data, notice=True)]
     if event.route != page.route or page.status is not PageStatus.PENDING:
         return state, []  # already on another route, or answered meanwhile
@@ -483,12 +549,12 @@ def _delivery_failed(state: AlarmState, event: DeliveryFailed, now: datetime) ->
         data["next"] = moved.current_route.channel
         return state, [
             Timeline("channel_failed", SYSTEM, channel=failed.channel, data=data, notice=True),
-            _notify(state, moved, Purpose.PAGE, moved.route),
+            _notify(state, moved, Purpose.INFORM if moved.inform else Purpose.PAGE, moved.route),
         ]
     state = _replace_page(state, replace(page, status=PageStatus.FAILED))
     effects: list[Effect] = [Timeline("unreachable", SYSTEM, channel=failed.channel, data=data, notice=True)]
-    current = page.step == state.step and page.round == state.round
-    if current and state.accepts < state.current_step.required and _step_exhausted(state):
+    current = page.asks and page.step == state.step and page.round == state.round
+    if current and not state.satisfied and _step_exhausted(state):
         state, more = _advance(state, now, "nobody_reachable", repeat_now=False)
         effects += more
     return state, effects
@@ -526,7 +592,7 @@ def _settle(state: AlarmState) -> AlarmState:
         return state
     if _anyone_on_scene(state):
         status = Status.ON_SCENE
-    elif state.deadline is None and state.accepts >= state.current_step.required:
+    elif state.deadline is None and state.satisfied:
         status = Status.ACCEPTED
     else:
         status = Status.NOTIFYING
@@ -542,7 +608,7 @@ def _clear_deadline(state: AlarmState) -> AlarmState:
 
 
 def _step_exhausted(state: AlarmState) -> bool:
-    current = [p for p in state.pages if p.step == state.step and p.round == state.round]
+    current = [p for p in state.pages if p.asks and p.step == state.step and p.round == state.round]
     return bool(current) and all(p.status is not PageStatus.PENDING for p in current)
 
 
@@ -617,7 +683,20 @@ def message_for_page(
         helpers=_helpers(state), outcome=outcome, organisation=state.plan.organisation,
         coming=responder is not None, drill=state.plan.drill, note=state.note,
         approach=None if state.plan.recipient(page.recipient).is_contact else state.approach,
+        verified=_verified(state),
     )
+
+
+def _verified(state: AlarmState) -> tuple[str, ...]:
+    facts = [f"{'bhv_' if state.plan.recipient(r.recipient).bhv else ''}on_scene:{r.name}"
+             for r in state.responders if r.on_scene_at is not None and r.role is not None]
+    if state.police_requested_by:
+        facts.append("operator")
+    if state.press > 1:
+        facts.append("second_press")
+    if state.duress:
+        facts.append("duress")
+    return tuple(facts)
 
 
 def _notify(

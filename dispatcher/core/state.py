@@ -36,6 +36,12 @@ class Page:
     route: int  # index of the route in use: a failure moves to the next
     status: PageStatus
     sent_at: datetime
+    inform: bool = False  # the afdelingshoofd told of the alarm: no answer, no role
+
+    @property
+    def asks(self) -> bool:
+        """A request for help, which an accept answers."""
+        return not self.inform
 
     @property
     def current_route(self) -> Route:
@@ -83,6 +89,7 @@ class AlarmState:
     seen_at: datetime | None = None  # first seen on the board
     seen_by: str | None = None
     page_seq: int = 0
+    police_requested_by: str | None = None  # the control room judged the alarm real and asked for police
 
     @property
     def is_open(self) -> bool:
@@ -101,6 +108,16 @@ class AlarmState:
     @property
     def accepts(self) -> int:
         return len(self.responders)
+
+    def accepts_for(self, index: int) -> int:
+        """Accepts from the people step `index` asks: what its `required` counts."""
+        asked = {t.recipient for t in self.plan.steps[index].targets}
+        return sum(1 for r in self.responders if r.recipient in asked)
+
+    @property
+    def satisfied(self) -> bool:
+        """The current step has its required accepts (two BHV-ers, say): help is organised."""
+        return self.accepts_for(self.step) >= self.current_step.required
 
     def page(self, page_id: str) -> Page | None:
         return next((p for p in self.pages if p.page_id == page_id), None)

@@ -105,13 +105,17 @@ def test_an_old_timer_is_ignored() -> None:
     assert run.state.current_step.id == "bhv"
 
 
-def test_earlier_targets_may_still_accept_and_count() -> None:
+def test_earlier_targets_may_still_accept_but_count_only_for_their_own_step() -> None:
     run = Run(standard_plan())
-    run.send(deadline(run), after=20)  # now at bhv, 2 needed
+    run.send(deadline(run), after=20)  # now at bhv, 2 BHV-ers needed
     run.send(answer(run, "sanne", Response.ACCEPT), after=5)
-    assert run.state.responders[0].role == 1
+    assert run.state.responders[0].role == 3, "a colleague who is not BHV stands by"
+    assert run.state.status is Status.NOTIFYING, "a colleague is no BHV-maatje: the BHV step still needs two"
     run.send(answer(run, "jan", Response.ACCEPT), after=5)
-    assert [(r.name, r.role) for r in run.state.responders] == [("Sanne de Jong", 1), ("Jan de Vries", 2)]
+    assert run.state.status is Status.NOTIFYING
+    run.send(answer(run, "fatima", Response.ACCEPT), after=5)
+    assert [(r.name, r.role) for r in run.state.responders] == [
+        ("Sanne de Jong", 3), ("Jan de Vries", 1), ("Fatima El Amrani", 2)]
     assert run.state.status is Status.ACCEPTED
     assert run.state.deadline is None
 
@@ -198,7 +202,7 @@ def test_help_coming_reaches_the_device_with_names_and_roles() -> None:
     run.send(answer(run, "sanne", Response.ACCEPT), after=3)
     [sent] = feedback(run.effects)
     assert sent.state is FeedbackState.HELP_COMING
-    assert [(h.name, h.role) for h in sent.helpers] == [("Sanne de Jong", 1)]
+    assert [(h.name, h.role) for h in sent.helpers] == [("Sanne de Jong", 3)]
 
 
 def test_accepting_twice_keeps_one_role() -> None:
@@ -206,7 +210,7 @@ def test_accepting_twice_keeps_one_role() -> None:
     run.send(answer(run, "sanne", Response.ACCEPT), after=1)
     effects = run.send(answer(run, "sanne", Response.ACCEPT), after=1)
     assert len(run.state.responders) == 1
-    assert [n.message.role for n in notifications(effects, Purpose.ROLE)] == [1]
+    assert [n.message.role for n in notifications(effects, Purpose.ROLE)] == [3]
     assert kinds(effects) == []
 
 
@@ -234,7 +238,7 @@ def test_on_scene_without_accepting_first_also_assigns_a_role() -> None:
     run = Run(standard_plan())
     run.send(answer(run, "mohamed", Response.ON_SCENE), after=40)
     assert [(r.name, r.role, r.on_scene_at is not None) for r in run.state.responders] == [
-        ("Mohamed Yilmaz", 1, True)]
+        ("Mohamed Yilmaz", 3, True)]
     assert kinds(run.effects) == ["accepted", "help_organised", "on_scene"]
 
 
@@ -415,7 +419,7 @@ def test_operator_may_accept_on_behalf_of_someone() -> None:
     page = run.page_for("sanne")
     run.send(Responded(page.page_id, Response.ACCEPT, "operator", "", actor="ria"), after=10)
     assert timeline(run.effects, "accepted").actor == "operator:ria for Sanne de Jong"
-    assert run.state.responders[0].role == 1
+    assert run.state.responders[0].role == 3
 
 
 # ---- skipping, failures, illegal events ------------------------------------------------------------
