@@ -22,6 +22,7 @@ from escalation.loader import AgreementFileError, Issue, LoadedOrganisation, loa
 from escalation.pins import PinDigests
 from escalation.plan import Plan
 from escalation.planning import plan_for_place
+from escalation.protocol_check import role_warnings
 from escalation.references import check_references
 from escalation.weekly import DUTCH_DAY, minute_of_week
 
@@ -51,6 +52,7 @@ def check_file(path: str | Path) -> CheckResult:
     if any(i.severity == "error" for i in issues):
         return CheckResult(loaded, issues)
     directory = Directory(loaded.organisation)
+    issues += role_warnings(directory, loaded.lines)
     covered = coverage(directory)
     gaps: list[Issue] = []
     for item in covered:
@@ -143,16 +145,33 @@ def render_report(result: CheckResult, *, now: datetime) -> str:
 def _render_chain(plan: Plan) -> list[str]:
     flag = " [fallback]" if plan.fallback else ""
     out = [f"    agreement {plan.agreement_id}{flag}"]
-    for number, step in enumerate(plan.steps, start=1):
-        timing = f"{step.ack_timeout_s}s" if step.ack_timeout_s else f"repeats every {plan.repeat_every_s}s"
+    number = 0
+    for index, step in enumerate(plan.steps):
         code = f" code {step.code}" if step.code else ""
-        severe = " (on_severe)" if plan.severe_step == number - 1 else ""
-        names = [plan.recipient(t.recipient).name for t in step.targets]
-        reach = ", ".join(names) if names else "NOBODY (step is skipped)"
-        out.append(
-            f"    {number}. {step.id}{code}{severe}: {', '.join(step.channels)}, {timing}, "
-            f"{step.required} needed -> {reach}"
-        )
+        names = [_named(plan, t.recipient) for t in step.targets]
+        if step.alongside:
+            reach = ", ".join(names) if names else "nobody"
+            out.append(f"       + alongside: {step.id}{code}: {', '.join(step.channels)}, not waited for -> {reach}")
+        else:
+            number += 1
+            timing = f"{step.ack_timeout_s}s" if step.ack_timeout_s else f"repeats every {plan.repeat_every_s}s"
+            severe = " (on_severe)" if plan.severe_step == index else ""
+            reach = ", ".join(names) if names else "NOBODY (step is skipped)"
+            out.append(
+                f"    {number}. {step.id}{code}{severe}: {', '.join(step.channels)}, {timing}, "
+                f"{step.required} needed -> {reach}"
+            )
         if step.unreachable:
             out.append(f"       not reachable on {', '.join(step.channels)}: {', '.join(step.unreachable)}")
+    if plan.device.person_name:
+        out.append(f"    never paged (the person in danger): {plan.device.person_name}")
+    if plan.informed:
+        informed = [f"{plan.recipient(t.recipient).name} ({t.routes[0].channel})" for t in plan.informed]
+        out.append(f"    informed at once (afdelingshoofd): {', '.join(informed)}")
     return out
+
+
+def _named(plan: Plan, key: str) -> str:
+    """A name, marked when the person is BHV-trained (may take role 1 or 2)."""
+    recipient = plan.recipient(key)
+    return f"{recipient.name} [BHV]" if recipient.bhv else recipient.name

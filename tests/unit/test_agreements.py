@@ -155,9 +155,10 @@ def test_check_lists_hours_where_only_the_fallback_applies() -> None:
 
 def test_check_shows_the_chain_now_and_who_it_reaches() -> None:
     report = render_report(check_file(TESTORG), now=MONDAY_11)
-    assert "2. bhv code 4 (on_severe): pager, 45s, 2 needed -> Jan de Vries, Fatima El Amrani, Kees Bakker" in report
+    assert ("2. bhv code 4 (on_severe): pager, 45s, 2 needed -> Jan de Vries [BHV], Fatima El Amrani [BHV], "
+            "Kees Bakker [BHV]") in report
     at_night = render_report(check_file(TESTORG), now=SATURDAY_NIGHT)
-    assert "1. bhv code 4: pager, 45s, 1 needed -> Kees Bakker" in at_night
+    assert "1. bhv code 4: pager, 45s, 1 needed -> Kees Bakker [BHV]" in at_night
 
 
 def test_an_agreement_that_never_applies_is_a_warning(tmp_path: Path) -> None:
@@ -227,6 +228,6 @@ def test_people_without_an_address_on_the_step_channels_are_listed_as_unreachabl
     org = load_file(EXAMPLE).organisation
     plan = plan_alarm(Directory(org), device_id="knop-spreekkamer-a", kind="panic", zone_ref=None, now=MONDAY_11,
                       pins=PINS)
-    collega = plan.steps[0]
+    collega = plan.steps[1]
     sam = next(t for t in collega.targets if t.recipient == "person:sam")
     assert [r.channel for r in sam.routes] == ["app", "sms"], "no pager: the next channels in the list"
