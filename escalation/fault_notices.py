@@ -15,8 +15,8 @@ from escalation.notices import Notice
 from escalation.plan import Route
 
 FAULTS = {
-    "nl": {"offline": "offline", "silent": "geen teken van leven", "battery_low": "batterij bijna leeg",
-           "untested": "al lang niet getest", "fault": "Storing", "restored": "Hersteld", "solved": "opgelost"},
+    "nl": {"offline": "geen verbinding", "silent": "geen teken van leven", "battery_low": "batterij bijna leeg",
+           "untested": "te lang niet getest", "fault": "Storing", "restored": "Hersteld", "solved": "opgelost"},
     "en": {"offline": "offline", "silent": "no sign of life", "battery_low": "battery low",
            "untested": "not tested for a long time", "fault": "Fault", "restored": "Restored", "solved": "solved"},
 }

@@ -75,8 +75,8 @@ class AppLinkChannel(_NoNotices):
     async def send(self, notify: Notify) -> str | None:
         if notify.purpose is Purpose.ROLE or not _worth_a_message(notify):
             return None
-        if notify.purpose is Purpose.PAGE:
-            body = app_link_text(notify.message, notify.language, self._links.url(notify.page_id))
+        if notify.purpose in (Purpose.PAGE, Purpose.INFORM):
+            body = app_link_text(notify.message, notify.language, self._links.url(notify.page_id), notify.purpose)
         else:
             body = sms_text(notify.purpose, notify.message, notify.language)
         return await self._api.send_sms(

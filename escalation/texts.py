@@ -9,42 +9,51 @@ from __future__ import annotations
 from escalation.notices import Feedback, FeedbackState, Helper, Message, Purpose
 
 KIND = {
-    "nl": {"panic": "paniekalarm", "assist": "assistentie gevraagd", "man_down": "man-down (persoon ligt)",
+    "nl": {"panic": "paniekalarm", "assist": "assistentie gevraagd", "man_down": "man-down: persoon ligt",
            "no_movement": "geen beweging", "checkin_missed": "check-in gemist"},
-    "en": {"panic": "panic alarm", "assist": "assistance requested", "man_down": "man down (person is lying)",
+    "en": {"panic": "panic alarm", "assist": "assistance requested", "man_down": "man down: person is lying",
            "no_movement": "no movement", "checkin_missed": "missed check-in"},
 }
+# The Leidraad BHV-ers: nr 1 approaches and chooses, nr 2 is the BHV-maatje, nr 3 stands by.
 ROLE = {
-    "nl": {1: "Jij bent nummer 1: jij benadert de persoon.",
-           2: "Jij bent nummer 2: back-up, ontferm je over de collega.",
-           3: "Jij bent nummer 3: stand-by, bel zo nodig de politie."},
-    "en": {1: "You are number 1: you approach the person.",
-           2: "You are number 2: back-up, look after the colleague.",
-           3: "You are number 3: stand by, call the police if needed."},
+    "nl": {1: "Jij bent nummer 1: jij benadert de agressor. Eerst achtergrond verzamelen en vaststellen welke "
+              "agressie het is (frustratie, instrumenteel, psychotisch). Kies: laten gaan, kalmeren of "
+              "confronteren, fysiek ingrijpen alleen in het uiterste geval. Eigen veiligheid gaat voor.",
+           2: "Jij bent nummer 2: back-up van nummer 1, je ontfermt je over de collega.",
+           3: "Jij bent nummer 3: stand-by, voor ondersteuning en om zo nodig de politie te bellen."},
+    "en": {1: "You are number 1: you approach the aggressor. First gather background and establish the kind of "
+              "aggression (frustration, instrumental, psychotic). Choose: let go, calm down or confront, physical "
+              "intervention only as a last resort. Your own safety comes first.",
+           2: "You are number 2: back-up for number 1, you look after the colleague.",
+           3: "You are number 3: stand by, to support and to call the police if needed."},
 }
 OUTCOME = {
-    "nl": {"cancelled": "Alarm ingetrokken: niet meer komen.", "resolved": "Alarm afgesloten: opgelost.",
-           "false_alarm": "Loos alarm: niet meer komen.", "drill": "Oefening afgesloten."},
+    "nl": {"cancelled": "Alarm ingetrokken: je hoeft niet te komen.", "resolved": "Alarm afgesloten: opgelost.",
+           "false_alarm": "Loos alarm: je hoeft niet te komen.", "drill": "Oefening afgesloten."},
     "en": {"cancelled": "Alarm cancelled: no need to come.", "resolved": "Alarm closed: resolved.",
            "false_alarm": "False alarm: no need to come.", "drill": "Drill closed."},
 }
 WORDS = {
-    "nl": {"code": "Code", "assist": "Assistentie", "silent": "stil alarm", "gather": "Verzamelen",
+    "nl": {"code": "Code", "assist": "Assistentie", "silent": "stil alarm", "gather": "Verzamelen uit het zicht",
            "unknown_device": "Onbekend apparaat", "coming": "Onderweg", "duress":
            "DWANG: het alarm is onder dwang ingetrokken. Voorzichtig benaderen.", "position": "positie",
-           "of": "van", "received": "Alarm ontvangen. Hulp wordt gezocht.", "help_coming": "Hulp komt",
-           "on_scene": "Hulp is ter plaatse.", "closed": "Alarm afgesloten.",
-           "wrong_pin": "Annuleren mislukt: onjuiste PIN.", "pin_required": "Annuleren vraagt een PIN.",
+           "of": "van", "received": "Alarm ontvangen. We zoeken hulp.", "help_coming": "Hulp komt",
+           "on_scene": "Hulp is er.", "closed": "Alarm afgesloten.",
+           "wrong_pin": "Intrekken mislukt: verkeerde pincode.", "pin_required": "Intrekken kan alleen met pincode.",
            "police": "politie", "drill": "OEFENING", "note": "Notitie",
-           "approach": "Bekende bezoeker, afgesproken aanpak"},
-    "en": {"code": "Code", "assist": "Assistance", "silent": "silent alarm", "gather": "Gather at",
+           "approach": "Bekende bezoeker, afgesproken aanpak", "number": "nr",
+           "establish": "Stel vast welke agressie het is: frustratie, instrumenteel of psychotisch.",
+           "inform": "Ter informatie, voor jou als afdelingshoofd", "person": "Medewerker"},
+    "en": {"code": "Code", "assist": "Assistance", "silent": "silent alarm", "gather": "Gather out of sight at",
            "unknown_device": "Unknown device", "coming": "On the way", "duress":
            "DURESS: the alarm was cancelled under duress. Approach with care.", "position": "position",
            "of": "of", "received": "Alarm received. Looking for help.", "help_coming": "Help is coming",
-           "on_scene": "Help is on scene.", "closed": "Alarm closed.",
+           "on_scene": "Help is here.", "closed": "Alarm closed.",
            "wrong_pin": "Cancel failed: wrong PIN.", "pin_required": "Cancelling needs a PIN.",
            "police": "police", "drill": "DRILL", "note": "Note",
-           "approach": "Known visitor, agreed approach"},
+           "approach": "Known visitor, agreed approach", "number": "no.",
+           "establish": "Establish the kind of aggression: frustration, instrumental or psychotic.",
+           "inform": "For your information, as head of department", "person": "Employee"},
 }
 
 
@@ -52,8 +61,9 @@ def lang(language: str | None) -> str:
     return "en" if language == "en" else "nl"
 
 
-def location_text(message: Message, language: str) -> str:
-    """Where to go, as precisely as known."""
+def location_text(message: Message, language: str, *, spoken: bool = False) -> str:
+    """Where to go, as precisely as known. Spoken, coordinates are left out: nobody can take
+    down '52.49700, 4.81200' from a call."""
     words = WORDS[lang(language)]
     if message.unknown_device:
         return f"{words['unknown_device']} {message.device_id}"
@@ -64,7 +74,7 @@ def location_text(message: Message, language: str) -> str:
     if described:
         parts.append(described)
     position = message.position
-    if position is not None and position.lat is not None and position.lon is not None:
+    if not spoken and position is not None and position.lat is not None and position.lon is not None:
         accuracy = f" ±{position.accuracy_m:.0f} m" if position.accuracy_m is not None else ""
         parts.append(f"{words['position']} {position.lat:.5f},{position.lon:.5f}{accuracy}")
     return ", ".join(parts) or message.device_id
@@ -76,35 +86,40 @@ def headline(message: Message, language: str) -> str:
 
 
 def helpers_text(helpers: tuple[Helper, ...], language: str) -> str:
-    police = WORDS[lang(language)]["police"]
-    return ", ".join(f"{h.name} ({h.role})" if h.role else f"{h.name} ({police})" for h in helpers)
+    words = WORDS[lang(language)]
+    return ", ".join(f"{h.name} ({words['number']} {h.role})" if h.role else f"{h.name} ({words['police']})"
+                     for h in helpers)
 
 
-def page_text(purpose: Purpose, message: Message, language: str) -> str:
+def page_text(purpose: Purpose, message: Message, language: str, *, spoken: bool = False) -> str:
     """The body of a page or SMS; location and gathering point travel in fields of their own
     on a pager, but are repeated here so a text-only screen shows everything."""
     language = lang(language)
     words = WORDS[language]
+    where = location_text(message, language, spoken=spoken)
+    drill = f"{words['drill']}: " if message.drill else ""
     if purpose is Purpose.STAND_DOWN:
         outcome = OUTCOME[language].get(message.outcome or "cancelled", words["closed"])
-        drill = f"{words['drill']}: " if message.drill else ""
-        return f"{drill}{headline(message, language)} {location_text(message, language)}: {outcome}"
-    lines = []
-    if message.drill:
-        lines.append(f"{words['drill']}:")
+        return f"{drill}{headline(message, language)} {where}: {outcome}"
+    kind = KIND[language].get(message.kind, message.kind)
+    silent = f", {words['silent']}" if message.silent else ""
+    if purpose is Purpose.INFORM:
+        person = f" {words['person']}: {message.person_name}." if message.person_name else ""
+        return f"{drill}{words['inform']}. {headline(message, language)}: {kind}{silent}. {where}.{person}"
+    lines = [drill.strip()] if message.drill else []
     if message.duress:
         lines.append(words["duress"])
     if purpose is Purpose.ROLE and message.role in (1, 2, 3):
         lines.append(ROLE[language][message.role])
-    kind = KIND[language].get(message.kind, message.kind)
-    silent = f", {words['silent']}" if message.silent else ""
-    lines.append(f"{headline(message, language)}: {kind}{silent}. {location_text(message, language)}.")
+    lines.append(f"{headline(message, language)}: {kind}{silent}. {where}.")
     if message.where.gathering_point:
-        lines.append(f"{words['gather']}: {message.where.gathering_point}.")
+        lines.append(f"{words['gather']}: {message.where.gathering_point.rstrip('.')}.")
     if message.note:
-        lines.append(f"{words['note']}: {message.note}.")
+        lines.append(f"{words['note']}: {message.note.rstrip('.')}.")
     if message.approach:
         lines.append(f"{words['approach']}: {message.approach.rstrip('.')}.")
+    if purpose is Purpose.PAGE and message.code and message.kind in ("panic", "assist"):
+        lines.append(words["establish"])  # the Leidraad: know the kind of aggression before approaching
     if purpose in (Purpose.ROLE, Purpose.UPDATE) and message.helpers:
         lines.append(f"{words['coming']}: {helpers_text(message.helpers, language)}.")
     return " ".join(lines)
@@ -132,14 +147,14 @@ def _feedback_text(feedback: Feedback) -> str:
 # ---- SMS -----------------------------------------------------------------------------------
 
 SMS = {
-    "nl": {"answer": "Antwoord 1 = ik kom, 2 = kan niet, 3 = ter plaatse", "tap": "Of tik",
-           "tap_only": "Tik om te antwoorden", "help": "Antwoord met 1 = ik kom, 2 = kan niet, 3 = ter plaatse.",
-           "none_open": "Er staat geen oproep voor dit nummer open.",
+    "nl": {"answer": "Antwoord 1 = ik kom, 2 = kan niet, 3 = ben er", "tap": "Of tik op",
+           "tap_only": "Tik om te antwoorden", "help": "Antwoord met 1 = ik kom, 2 = kan niet, 3 = ben er.",
+           "look": "Bekijk het alarm", "none_open": "Er staat geen oproep voor dit nummer open.",
            "which": "Je hebt {n} open oproepen: {list}. Antwoord bijvoorbeeld '1 {code}'.",
            "unknown_code": "Code {code} hoort niet bij een open oproep van jou."},
     "en": {"answer": "Reply 1 = coming, 2 = can't come, 3 = on scene", "tap": "Or tap",
            "tap_only": "Tap to answer", "help": "Reply 1 = coming, 2 = can't come, 3 = on scene.",
-           "none_open": "There is no open call for this number.",
+           "look": "See the alarm", "none_open": "There is no open call for this number.",
            "which": "You have {n} open calls: {list}. Reply for example '1 {code}'.",
            "unknown_code": "Code {code} is not one of your open calls."},
 }
@@ -161,68 +176,127 @@ def sms_text(purpose: Purpose, message: Message, language: str, link: str | None
     return f"{body} {tag}"
 
 
-def app_link_text(message: Message, language: str, link: str) -> str:
+def app_link_text(message: Message, language: str, link: str, purpose: Purpose = Purpose.PAGE) -> str:
+    """The short SMS that carries the one-tap page's link: to answer, or (informed) to look."""
     language = lang(language)
+    tag = f"[{short_code(message.alarm_uid)}]"
+    if purpose is Purpose.INFORM:
+        return f"{page_text(purpose, message, language)} {SMS[language]['look']}: {link} {tag}"
     kind = KIND[language].get(message.kind, message.kind)
     return (f"{headline(message, language)}: {kind}. {location_text(message, language)}. "
-            f"{SMS[language]['tap_only']}: {link} [{short_code(message.alarm_uid)}]")
+            f"{SMS[language]['tap_only']}: {link} {tag}")
 
 
 # ---- voice ---------------------------------------------------------------------------------
 
 VOICE_LANGUAGE = {"nl": "nl-NL", "en": "en-GB"}
 VOICE = {
-    "nl": {"intro": "Dit is code4.", "keys": "Druk 1 als je komt. Druk 2 als je niet kunt. Druk 3 als je ter "
-           "plaatse bent. Druk sterretje om te herhalen.",
+    "nl": {"intro": "Dit is code4.", "keys": "Druk op 1 als je komt. Druk op 2 als je niet kunt komen. Druk op 3 "
+           "als je er bent. Druk op het sterretje om te herhalen.",
            "accepted": "Dank je.", "declined": "Dank je. We zoeken verder.",
-           "on_scene": "Dank je. Je staat genoteerd als ter plaatse.", "again": "Die toets ken ik niet.",
+           "on_scene": "Dank je. We hebben genoteerd dat je er bent.", "again": "Die toets kennen we niet.",
            "contact_intro": "Dit is een automatisch alarmbericht van {org}.",
-           "contact_alarm": "Een medewerker heeft een {kind} gemaakt bij {where}.",
+           "where": "Waar: {where}.", "address": "Adres: {address}.",
+           "no_place": "De medewerker werkt op locatie. We kennen de positie, maar geen adres.",
+           "visit": "Bij het bezoek staat genoteerd: {note}.", "person": "Het gaat om {name}.",
            "silent": "Het is een stil alarm: de agressor weet mogelijk niet dat er hulp komt.",
-           "contact_keys": "Druk 1 om te bevestigen dat u dit bericht heeft ontvangen.",
-           "confirmed": "Dank u. Uw bevestiging is genoteerd.", "goodbye": "Geen toets ontvangen. Tot ziens.",
-           "address": "Adres"},
+           "verified": "Geverifieerd:", "not_verified": "Dit alarm is nog niet geverifieerd: er is nog niemand "
+           "van ons ter plaatse.",
+           "coming": "Van ons zijn onderweg: {names}.",
+           "contact_keys": "Druk op 1 om te bevestigen dat u dit bericht heeft ontvangen.",
+           "confirmed": "Dank u. Uw bevestiging is genoteerd.", "goodbye": "Geen toets ontvangen. Tot ziens."},
     "en": {"intro": "This is code4.", "keys": "Press 1 if you are coming. Press 2 if you cannot come. Press 3 "
-           "when you are on scene. Press star to repeat.",
+           "when you are there. Press star to repeat.",
            "accepted": "Thank you.", "declined": "Thank you. We will look further.",
-           "on_scene": "Thank you. You are noted as on scene.", "again": "I do not know that key.",
+           "on_scene": "Thank you. We noted that you are there.", "again": "We do not know that key.",
            "contact_intro": "This is an automatic alarm message from {org}.",
-           "contact_alarm": "A member of staff raised a {kind} at {where}.",
+           "where": "Where: {where}.", "address": "Address: {address}.",
+           "no_place": "The employee works on location. We know the position, but not an address.",
+           "visit": "The visit's note says: {note}.", "person": "It concerns {name}.",
            "silent": "It is a silent alarm: the aggressor may not know that help is coming.",
+           "verified": "Verified:", "not_verified": "This alarm is not verified yet: none of our people is "
+           "there yet.",
+           "coming": "On the way from us: {names}.",
            "contact_keys": "Press 1 to confirm that you received this message.",
-           "confirmed": "Thank you. Your confirmation is noted.", "goodbye": "No key received. Goodbye.",
-           "address": "Address"},
+           "confirmed": "Thank you. Your confirmation is noted.", "goodbye": "No key received. Goodbye."},
+}
+# What happened, said to the police in one sentence each ("Een medewerker heeft … gemaakt"
+# would not read for every kind).
+CONTACT_KIND = {
+    "nl": {"panic": "Een medewerker heeft een paniekalarm gegeven.", "assist": "Een medewerker vraagt om assistentie.",
+           "man_down": "Het alarm van een medewerker meldt dat die op de grond ligt.",
+           "no_movement": "Het alarm van een medewerker meldt dat die niet meer beweegt.",
+           "checkin_missed": "Een medewerker die alleen werkt, heeft zich niet op tijd gemeld."},
+    "en": {"panic": "An employee raised a panic alarm.", "assist": "An employee asks for assistance.",
+           "man_down": "An employee's alarm reports that they are lying on the ground.",
+           "no_movement": "An employee's alarm reports that they no longer move.",
+           "checkin_missed": "An employee working alone did not check in on time."},
+}
+# Since 1 July 2021 the police come to a private alarm only once it is verified: say who did.
+VERIFIED = {
+    "nl": {"bhv_on_scene": "{name}, BHV-er, is ter plaatse.", "on_scene": "{name}, een collega, is ter plaatse.",
+           "operator": "Onze centrale post heeft het alarm beoordeeld en vraagt om politie.",
+           "second_press": "De medewerker heeft een tweede keer op de alarmknop gedrukt.",
+           "duress": "De medewerker heeft het alarm onder dwang ingetrokken: de medewerker wordt bedreigd."},
+    "en": {"bhv_on_scene": "{name}, a trained first responder, is there.", "on_scene": "{name}, a colleague, is there.",
+           "operator": "Our control room assessed the alarm and asks for police.",
+           "second_press": "The employee pressed the alarm button a second time.",
+           "duress": "The employee cancelled the alarm under duress: the employee is being threatened."},
 }
 
 
 def voice_page_script(message: Message, language: str) -> str:
     """What a responder hears: the page, then the keys."""
     language = lang(language)
-    return f"{VOICE[language]['intro']} {page_text(Purpose.PAGE, message, language)} {VOICE[language]['keys']}"
+    return f"{VOICE[language]['intro']} {page_text(Purpose.PAGE, message, language, spoken=True)} " \
+           f"{VOICE[language]['keys']}"
 
 
 def voice_notice_script(purpose: Purpose, message: Message, language: str) -> str:
-    """A call that only tells (duress news, stand-down): no keys."""
+    """A call that only tells (duress news, stand-down, the afdelingshoofd informed): no keys."""
     language = lang(language)
-    return f"{VOICE[language]['intro']} {page_text(purpose, message, language)}"
+    return f"{VOICE[language]['intro']} {page_text(purpose, message, language, spoken=True)}"
+
+
+def verified_text(verified: tuple[str, ...], language: str) -> str:
+    """Who verified what, in plain words; says so when nobody has."""
+    language = lang(language)
+    facts = []
+    for fact in verified:
+        kind, _, name = fact.partition(":")
+        if kind in VERIFIED[language]:
+            facts.append(VERIFIED[language][kind].format(name=name))
+    if not facts:
+        return VOICE[language]["not_verified"]
+    return " ".join([VOICE[language]["verified"], *facts])
 
 
 def voice_contact_script(message: Message, language: str) -> str:
-    """For an outside contact such as the police assistance line: who, where, what is known."""
+    """For an outside contact such as the police assistance line: what, where (an address and a
+    place name, never coordinates), who verified it, who is coming."""
     language = lang(language)
     words = VOICE[language]
-    kind = KIND[language].get(message.kind, message.kind)
     parts = [f"{WORDS[language]['drill']}." if message.drill else "",
              words["contact_intro"].format(org=message.organisation or "code4"),
-             words["contact_alarm"].format(kind=kind, where=location_text(message, language))]
+             CONTACT_KIND[language].get(message.kind, KIND[language].get(message.kind, message.kind))]
+    if message.person_name:
+        parts.append(words["person"].format(name=message.person_name))
+    described = message.where.describe()
+    if described:
+        parts.append(words["where"].format(where=described))
     if message.where.address:
-        parts.append(f"{words['address']}: {message.where.address}.")
-    if message.duress:
-        parts.append(WORDS[language]["duress"])
-    elif message.silent:
+        parts.append(words["address"].format(address=message.where.address))
+    elif not described:
+        parts.append(words["no_place"])
+    if message.note:
+        parts.append(words["visit"].format(note=message.note.rstrip(".")))
+    if message.silent:
         parts.append(words["silent"])
+    parts.append(verified_text(message.verified, language))
     if message.helpers:
-        parts.append(f"{WORDS[language]['coming']}: {helpers_text(message.helpers, language)}.")
+        names = [h.name for h in message.helpers if h.role is not None]
+        if names:
+            parts.append(words["coming"].format(names=", ".join(names)))
     parts.append(words["contact_keys"])
     return " ".join(p for p in parts if p)
 
@@ -234,6 +308,6 @@ def voice_after_answer(response: str, message: Message, language: str, *, contac
         return words["confirmed"]
     if response == "accept" and message.role in (1, 2, 3):
         point = message.where.gathering_point
-        gather = f" {WORDS[language]['gather']}: {point}." if point else ""
+        gather = f" {WORDS[language]['gather']}: {point.rstrip('.')}." if point else ""
         return f"{words['accepted']} {ROLE[language][message.role]}{gather}"
     return words.get({"accept": "accepted", "decline": "declined", "on_scene": "on_scene"}[response], "")

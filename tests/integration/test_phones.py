@@ -335,4 +335,4 @@ async def test_a_fault_notice_moves_from_a_failing_pager_to_sms(phones: Harness)
     client.publish("code4/v1/dev/knop-balie-2/status", b"offline", qos=1).wait_for_publish(5)
     client.loop_stop()
     text = await sim(phones).message_to(SANNE, "knop-balie-2", within=15)
-    assert text.body == "Storing knop-balie-2 (Balie 2, Publiekshal, Stadhuis Testdorp): offline."
+    assert text.body == "Storing knop-balie-2 (Balie 2, Publiekshal, Stadhuis Testdorp): geen verbinding."

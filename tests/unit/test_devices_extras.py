@@ -26,7 +26,7 @@ def test_a_drill_is_marked_from_the_start_and_every_message_says_so() -> None:
     page = notifications(run.effects, Purpose.PAGE)[0]
     assert page_text(Purpose.PAGE, page.message, "nl").startswith("OEFENING: Assistentie: paniekalarm")
     assert page_text(Purpose.PAGE, page.message, "en").startswith("DRILL: Assistance: panic alarm")
-    assert feedback_text(feedback(run.effects)[0]) == "OEFENING: Alarm ontvangen. Hulp wordt gezocht."
+    assert feedback_text(feedback(run.effects)[0]) == "OEFENING: Alarm ontvangen. We zoeken hulp."
 
 
 @dataclass

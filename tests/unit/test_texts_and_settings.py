@@ -25,15 +25,26 @@ def message(**kw: object) -> Message:
 
 def test_a_page_in_dutch_and_in_english() -> None:
     assert page_text(Purpose.PAGE, message(), "nl") == (
-        "Code 4: paniekalarm, stil alarm. Balie 1, Publiekshal, Gemeentehuis. Verzamelen: Trap naast de lift.")
+        "Code 4: paniekalarm, stil alarm. Balie 1, Publiekshal, Gemeentehuis. Verzamelen uit het zicht: Trap naast "
+        "de lift. Stel vast welke agressie het is: frustratie, instrumenteel of psychotisch.")
     assert page_text(Purpose.PAGE, message(), "en") == (
-        "Code 4: panic alarm, silent alarm. Balie 1, Publiekshal, Gemeentehuis. Gather at: Trap naast de lift.")
+        "Code 4: panic alarm, silent alarm. Balie 1, Publiekshal, Gemeentehuis. Gather out of sight at: Trap naast "
+        "de lift. Establish the kind of aggression: frustration, instrumental or psychotic.")
 
 
 def test_a_role_page_says_what_to_do_and_who_else_comes() -> None:
     text = page_text(Purpose.ROLE, message(role=2, helpers=(Helper("Jan", 1), Helper("Fatima", 2))), "nl")
-    assert text.startswith("Jij bent nummer 2: back-up, ontferm je over de collega.")
-    assert text.endswith("Onderweg: Jan (1), Fatima (2).")
+    assert text.startswith("Jij bent nummer 2: back-up van nummer 1, je ontfermt je over de collega.")
+    assert text.endswith("Onderweg: Jan (nr 1), Fatima (nr 2).")
+
+
+def test_role_1_names_the_leidraads_choices_and_own_safety_first() -> None:
+    text = page_text(Purpose.ROLE, message(role=1), "nl")
+    for words in ("nummer 1: jij benadert de agressor", "laten gaan", "kalmeren of confronteren",
+                  "fysiek ingrijpen alleen in het uiterste geval", "Eigen veiligheid gaat voor",
+                  "frustratie, instrumenteel, psychotisch"):
+        assert words in text
+    assert "Eigen veiligheid" not in page_text(Purpose.ROLE, message(role=3), "nl")
 
 
 def test_duress_is_the_first_thing_a_responder_reads() -> None:
@@ -51,7 +62,7 @@ def test_duress_and_a_real_cancel_read_the_same_on_the_device() -> None:
     cancelled = Feedback("knop-1", "x", FeedbackState.CLOSED, reason="cancelled")
     assert feedback_text(cancelled) == "Alarm ingetrokken."
     assert feedback_text(Feedback("knop-1", "x", FeedbackState.HELP_COMING, (Helper("Jan de Vries", 1),))) == (
-        "Hulp komt: Jan de Vries (1).")
+        "Hulp komt: Jan de Vries (nr 1).")
     assert feedback_text(Feedback("k", "x", FeedbackState.RECEIVED, reason="wrong_pin", language="en")) == (
         "Cancel failed: wrong PIN.")
 
