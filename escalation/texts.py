@@ -9,9 +9,9 @@ from __future__ import annotations
 from escalation.notices import Feedback, FeedbackState, Helper, Message, Purpose
 
 KIND = {
-    "nl": {"panic": "paniekalarm", "assist": "assistentie gevraagd", "man_down": "man-down: persoon ligt",
+    "nl": {"panic": "paniekalarm", "assist": "assistentie gevraagd", "man_down": "persoon ligt op de grond",
            "no_movement": "geen beweging", "checkin_missed": "check-in gemist"},
-    "en": {"panic": "panic alarm", "assist": "assistance requested", "man_down": "man down: person is lying",
+    "en": {"panic": "panic alarm", "assist": "assistance requested", "man_down": "man down (person is lying)",
            "no_movement": "no movement", "checkin_missed": "missed check-in"},
 }
 # The Leidraad BHV-ers: nr 1 approaches and chooses, nr 2 is the BHV-maatje, nr 3 stands by.

@@ -104,7 +104,7 @@ def test_run_on_embedded_defaults_then_press_and_answer(tmp_path: Path) -> None:
         pager_out = seen[0] + pager.communicate(timeout=10)[0]
         assert button.returncode == 0, button.stdout
         assert "feedback: received  Alarm ontvangen." in button.stdout
-        assert "feedback: help_coming  Hulp komt: Jan de Vries (1)." in button.stdout
+        assert "feedback: help_coming  Hulp komt: Jan de Vries (nr 1)." in button.stdout
         assert "feedback: closed  Alarm ingetrokken." in button.stdout
         assert "Jij bent nummer 1" in pager_out
         assert running["mqtt_url"].startswith("mqtt://127.0.0.1:")

@@ -162,7 +162,7 @@ async def test_a_site_in_drill_mode_runs_the_chain_and_says_drill_everywhere(sit
     button = site.button("knop-oefen")
     alarm_id = button.press()
     received = await site.wait(button.feedback, "received", alarm_id)
-    assert received["text"] == "OEFENING: Alarm ontvangen. Hulp wordt gezocht."
+    assert received["text"] == "OEFENING: Alarm ontvangen. We zoeken hulp."
     page = await site.wait(sanne.page)
     assert page["text"].startswith("OEFENING: Assistentie: paniekalarm")
     [alarm] = await site.alarms()

@@ -15,7 +15,7 @@ async def test_press_escalates_to_bhv_and_help_arrives(code4: Harness) -> None:
 
     alarm_id = button.press()
     received = await code4.wait(button.feedback, "received", alarm_id)
-    assert received["text"] == "Alarm ontvangen. Hulp wordt gezocht."
+    assert received["text"] == "Alarm ontvangen. We zoeken hulp."
     [alarm] = await code4.alarms()
     assert (alarm["status"], alarm["step"]["id"], alarm["where"]["location"]) == ("notifying", "collega", "Balie 1")
 
@@ -38,8 +38,8 @@ async def test_press_escalates_to_bhv_and_help_arrives(code4: Harness) -> None:
     assert "nummer 1" in role_jan["text"]
     pagers["fatima"].respond(bhv_pages["fatima"]["page_id"], "accept")
     await code4.wait(pagers["fatima"].page, lambda p: p.get("role") == 2)
-    coming = await code4.wait(button.wait_for, "feedback", lambda f: "Fatima El Amrani (2)" in f.get("text", ""))
-    assert coming["text"] == "Hulp komt: Jan de Vries (1), Fatima El Amrani (2)."
+    coming = await code4.wait(button.wait_for, "feedback", lambda f: "Fatima El Amrani (nr 2)" in f.get("text", ""))
+    assert coming["text"] == "Hulp komt: Jan de Vries (nr 1), Fatima El Amrani (nr 2)."
     [alarm] = await code4.alarms()
     assert alarm["status"] == "accepted" and alarm["deadline"] is None
     assert [(r["name"], r["role"]) for r in alarm["responders"]] == [("Jan de Vries", 1), ("Fatima El Amrani", 2)]

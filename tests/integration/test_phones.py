@@ -62,17 +62,17 @@ async def test_bhv_get_an_sms_and_a_reply_of_1_makes_role_1(phones: Harness) -> 
     twilio = sim(phones)
     alarm = await severe_alarm(phones)
     page = await twilio.message_to(JAN, "Code 4")
-    assert page.body.startswith("Code 4: man-down (persoon ligt), stil alarm. Balie 1, Publiekshal, Stadhuis "
-                                "Testdorp. Verzamelen: Trap naast de lift. Antwoord 1 = ik kom, 2 = kan niet, "
-                                "3 = ter plaatse [")
-    assert f"Of tik: {phones.public_url}/r/" in page.body
+    assert page.body.startswith("Code 4: persoon ligt op de grond, stil alarm. Balie 1, Publiekshal, Stadhuis "
+                                "Testdorp. Verzamelen uit het zicht: Trap naast de lift. Antwoord 1 = ik kom, "
+                                "2 = kan niet, 3 = ben er [")
+    assert f"Of tik op: {phones.public_url}/r/" in page.body
     english = await twilio.message_to(KEES, "Code 4")
-    assert "Reply 1 = coming, 2 = can't come, 3 = on scene" in english.body and "Gather at:" in english.body
+    assert "Reply 1 = coming, 2 = can't come, 3 = on scene" in english.body and "Gather out of sight at:" in english.body
 
     replies = await twilio.phone_sends_sms(JAN, "1")
     assert replies == [], "the role follows as a message of its own"
     role = await twilio.message_to(JAN, "nummer 1")
-    assert role.body.startswith("Jij bent nummer 1: jij benadert de persoon.")
+    assert role.body.startswith("Jij bent nummer 1: jij benadert de agressor.")
     await twilio.phone_sends_sms(FATIMA, "Ja, ik kom eraan")
     await twilio.message_to(FATIMA, "nummer 2")
     alarm = await phones.alarm_when(lambda a: a["status"] == "accepted")
@@ -96,9 +96,9 @@ async def test_replies_are_read_tolerantly_and_explained_when_unclear(phones: Ha
     first.press(kind="man_down")
     await twilio.message_to(JAN, "Balie 1")
     assert await twilio.phone_sends_sms(JAN, "hallo, wat is er?") == [
-        "Antwoord met 1 = ik kom, 2 = kan niet, 3 = ter plaatse."]
+        "Antwoord met 1 = ik kom, 2 = kan niet, 3 = ben er."]
     assert await twilio.phone_sends_sms(JAN, "ik kom niet") == [
-        "Antwoord met 1 = ik kom, 2 = kan niet, 3 = ter plaatse."], "never read a doubtful reply as coming"
+        "Antwoord met 1 = ik kom, 2 = kan niet, 3 = ben er."], "never read a doubtful reply as coming"
 
     second = phones.button("knop-balie-2")
     second.press(kind="man_down")
@@ -120,16 +120,16 @@ async def test_a_call_speaks_the_page_and_key_1_makes_role_1(phones: Harness) ->
     alarm = await severe_alarm(phones)
     call = await twilio.call_to(JAN)
     await twilio.wait_for(lambda: call.heard)
-    assert call.heard[0].startswith("Dit is code4. Code 4: man-down (persoon ligt), stil alarm. Balie 1")
-    assert call.heard[0].endswith("Druk 1 als je komt. Druk 2 als je niet kunt. Druk 3 als je ter plaatse bent. "
-                                  "Druk sterretje om te herhalen.")
+    assert call.heard[0].startswith("Dit is code4. Code 4: persoon ligt op de grond, stil alarm. Balie 1")
+    assert call.heard[0].endswith("Druk op 1 als je komt. Druk op 2 als je niet kunt komen. Druk op 3 als je er "
+                                  "bent. Druk op het sterretje om te herhalen.")
     await twilio.press(JAN, "*")  # say it again
     await twilio.wait_for(lambda: len(call.heard) >= 2)
     assert call.heard[1] == call.heard[0]
     await twilio.press(JAN, "1")
     await twilio.call_to(JAN, status="completed")
-    assert call.heard[-1] == ("Dank je. Jij bent nummer 1: jij benadert de persoon. Verzamelen: Trap naast de "
-                              "lift.")
+    assert call.heard[-1].startswith("Dank je. Jij bent nummer 1: jij benadert de agressor.")
+    assert call.heard[-1].endswith("Eigen veiligheid gaat voor. Verzamelen uit het zicht: Trap naast de lift.")
     alarm = await phones.alarm_when(lambda a: bool(a["responders"]))
     assert [(r["name"], r["role"], r["channel"]) for r in alarm["responders"]] == [("Jan de Vries", 1, "voice")]
     story = [(e["kind"], e["channel"]) for e in await timeline(phones, alarm)
@@ -181,10 +181,10 @@ async def test_the_police_hear_who_where_and_what_and_confirm_with_1(phones: Har
     button.press_again(alarm_id)  # beyond on_severe: one step further, the police
     call = await twilio.call_to(POLICE, status="completed")
     assert call.heard[0] == (
-        "Dit is een automatisch alarmbericht van Testgemeente. Een medewerker heeft een man-down (persoon ligt) "
-        "gemaakt bij Balie 1, Publiekshal, Stadhuis Testdorp. Adres: Teststraat 1, Testdorp. Het is een stil "
-        "alarm: de agressor weet mogelijk niet dat er hulp komt. Druk 1 om te bevestigen dat u dit bericht heeft "
-        "ontvangen.")
+        "Dit is een automatisch alarmbericht van Testgemeente. Het alarm van een medewerker meldt dat die op de "
+        "grond ligt. Waar: Balie 1, Publiekshal, Stadhuis Testdorp. Adres: Teststraat 1, Testdorp. Het is een stil "
+        "alarm: de agressor weet mogelijk niet dat er hulp komt. Geverifieerd: De medewerker heeft een tweede keer "
+        "op de alarmknop gedrukt. Druk op 1 om te bevestigen dat u dit bericht heeft ontvangen.")
     assert call.pressed == ["1"] and call.heard[-1] == "Dank u. Uw bevestiging is genoteerd."
     alarm = await phones.alarm_when(lambda a: any(r["name"] == "Politie assistentielijn" for r in a["responders"]))
     confirmed = [e for e in await timeline(phones, alarm) if e["kind"] == "confirmed"]
@@ -288,7 +288,7 @@ async def test_taps_on_a_closed_alarm_send_nothing(phones: Harness) -> None:
     twilio = sim(phones)
     alarm = await severe_alarm(phones)
     page = await twilio.message_to(JAN, "Code 4")
-    link = page.body.split("Of tik: ", 1)[1].split()[0].rstrip(".")
+    link = page.body.split("Of tik op: ", 1)[1].split()[0].rstrip(".")
     async with httpx.AsyncClient() as client:
         coming = await client.post(f"{link}/respond", json={"response": "accept"})
         assert coming.json()["status"] == "accepted"
