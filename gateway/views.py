@@ -47,7 +47,7 @@ class ReachedView(BaseModel):
     recipient: str
     name: str
     channel: str
-    status: str  # pending | accepted | declined | failed
+    status: str  # pending | accepted | declined | failed | informed (the afdelingshoofd, asked nothing)
     step: str
     failed_channels: list[str]
 
@@ -100,6 +100,7 @@ class ChainStep(BaseModel):
     ack_timeout_s: int | None
     required: int
     current: bool
+    alongside: bool  # starts with the step before it, never waited for
     targets: list[ChainTarget]
     unreachable: list[str]
 
@@ -150,15 +151,16 @@ def alarm_view(incident_id: int, state: AlarmState, *, duress: bool) -> AlarmVie
     plan = state.plan
     step = state.current_step
     latest: dict[str, Any] = {}
-    for page in state.pages:
+    for page in sorted(state.pages, key=lambda p: p.asks):  # a page that asks hides an inform page
         latest[page.recipient] = page
     reached = []
     for page in latest.values():
         failed_upto = len(page.routes) if page.status is PageStatus.FAILED else page.route
+        informed = page.inform and page.status is not PageStatus.FAILED
         reached.append(ReachedView(
             recipient=page.recipient, name=plan.recipient(page.recipient).name,
-            channel=page.current_route.channel, status=page.status.value, step=plan.steps[page.step].id,
-            failed_channels=[r.channel for r in page.routes[:failed_upto]],
+            channel=page.current_route.channel, status="informed" if informed else page.status.value,
+            step=plan.steps[page.step].id, failed_channels=[r.channel for r in page.routes[:failed_upto]],
         ))
     return AlarmView(
         uid=state.uid, incident_id=incident_id, device_id=state.device_id, kind=state.kind, silent=state.silent,
@@ -186,7 +188,7 @@ def chain_view(state: AlarmState) -> ChainView:
         on_severe=plan.steps[plan.severe_step].id if plan.severe_step is not None else None,
         steps=[ChainStep(
             number=i + 1, id=s.id, code=s.code, channels=list(s.channels), ack_timeout_s=s.ack_timeout_s,
-            required=s.required, current=i == state.step,
+            required=s.required, current=i == state.step, alongside=s.alongside,
             targets=[ChainTarget(name=plan.recipient(t.recipient).name, channels=[r.channel for r in t.routes])
                      for t in s.targets],
             unreachable=list(s.unreachable),

@@ -67,7 +67,8 @@ async def test_bhv_get_an_sms_and_a_reply_of_1_makes_role_1(phones: Harness) -> 
                                 "2 = kan niet, 3 = ben er [")
     assert f"Of tik op: {phones.public_url}/r/" in page.body
     english = await twilio.message_to(KEES, "Code 4")
-    assert "Reply 1 = coming, 2 = can't come, 3 = on scene" in english.body and "Gather out of sight at:" in english.body
+    assert "Reply 1 = coming, 2 = can't come, 3 = on scene" in english.body
+    assert "Gather out of sight at:" in english.body
 
     replies = await twilio.phone_sends_sms(JAN, "1")
     assert replies == [], "the role follows as a message of its own"
