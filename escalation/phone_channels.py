@@ -14,7 +14,7 @@ from escalation.channels import DeliveryFailure
 from escalation.links import ResponderLinks
 from escalation.notices import Notice, Notify, Purpose
 from escalation.plan import Route
-from escalation.texts import app_link_text, sms_text
+from escalation.texts import app_link_text, contact_sms_text, sms_text
 from escalation.twilio_api import TwilioApi, WebhookUrls
 
 # A recipient key to the phone number the agreement file gives it now (None: it has none).
@@ -51,10 +51,14 @@ class SmsChannel:
     async def send(self, notify: Notify) -> str | None:
         if not _worth_a_message(notify):
             return None
-        link = self._links.url(notify.page_id) if notify.purpose is Purpose.PAGE else None
+        if notify.recipient.startswith("contact:") and notify.purpose is Purpose.PAGE:
+            body = contact_sms_text(notify.message, notify.language)  # the police: facts, no link to tap
+        else:
+            link = self._links.url(notify.page_id) if notify.purpose is Purpose.PAGE else None
+            body = sms_text(notify.purpose, notify.message, notify.language, link)
         return await self._api.send_sms(
             to=_number(self._phones, notify.route.address, notify.name),
-            body=sms_text(notify.purpose, notify.message, notify.language, link),
+            body=body,
             status_callback=self._urls.sms_status(notify.page_id, notify.route_index, notify.purpose.value),
         )
 

@@ -149,12 +149,14 @@ def _feedback_text(feedback: Feedback) -> str:
 SMS = {
     "nl": {"answer": "Antwoord 1 = ik kom, 2 = kan niet, 3 = ben er", "tap": "Of tik op",
            "tap_only": "Tik om te antwoorden", "help": "Antwoord met 1 = ik kom, 2 = kan niet, 3 = ben er.",
-           "look": "Bekijk het alarm", "none_open": "Er staat geen oproep voor dit nummer open.",
+           "look": "Bekijk het alarm", "confirm": "Antwoord 1 om de ontvangst te bevestigen.",
+           "none_open": "Er staat geen oproep voor dit nummer open.",
            "which": "Je hebt {n} open oproepen: {list}. Antwoord bijvoorbeeld '1 {code}'.",
            "unknown_code": "Code {code} hoort niet bij een open oproep van jou."},
     "en": {"answer": "Reply 1 = coming, 2 = can't come, 3 = on scene", "tap": "Or tap",
            "tap_only": "Tap to answer", "help": "Reply 1 = coming, 2 = can't come, 3 = on scene.",
-           "look": "See the alarm", "none_open": "There is no open call for this number.",
+           "look": "See the alarm", "confirm": "Reply 1 to confirm you received this.",
+           "none_open": "There is no open call for this number.",
            "which": "You have {n} open calls: {list}. Reply for example '1 {code}'.",
            "unknown_code": "Code {code} is not one of your open calls."},
 }
@@ -174,6 +176,17 @@ def sms_text(purpose: Purpose, message: Message, language: str, link: str | None
         tap = f" {words['tap']}: {link}" if link else ""
         return f"{body} {words['answer']} {tag}.{tap}"
     return f"{body} {tag}"
+
+
+def contact_sms_text(message: Message, language: str) -> str:
+    """For an outside contact (the police): the call's facts in writing, with the position,
+    and how to confirm."""
+    language = lang(language)
+    body = voice_contact_script(message, language).removesuffix(VOICE[language]["contact_keys"]).strip()
+    position = message.position
+    if position is not None and position.lat is not None and position.lon is not None:
+        body += f" {WORDS[language]['position'].capitalize()}: {position.lat:.5f},{position.lon:.5f}."
+    return f"{body} {SMS[language]['confirm']} [{short_code(message.alarm_uid)}]"
 
 
 def app_link_text(message: Message, language: str, link: str, purpose: Purpose = Purpose.PAGE) -> str:

@@ -11,7 +11,14 @@ from escalation import texts
 from escalation.fault_notices import FAULTS
 from escalation.notices import Helper, Message, Purpose
 from escalation.plan import Position, Where
-from escalation.texts import app_link_text, page_text, sms_text, voice_contact_script, voice_page_script
+from escalation.texts import (
+    app_link_text,
+    contact_sms_text,
+    page_text,
+    sms_text,
+    voice_contact_script,
+    voice_page_script,
+)
 
 COUNTER = Where("stadhuis", "Gemeentehuis Wormer", "Koetserstraat 1, 1531 NX Wormer", "publiekshal", "Publiekshal",
                 "balie-1", "Balie 1", "Trap naast de lift")
@@ -83,3 +90,12 @@ def test_dutch_lines_hold_no_english_words(text: str) -> None:
 def test_code4s_own_post_is_never_called_meldkamer() -> None:
     # "Meldkamer" is the police's; code4's control room is the centrale post.
     assert not any("meldkamer" in text.lower() for text in dutch_strings())
+
+
+def test_the_police_sms_holds_the_facts_and_the_position_in_writing() -> None:
+    field = message(where=Where(), person_name="Piet Jansen", position=FIELD, verified=("operator",))
+    text = contact_sms_text(field, "nl")
+    assert text.startswith("Dit is een automatisch alarmbericht van Gemeente Wormerland.")
+    assert "Positie: 52.49700,4.81200." in text and "Onze centrale post heeft het alarm beoordeeld" in text
+    assert text.endswith("Antwoord 1 om de ontvangst te bevestigen. [BCDE]")
+    assert "Druk op 1" not in text and "ik kom" not in text
