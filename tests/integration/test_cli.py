@@ -38,8 +38,12 @@ def test_check_accepts_the_example_and_shows_each_chain(tmp_path: Path) -> None:
     result = code4("check", str(EXAMPLE), "--at", "2026-11-23 10:00", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "stadhuis/balie-1 (fixed_button)  Balie 1, Publiekshal, Gemeentehuis Wormer" in result.stdout
-    assert "2. bhv code 4 (on_severe): pager, sms, 45s, 2 needed -> Jan de Vries, Fatima El Amrani, Anouk Visser, " \
-           "Kees Bakker" in result.stdout
+    assert "1. bhv code 4 (on_severe): pager, sms, 45s, 2 needed -> Jan de Vries [BHV], Fatima El Amrani [BHV], " \
+           "Anouk Visser [BHV], Kees Bakker [BHV]" in result.stdout
+    assert "+ alongside: collega: pager, app, not waited for -> Jan de Vries [BHV], Fatima El Amrani [BHV], " \
+           "Mohamed Yilmaz" in result.stdout
+    assert "never paged (the person in danger): Sanne de Jong" in result.stdout
+    assert "informed at once (afdelingshoofd): Ingrid Kok (app)" in result.stdout
     assert result.stdout.rstrip().endswith("has a path to help at every hour of the week")
 
 
