@@ -256,7 +256,7 @@ def emergency_plan(organisation: str, device_id: str) -> Plan:
         organisation=organisation,
         agreement_id="(none: planning failed)",
         fallback=True,
-        steps=(PlanStep("meldkamer", None, (), None, 1, ()),),
+        steps=(PlanStep("centrale-post", None, (), None, 1, ()),),
         severe_step=None,
         repeat_every_s=60,
         recipients=(),
