@@ -32,8 +32,9 @@ MONDAY_MORNING_BOOST = {9: 2.5, 10: 3.0, 11: 2.0}
 CLASS_WEIGHT = {"A": 4, "B": 8, "C": 58, "D": 30}
 FORMS_BY_CLASS = {
     "A": [], "B": [],
+    # C is verbal only; a threat or intimidation is D (the registration form checks they agree)
     "C": [["verbaal_geweld"], ["verbaal_geweld"], ["verbaal_geweld", "discriminatie"], ["discriminatie"],
-          ["verbaal_geweld", "intimidatie"]],
+          ["verbaal_geweld"]],
     "D": [["intimidatie"], ["intimidatie", "verbaal_geweld"], ["fysiek_zaakgericht"],
           ["fysiek_zaakgericht", "intimidatie"], ["fysiek_persoonsgericht"], ["fysiek_persoonsgericht", "intimidatie"]],
 }
@@ -84,7 +85,7 @@ def generate(config: Path, *, first: date, last: date, count: int, seed: int = 4
         item: dict[str, Any] = {
             "occurred_at": occurred.astimezone(UTC).isoformat(), "source": "alarm" if by_alarm else "report",
             "site_id": place.site_id, "location": place.location, "abcd_class": abcd, "aggression_forms": forms,
-            "description": rng.choice(DESCRIPTIONS[abcd]), "near_miss": not by_alarm and rng.random() < 0.3,
+            "description": rng.choice(DESCRIPTIONS[abcd]), "near_miss": not (by_alarm or forms) and rng.random() < 0.3,
             "affected_person_id": person.id if person else None, "completed": rng.random() < 0.8,
         }
         if abcd == "D" and rng.random() < 0.25:

@@ -204,8 +204,8 @@ class IncidentRecords:
         for that person (planning twice adds nothing). `aftercare_planned` marks the incident as
         planned, so the sweep for closed alarms passes it by. Returns those added."""
         with self._session() as session:
-            present = set(session.execute(select(AftercareTask.kind, AftercareTask.subject)
-                                          .where(AftercareTask.incident_id == incident_id)).tuples())
+            present = {(kind, subject) for kind, subject in session.execute(
+                select(AftercareTask.kind, AftercareTask.subject).where(AftercareTask.incident_id == incident_id))}
             added = [t for t in planned if not once or (t.kind, t.subject) not in present]
             for task in added:
                 session.add(AftercareTask(incident_id=incident_id, kind=task.kind, title=task.title,
