@@ -85,7 +85,8 @@ def generate(config: Path, *, first: date, last: date, count: int, seed: int = 4
         item: dict[str, Any] = {
             "occurred_at": occurred.astimezone(UTC).isoformat(), "source": "alarm" if by_alarm else "report",
             "site_id": place.site_id, "location": place.location, "abcd_class": abcd, "aggression_forms": forms,
-            "description": rng.choice(DESCRIPTIONS[abcd]), "near_miss": not (by_alarm or forms) and rng.random() < 0.3,
+            "description": rng.choice(DESCRIPTIONS[abcd]), "near_miss": (not by_alarm and rng.random() < 0.3
+                                                                            and not forms),
             "affected_person_id": person.id if person else None, "completed": rng.random() < 0.8,
         }
         if abcd == "D" and rng.random() < 0.25:
