@@ -255,10 +255,13 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
         site = request.query_params.get("site") or None
         report, previous = await on_desk(desk.quarterly, reader_of(principal), chosen, site=site)
         lang = pages.language(request, principal)
+        # For the works council (OR): the same figures without places, which may point at one person.
+        works_council = request.query_params.get("for") == "or"
+        observations = _observations(report, previous, lang, places=not works_council)
         return render(request, "quarterly.html", principal, report=report, previous=previous, quarter=chosen,
-                      organisation=desk.directory.org.organisation, site=site,
+                      organisation=desk.directory.org.organisation, site=site, works_council=works_council,
                       choices=[Quarter.of(today).previous(n).label for n in range(8)],
-                      observations=_observations(report, previous, lang), **_charts(report, lang))
+                      observations=observations, **_charts(report, lang))
 
     return router
 
@@ -340,14 +343,14 @@ def _charts(report: Report, lang: str) -> dict[str, Any]:
     }
 
 
-def _observations(report: Report, previous: Report, lang: str) -> list[str]:
+def _observations(report: Report, previous: Report, lang: str, *, places: bool = True) -> list[str]:
     """A few plain sentences for management: where the peak is, what changed."""
     t = BOARD[lang]
     notes = []
     if report.peak:
         day, hour, n = report.peak
         notes.append(t["heatmap_peak"].format(day=t[f"day_{day}"], hour=f"{hour:02d}", next=f"{hour + 1:02d}", n=n))
-    if report.by_location:
+    if report.by_location and places:
         place, n = report.by_location[0]
         notes.append(t["obs_top_place"].format(place=place, n=n))
     if previous.total:

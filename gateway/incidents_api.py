@@ -255,6 +255,8 @@ class ReportView(BaseModel):
     hospital_admissions: int
     police_reports: int
     sanctions: dict[str, int]
+    false_alarms: int = Field(0, description="not incidents: counted apart, as a measure of the alarm system")
+    cancelled: int = Field(0, description="not incidents: counted apart")
 
 
 def report_view(report: Report) -> ReportView:
@@ -272,7 +274,8 @@ def report_view(report: Report) -> ReportView:
         response=ResponseFigures(alarms=r.alarms, first_accept=figures(r.first_accept), on_scene=figures(r.on_scene),
                                  escalated_bhv=r.bhv, escalated_police=r.police, unanswered=r.unanswered),
         quarters=dict(report.quarters), hospital_admissions=report.hospital_admissions,
-        police_reports=report.police_reports, sanctions=dict(report.sanctions))
+        police_reports=report.police_reports, sanctions=dict(report.sanctions), false_alarms=report.false_alarms,
+        cancelled=report.cancelled)
 
 
 def incidents_router(desk: IncidentDesk) -> APIRouter:

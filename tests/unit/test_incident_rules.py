@@ -309,12 +309,15 @@ def test_the_report_counts_heat_map_and_percentiles() -> None:
     rows = [row(n, MONDAY_11 + timedelta(minutes=n)) for n in range(1, 11)]  # Monday 11:xx local
     rows.append(row(11, MONDAY_11 + timedelta(days=1), drill=True))  # a drill counts nowhere
     rows.append(row(12, MONDAY_11 + timedelta(days=2), outcome="false_alarm", abcd_class="A", forms=()))
+    rows.append(row(13, MONDAY_11 + timedelta(days=3), outcome="cancelled", abcd_class=None, forms=()))
+    rows.append(row(14, MONDAY_11 + timedelta(days=2), abcd_class="B", forms=()))
     report = build_report(rows, tz=AMS, quarters=[Quarter(2026, 3), Quarter(2026, 4)])
-    assert report.total == 11
+    assert report.total == 11, "incidents only: a false or cancelled alarm is not one"
+    assert (report.false_alarms, report.cancelled) == (1, 1), "counted apart, for the alarm system"
     assert report.heatmap[0][11] == 10 and report.heatmap[2][11] == 1 and report.peak == (0, 11, 10)
-    assert report.response.alarms == 10, "the false alarm is not a response"
-    assert (report.response.first_accept.median, report.response.first_accept.p90) == (50, 90)
-    assert dict(report.by_abcd) == {"A": 1, "B": 0, "C": 10, "D": 0}
+    assert report.response.alarms == 11, "the false and the cancelled alarm are not responses"
+    assert (report.response.first_accept.median, report.response.first_accept.p90) == (60, 100)
+    assert dict(report.by_abcd) == {"A": 0, "B": 1, "C": 10, "D": 0}
     assert dict(report.quarters)["2026-Q4"]["total"] == 11 and dict(report.quarters)["2026-Q3"]["total"] == 0
     assert report.by_location == [("Balie 1 (Stadhuis)", 11)]
 
