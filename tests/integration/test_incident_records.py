@@ -218,6 +218,9 @@ async def test_a_cancelled_alarm_gets_no_aftercare(code4: Harness, people: Peopl
     await code4.api(f"/api/alarms/{alarm['uid']}/close", method="POST", json={"outcome": "false_alarm"})
     record = await people.get("coordinator", f"/api/incidents/{alarm['incident_id']}")
     assert record["outcome"] == "false_alarm" and record["tasks"] == []
+    # Not an incident in the statistics either: counted apart, as a figure of the alarm system.
+    summary = await people.get("coordinator", "/api/learning/summary")
+    assert (summary["total"], summary["false_alarms"]) == (0, 1)
 
 
 async def test_declined_aftercare_is_offered_again(code4: Harness, people: People) -> None:
@@ -290,6 +293,14 @@ async def test_a_hospital_admission_shows_the_duty_to_coordinator_afdelingshoofd
     assert reported["done_by"] == "Hans HRM" and reported["done_at"].startswith("2026-11-23T11:11")
     record = await people.get("coordinator", f"/api/incidents/{incident}")
     assert record["duty"] == ["inform_hrm", "ai_written"]
+    # A serious incident asks for a debrief and a place on the team meeting's agenda.
+    assert record["debrief_due"] is True
+    debriefed = await people.send("coordinator", "PATCH", f"/api/incidents/{incident}", {
+        "debrief_what": "Klant sloeg toe aan de balie.", "debrief_went_well": "BHV was er binnen een minuut.",
+        "debrief_change": "Balie 1 krijgt een hogere balie.", "debrief_actions": "Facilitair, voor 1 februari.",
+        "team_meeting_on": "2026-12-03"})
+    assert debriefed["debrief_due"] is False
+    assert debriefed["registration"]["team_meeting_on"] == "2026-12-03"
     # HRM cannot tick aftercare talks.
     talk = next(t for t in record["tasks"] if t["kind"] == "aftercare")
     assert (await code4.call(people.tokens["hrm"], f"/api/tasks/{talk['id']}", method="PATCH",
@@ -373,6 +384,27 @@ async def test_a_repeat_offender_is_recognised_and_the_sanction_raised(code4: Ha
     assert (mine["id"], mine["sanction"], mine["sanction_ends"]) == (second, "ban_12", "2027-12-14")
 
 
+async def test_only_a_real_earlier_incident_makes_a_repeat_and_other_measures_are_recorded(
+        code4: Harness, people: People) -> None:
+    # First: a complaint about the rules (class B, no aggression) by the same man.
+    first = (await sanne_reports(people, aggression_forms=[]))["id"]
+    await people.send("coordinator", "PATCH", f"/api/incidents/{first}", {"abcd_class": "B"})
+    record = await people.send("coordinator", "POST", f"/api/incidents/{first}/offenders", {"name": "Henk de Boer"})
+    henk = record["offender_register"][0]["id"]
+    await code4.advance(7 * DAY)
+    second = (await sanne_reports(people, aggression_forms=["verbaal_geweld"]))["id"]
+    record = await people.send("coordinator", "POST", f"/api/incidents/{second}/offenders", {"offender_id": henk})
+    [seen] = record["offender_register"]
+    assert seen["other_incidents"] == [first], "the register shows the earlier contact"
+    assert (seen["suggestion"]["kind"], seen["suggestion"]["repeat"]) == ("warning", False), "class B is no repeat"
+    assert record["repeat_suggested"] == []
+    # The protocol's other measures: contact only in writing, with its letter.
+    measure = await people.send("coordinator", "POST", f"/api/incidents/{second}/sanctions",
+                                {"offender_id": henk, "kind": "written_only"}, expect=201)
+    assert measure["ends_on"] is None
+    assert "alleen nog schriftelijk contact met ons kunt opnemen" in measure["letter"]
+
+
 # ---- retention -------------------------------------------------------------------------------------------
 
 
@@ -445,10 +477,12 @@ async def test_a_generated_year_imports_and_the_reports_count_it(code4: Harness,
     assert len(ids) == 300
 
     report = await people.get("coordinator", "/api/learning/summary", since="2025-11-01")
-    assert report["total"] == 300
-    assert report["alarms"] == sum(i["source"] == "alarm" for i in incidents)
+    false_alarms = sum(i.get("outcome") == "false_alarm" for i in incidents)
+    assert false_alarms and report["false_alarms"] == false_alarms, "counted apart"
+    assert report["total"] == 300 - false_alarms, "the statistics count incidents"
+    assert report["alarms"] == sum(i["source"] == "alarm" and i.get("outcome") != "false_alarm" for i in incidents)
     assert report["peak"]["weekday"] == 0 and 9 <= report["peak"]["hour"] <= 11, "the Monday-morning peak"
-    assert sum(map(sum, report["heatmap"])) == 300
+    assert sum(map(sum, report["heatmap"])) == 300 - false_alarms
     response = report["response"]
     assert response["alarms"] == sum(i.get("outcome") == "resolved" for i in incidents)
     assert 5 <= response["first_accept"]["median_s"] <= 60
