@@ -9,11 +9,11 @@ RECORDS: dict[str, dict[str, str]] = {
         # navigation and lists
         "nav_incidents": "Incidenten", "nav_report": "Melden", "nav_reports": "Rapportages",
         "nav_bans": "Ontzeggingen", "nav_my_reports": "Mijn meldingen",
-        "forbidden_record": "Geen toegang: dit incident is alleen voor de coördinator, de leidinggevende van de "
+        "forbidden_record": "Geen toegang: dit incident is alleen voor de coördinator, het afdelingshoofd van de "
         "betrokkene en de betrokkene zelf.",
         "incidents_title": "Incidentregistratie", "to_do": "Nog te registreren", "all_incidents": "Alle incidenten",
         "no_incidents": "Geen incidenten.", "counts_only": "Je ziet alleen aantallen: de gegevens van incidenten zijn "
-        "alleen voor de coördinator, de leidinggevende van de betrokkene en de betrokkene zelf.",
+        "alleen voor de coördinator, het afdelingshoofd van de betrokkene en de betrokkene zelf.",
         "counts_title": "Aantallen", "count_total": "Totaal", "count_alarm": "Via alarm", "count_report": "Gemeld",
         "count_near_miss": "Bijna-incidenten",
         "col_when": "Wanneer", "col_where": "Waar", "col_what": "Wat", "col_status": "Status",
@@ -28,8 +28,8 @@ RECORDS: dict[str, dict[str, str]] = {
         "duty_ai_written": "HRM bevestigt de melding daarna schriftelijk.",
         "overdue_title": "Nazorg over tijd", "open_tasks_title": "Openstaande nazorg", "no_tasks": "Geen open taken.",
         "due": "uiterlijk", "overdue": "over tijd", "done": "gedaan", "mark_done": "Gedaan", "mark_undone": "Toch niet",
-        "task_note": "Notitie", "save_note": "Opslaan", "for_team_lead": "voor de leidinggevende",
-        "team_leads": "Leidinggevende(n)", "team_lead_unknown": "onbekend: vul de betrokkene in",
+        "task_note": "Notitie", "save_note": "Opslaan", "for_team_lead": "voor het afdelingshoofd",
+        "team_leads": "Afdelingshoofd(en)", "team_lead_unknown": "onbekend: vul de betrokkene in",
         # the record
         "record_title": "Incident {id}", "saved": "Opgeslagen.",
         "alarm_still_open": "Het alarm loopt nog: de tijdlijn en de hulp hieronder kunnen nog veranderen.",
@@ -109,14 +109,14 @@ RECORDS: dict[str, dict[str, str]] = {
         "err_too_short": "Typ minstens twee letters.",
         # the employee's report
         "report_title": "Incident melden", "report_intro": "Ook een bijna-incident, een scheldpartij aan de telefoon "
-        "of iets van een huisbezoek: meld het. De coördinator leest mee en je leidinggevende neemt contact op.",
+        "of iets van een huisbezoek: meld het. De coördinator leest mee en je afdelingshoofd neemt contact met je op.",
         "report_what_contact": "Waar of hoe gebeurde het?", "report_when": "Wanneer?", "report_where_site": "Vestiging",
         "report_where": "Plaats (optioneel)", "report_description": "Wat is er gebeurd?",
         "report_forms": "Wat voor agressie? (optioneel)", "report_near_miss": "Bijna-incident: er was geen "
         "agressie, maar het ging bijna mis", "report_near_miss_hint": "Is er gedreigd? Dan is het agressie: kies "
         "hierboven intimidatie.", "report_injury": "Letsel? (optioneel)", "report_send": "Melden",
         "report_no_person": "Je account is niet gekoppeld aan een medewerker in het afsprakenbestand. Vraag de "
-        "beheerder dit te regelen, of meld het bij je leidinggevende.",
+        "beheerder dit te regelen, of meld het bij je afdelingshoofd.",
         "thanks": "Dank je wel. Je melding (nummer {id}) is ontvangen.",
         "my_reports_title": "Mijn meldingen", "my_reports_none": "Je hebt nog niets gemeld.",
         "progress_received": "Ontvangen op {at}", "progress_registered": "Behandeld door de coördinator op {at}",
@@ -157,8 +157,8 @@ RECORDS: dict[str, dict[str, str]] = {
         "sanction_none": "nee", "sanction_conversation": "gesprek met de dader",
         "sanction_written_only": "alleen nog schriftelijk contact", "sanction_other": "anders, namelijk",
         "section_signoff": "Ondertekening", "f_employee_signed_name": "Naam medewerker",
-        "f_employee_signed_on": "Datum (medewerker)", "f_lead_signed_name": "Naam leidinggevende",
-        "f_lead_signed_on": "Datum (leidinggevende)",
+        "f_employee_signed_on": "Datum (medewerker)", "f_lead_signed_name": "Naam afdelingshoofd",
+        "f_lead_signed_on": "Datum (afdelingshoofd)",
         "f_colleagues_involved": "Betrokken collega's en getuigen (krijgen ook nazorg)",
         "repeat_register_yes": "Volgens het daderregister: ja, eerder incident {ids}.",
         "repeat_register_no": "Volgens het daderregister: geen eerder echt incident.",
@@ -189,11 +189,11 @@ RECORDS: dict[str, dict[str, str]] = {
     "en": {
         "nav_incidents": "Incidents", "nav_report": "Report", "nav_reports": "Reports", "nav_bans": "Access bans",
         "nav_my_reports": "My reports",
-        "forbidden_record": "No access: this incident is for the coordinator, the team lead of the person affected "
-        "and that person only.",
+        "forbidden_record": "No access: this incident is for the coordinator, the head of department of the "
+        "person affected and that person only.",
         "incidents_title": "Incident records", "to_do": "To be registered", "all_incidents": "All incidents",
         "no_incidents": "No incidents.", "counts_only": "You see counts only: incident details are for the "
-        "coordinator, the team lead of the person affected and that person.",
+        "coordinator, the head of department of the person affected and that person.",
         "counts_title": "Counts", "count_total": "Total", "count_alarm": "From alarms", "count_report": "Reported",
         "count_near_miss": "Near-incidents",
         "col_when": "When", "col_where": "Where", "col_what": "What", "col_status": "Status",
@@ -208,8 +208,8 @@ RECORDS: dict[str, dict[str, str]] = {
         "duty_ai_written": "HRM then confirms the report in writing.",
         "overdue_title": "Aftercare overdue", "open_tasks_title": "Open aftercare", "no_tasks": "No open tasks.",
         "due": "due", "overdue": "overdue", "done": "done", "mark_done": "Done", "mark_undone": "Not done",
-        "task_note": "Note", "save_note": "Save", "for_team_lead": "for the team lead",
-        "team_leads": "Team lead(s)", "team_lead_unknown": "unknown: fill in the person affected",
+        "task_note": "Note", "save_note": "Save", "for_team_lead": "for the head of department",
+        "team_leads": "Head(s) of department", "team_lead_unknown": "unknown: fill in the person affected",
         "record_title": "Incident {id}", "saved": "Saved.",
         "alarm_still_open": "The alarm is still running: the timeline and the help below may still change.",
         "completed": "Registration completed on {at}.",
@@ -283,14 +283,14 @@ RECORDS: dict[str, dict[str, str]] = {
         "err_anonymised": "This incident is anonymised and can no longer be changed.",
         "err_too_short": "Type at least two letters.",
         "report_title": "Report an incident", "report_intro": "A near-incident, abuse on the phone or something on a "
-        "home visit: report it. The coordinator reads along and your team lead will get in touch.",
+        "home visit: report it. The coordinator reads along and your head of department will get in touch.",
         "report_what_contact": "Where or how did it happen?", "report_when": "When?", "report_where_site": "Site",
         "report_where": "Place (optional)", "report_description": "What happened?",
         "report_forms": "What kind of aggression? (optional)", "report_near_miss": "Near-incident: there was no "
         "aggression, but it nearly went wrong", "report_near_miss_hint": "Were you threatened? That is aggression: "
         "choose intimidation above.", "report_injury": "Injury? (optional)", "report_send": "Send report",
         "report_no_person": "Your account is not linked to an employee in the agreement file. Ask the administrator "
-        "to fix this, or tell your team lead.",
+        "to fix this, or tell your head of department.",
         "thanks": "Thank you. Your report (number {id}) has been received.",
         "my_reports_title": "My reports", "my_reports_none": "You have not reported anything yet.",
         "progress_received": "Received on {at}", "progress_registered": "Handled by the coordinator on {at}",
@@ -330,8 +330,8 @@ RECORDS: dict[str, dict[str, str]] = {
         "sanction_none": "no", "sanction_conversation": "a talk with the offender",
         "sanction_written_only": "contact in writing only", "sanction_other": "other, namely",
         "section_signoff": "Sign-off", "f_employee_signed_name": "Employee's name",
-        "f_employee_signed_on": "Date (employee)", "f_lead_signed_name": "Team lead's name",
-        "f_lead_signed_on": "Date (team lead)",
+        "f_employee_signed_on": "Date (employee)", "f_lead_signed_name": "Head of department's name",
+        "f_lead_signed_on": "Date (head of department)",
         "f_colleagues_involved": "Colleagues and witnesses involved (they get aftercare too)",
         "repeat_register_yes": "The offender register says: yes, earlier incident {ids}.",
         "repeat_register_no": "The offender register says: no earlier real incident.",

@@ -49,7 +49,7 @@ DESCRIPTIONS = {
           "Bewoner duwde de medewerker tijdens het huisbezoek de deur uit.",
           "Bezoeker gooide een stoel om in de spreekkamer."],
     "A": ["Klant eiste een uitzondering en werd luid, maar bleef beheerst."],
-    "B": ["Bezoeker had kritiek op de nieuwe regels en wilde de leidinggevende spreken."],
+    "B": ["Bezoeker had kritiek op de nieuwe regels en wilde het afdelingshoofd spreken."],
 }
 
 
@@ -163,7 +163,7 @@ def _timeline(rng: random.Random, raised: datetime, place: Place, colleagues: li
         add(0, "notified", channel="pager", recipient=name, step="collega", round=1, outside=False)
     roll = rng.random()
     if roll < 0.05:
-        add(90, "closed", "operator:Meldkamer", outcome="false_alarm", note=None)
+        add(90, "closed", "operator:Centrale post", outcome="false_alarm", note=None)
         return "false_alarm", entries
     unanswered = roll > 0.985
     to_bhv = roll < 0.30 or unanswered
@@ -186,9 +186,9 @@ def _timeline(rng: random.Random, raised: datetime, place: Place, colleagues: li
     scene = first + rng.uniform(30, 150)
     add(scene, "on_scene", name, channel="pager", recipient=name, role=1)
     if rng.random() < 0.06:
-        add(scene + 60, "police_requested", "operator:Meldkamer", step="politie")
+        add(scene + 60, "police_requested", "operator:Centrale post", step="politie")
         add(scene + 60, "notified", channel="voice", recipient="Politie", step="politie", round=1, outside=True)
-    add(scene + rng.uniform(300, 1500), "closed", "operator:Meldkamer", outcome="resolved", note=None)
+    add(scene + rng.uniform(300, 1500), "closed", "operator:Centrale post", outcome="resolved", note=None)
     return "resolved", entries
 
 

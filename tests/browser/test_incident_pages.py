@@ -110,14 +110,14 @@ async def test_the_coordinator_completes_the_record_of_a_real_alarm(code4: Harne
     await page.get_by_label("Wordt er een sanctie opgelegd?").select_option("warning")
     await page.get_by_label("Naam medewerker").fill("Eva Mulder")
     await page.get_by_label("Datum (medewerker)").fill("2026-11-23")
-    await page.get_by_label("Naam leidinggevende").fill("Marieke van Dijk")
-    await page.get_by_label("Datum (leidinggevende)").fill("2026-11-23")
+    await page.get_by_label("Naam afdelingshoofd").fill("Marieke van Dijk")
+    await page.get_by_label("Datum (afdelingshoofd)").fill("2026-11-23")
     await page.screenshot(path=shots / "record-2-bijlage-10.png", full_page=True)
     await page.get_by_role("button", name="Opslaan en registratie afronden").click()
     await expect(page.locator("#saved")).to_have_text("Opgeslagen.")
     await expect(page.locator("#completed")).to_contain_text("Registratie afgerond")
     for label, value in (("Schade aan eigendommen van de werkgever (€)", "250,00"), ("Waaraan is schade? (persoonlijk)",
-                         "Bril"), ("Relatie van de dader met de organisatie", "client"), ("Naam leidinggevende",
+                         "Bril"), ("Relatie van de dader met de organisatie", "client"), ("Naam afdelingshoofd",
                          "Marieke van Dijk"), ("Datum (medewerker)", "2026-11-23"), ("Gaat het om recidive?", "nee")):
         await expect(page.get_by_label(label)).to_have_value(value)
     await expect(page.locator("#team-leads")).to_have_text("Marieke van Dijk")
