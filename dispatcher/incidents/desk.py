@@ -194,7 +194,9 @@ class IncidentDesk:
         colleague or witness named. The Arbeidsinspectie tasks whenever art. 6.4 applies."""
         now = self.clock.now()
         planned: list[PlannedTask] = []
-        closed = incident.source == "report" or (incident.outcome is not None and incident.alarm_uid is not None)
+        # A report made here, or an alarm that closed (imported history gets no aftercare).
+        closed = (incident.source == "report" and incident.reported_by_user is not None) or (
+            incident.outcome is not None and incident.alarm_uid is not None)
         wanted = closed and not incident.drill and incident.outcome not in NOT_AN_INCIDENT
         if wanted:
             schedule = [(step.after, step.task) for step in self.directory.org.records.aftercare]

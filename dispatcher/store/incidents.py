@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from dispatcher.core.machine import SYSTEM
 from dispatcher.incidents.reports import Response, Row, response_of
 from dispatcher.incidents.retention import ACTOR, anonymised_incident, anonymised_timeline
-from dispatcher.incidents.rules import PlannedTask
+from dispatcher.incidents.rules import AFTERCARE_KINDS, PlannedTask
 from dispatcher.store.repository import Store, paged
 from dispatcher.store.schema import (
     AftercareTask,
@@ -204,16 +204,18 @@ class IncidentRecords:
         for that person (planning twice adds nothing). `aftercare_planned` marks the incident as
         planned, so the sweep for closed alarms passes it by. Returns those added."""
         with self._session() as session:
+            planned = list(planned)
+            if aftercare_planned and not session.execute(
+                    update(Incident).where(Incident.id == incident_id, Incident.aftercare_planned_at.is_(None))
+                    .values(aftercare_planned_at=now)).rowcount:
+                # Another instance (or a read at the same moment) planned it: the row lock decided.
+                planned = [t for t in planned if t.kind not in AFTERCARE_KINDS or t.subject is not None]
             present = {(kind, subject) for kind, subject in session.execute(
                 select(AftercareTask.kind, AftercareTask.subject).where(AftercareTask.incident_id == incident_id))}
             added = [t for t in planned if not once or (t.kind, t.subject) not in present]
             for task in added:
                 session.add(AftercareTask(incident_id=incident_id, kind=task.kind, title=task.title,
                                           due_at=task.due_at, subject=task.subject))
-            if aftercare_planned:
-                session.execute(update(Incident).where(Incident.id == incident_id,
-                                                       Incident.aftercare_planned_at.is_(None))
-                                .values(aftercare_planned_at=now))
             if added:
                 _audit(session, user, "tasks_planned", incident_id, now,
                        {"kinds": sorted({t.kind for t in added}), "count": len(added)})
