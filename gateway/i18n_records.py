@@ -55,9 +55,9 @@ RECORDS: dict[str, dict[str, str]] = {
         "f_repeat_offender": "Gaat het om recidive?", "f_sanction": "Wordt er een sanctie opgelegd?",
         "f_aftercare": "Nazorg (aantekeningen)",
         "f_kind": "Soort alarm", "f_note": "Notitie",
-        "employer_address_hint": "Doe aangifte op het adres van de werkgever, niet op het huisadres van de "
-        "medewerker: {address}.", "employer_address_hint_generic": "Doe aangifte op het adres van de werkgever, "
-        "niet op het huisadres van de medewerker.",
+        "employer_address_hint": "Bij de aangifte kan het adres van de werkgever in het proces-verbaal, in "
+        "plaats van het huisadres van de medewerker: {address}.", "employer_address_hint_generic": "Bij de aangifte "
+        "kan het adres van de werkgever in het proces-verbaal, in plaats van het huisadres van de medewerker.",
         "unknown": "onbekend", "yes": "ja", "no": "nee", "choose": "– kies –", "save": "Opslaan",
         "save_complete": "Opslaan en registratie afronden", "abcd_help": "A vraagt een uitzondering of klaagt, "
         "B bekritiseert een regel (beide geen agressie), C verbale agressie tegen de persoon, D fysiek geweld, "
@@ -182,7 +182,7 @@ RECORDS: dict[str, dict[str, str]] = {
         "agressie kies je C.",
         "err_aangifte_question": "Klasse D: vul in of er aangifte is gedaan.",
         "err_team_meeting_before": "Het werkoverleg ligt vóór het incident.",
-        "or_title": "Kwartaalcijfers voor de ondernemingsraad", "or_note": "Zonder namen en zonder omschrijvingen.",
+        "or_title": "Kwartaalcijfers voor de ondernemingsraad", "or_note": "Zonder namen, omschrijvingen of plaatsen.",
         "not_incidents": "Loos of ingetrokken alarm (apart geteld, geen incident)",
         "sanction_conversation_short": "gesprek", "sanction_written_only_short": "alleen schriftelijk",
     },
@@ -354,7 +354,7 @@ RECORDS: dict[str, dict[str, str]] = {
         "choose C.",
         "err_aangifte_question": "Class D: say whether a police report was made.",
         "err_team_meeting_before": "The team meeting lies before the incident.",
-        "or_title": "Quarterly figures for the works council", "or_note": "Without names or descriptions.",
+        "or_title": "Quarterly figures for the works council", "or_note": "Without names, descriptions or places.",
         "not_incidents": "False or cancelled alarms (counted apart, not incidents)",
         "sanction_conversation_short": "talk", "sanction_written_only_short": "in writing only",
     },
