@@ -74,9 +74,10 @@ def class_of(forms: list[str]) -> str | None:
     return "C" if set(forms) <= VERBAL_FORMS else "D"
 
 
-# The protocol's criteria for a police report (art. 6, item 5), shown with class D.
+# The protocol's criteria for a police report (art. 6, item 5), shown with class D. Its word
+# "ambtsdwang" is said in other words: "dwang" on a record page would read as duress.
 AANGIFTE_CRITERIA = ("(bedreiging met) geweld tegen personen, verkrachting of aanranding",
-                     "ambtsdwang: de medewerker dwingen iets te doen of na te laten",
+                     "een medewerker dwingen iets te doen of juist na te laten",
                      "vernieling door agressief gedrag")
 
 
