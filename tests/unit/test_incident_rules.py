@@ -376,6 +376,10 @@ def test_anonymising_keeps_what_the_reports_count_and_drops_who() -> None:
     assert changes["location"] == "Balie 1" and changes["injury"] == "(geanonimiseerd)"
     assert changes["description"] is None and changes["person_affected"] is None and changes["position"] is None
     assert anonymised_incident({"site_id": None, "location": "Dorpsstraat 12"})["location"] is None
+    # What Bijlage 10 and the debrief add that names or describes someone goes too.
+    for name in ("employee_signed_name", "lead_signed_name", "colleagues_involved", "damage_personal_description",
+                 "sanction_other", "debrief_what", "debrief_went_well", "debrief_change", "debrief_actions"):
+        assert name in changes and changes[name] is None, name
     data = anonymised_timeline({"recipient": "Jan de Vries", "role": 1, "step": "bhv", "code": "4",
                                 "text": "Jan belde", "where": "Dorpsstraat 12"})
     assert data == {"recipient": "anoniem", "role": 1, "step": "bhv", "code": "4"}
