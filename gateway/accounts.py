@@ -26,7 +26,8 @@ from dispatcher.store.schema import ApiToken, SessionRecord, User
 from escalation.weekly import parse_duration_seconds
 from gateway.passwords import MIN_LENGTH, password_problem
 
-ROLES = ("operator", "coordinator", "admin", "responder", "employee")
+# hrm: reports to the Arbeidsinspectie (werkprotocol art. 6.4) and sees only those tasks
+ROLES = ("operator", "coordinator", "admin", "responder", "employee", "hrm")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = MIN_LENGTH
 SESSION_TTL = timedelta(hours=12)  # a control-room shift

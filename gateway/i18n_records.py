@@ -9,23 +9,27 @@ RECORDS: dict[str, dict[str, str]] = {
         # navigation and lists
         "nav_incidents": "Incidenten", "nav_report": "Melden", "nav_reports": "Rapportages",
         "nav_bans": "Ontzeggingen", "nav_my_reports": "Mijn meldingen",
-        "forbidden_record": "Geen toegang: dit incident is alleen voor de coördinator, de leidinggevende van de "
+        "forbidden_record": "Geen toegang: dit incident is alleen voor de coördinator, het afdelingshoofd van de "
         "betrokkene en de betrokkene zelf.",
         "incidents_title": "Incidentregistratie", "to_do": "Nog te registreren", "all_incidents": "Alle incidenten",
-        "no_incidents": "Geen incidenten.", "counts_only": "U ziet alleen aantallen: de gegevens van incidenten zijn "
-        "alleen voor de coördinator, de leidinggevende van de betrokkene en de betrokkene zelf.",
+        "no_incidents": "Geen incidenten.", "counts_only": "Je ziet alleen aantallen: de gegevens van incidenten zijn "
+        "alleen voor de coördinator, het afdelingshoofd van de betrokkene en de betrokkene zelf.",
         "counts_title": "Aantallen", "count_total": "Totaal", "count_alarm": "Via alarm", "count_report": "Gemeld",
         "count_near_miss": "Bijna-incidenten",
         "col_when": "Wanneer", "col_where": "Waar", "col_what": "Wat", "col_status": "Status",
         "status_open": "open", "status_reported": "gemeld", "status_registered": "geregistreerd",
         "status_anonymised": "geanonimiseerd",
         "source_alarm": "alarm", "source_report": "melding", "source_import": "import",
-        "szw_banner": "Melden aan de Inspectie SZW – nu: incident {id} ({what}). Telefonisch melden, daarna "
-        "schriftelijk bevestigen.", "szw_hospital": "ziekenhuisopname", "szw_death": "overlijden",
+        "szw_banner": "Incident {id} ({what}) moet nu naar de Nederlandse Arbeidsinspectie (werkprotocol art. 6, "
+        "lid 4): {todo}", "szw_hospital": "ziekenhuisopname binnen 24 uur", "szw_death": "overlijden",
+        "szw_lasting": "blijvend letsel",
+        "duty_inform_hrm": "het afdelingshoofd licht HRM direct in.",
+        "duty_ai_phone": "HRM meldt het direct telefonisch.",
+        "duty_ai_written": "HRM bevestigt de melding daarna schriftelijk.",
         "overdue_title": "Nazorg over tijd", "open_tasks_title": "Openstaande nazorg", "no_tasks": "Geen open taken.",
         "due": "uiterlijk", "overdue": "over tijd", "done": "gedaan", "mark_done": "Gedaan", "mark_undone": "Toch niet",
-        "task_note": "Notitie", "save_note": "Opslaan", "for_team_lead": "voor de leidinggevende",
-        "team_leads": "Leidinggevende(n)", "team_lead_unknown": "onbekend: vul de betrokkene in",
+        "task_note": "Notitie", "save_note": "Opslaan", "for_team_lead": "voor het afdelingshoofd",
+        "team_leads": "Afdelingshoofd(en)", "team_lead_unknown": "onbekend: vul de betrokkene in",
         # the record
         "record_title": "Incident {id}", "saved": "Opgeslagen.",
         "alarm_still_open": "Het alarm loopt nog: de tijdlijn en de hulp hieronder kunnen nog veranderen.",
@@ -44,14 +48,16 @@ RECORDS: dict[str, dict[str, str]] = {
         "f_damage_personal_amount": "Schade aan persoonlijke eigendommen (€)",
         "f_damage_personal_recovered": "Wordt verhaald (persoonlijk)",
         "f_damage_employer_amount": "Schade aan eigendommen van de werkgever (€)",
-        "f_damage_employer_recovered": "Wordt verhaald (werkgever)", "f_damage_description": "Waaraan is schade?",
+        "f_damage_employer_recovered": "Wordt verhaald (werkgever)",
+        "f_damage_description": "Waaraan is schade? (werkgever)",
         "f_police_report": "Aangifte gedaan", "f_police_report_date": "Datum aangifte",
         "f_police_report_reference": "Proces-verbaalnummer", "f_employer_address_used": "Adres werkgever gebruikt",
-        "f_repeat_offender": "Recidive", "f_sanction": "Maatregel", "f_aftercare": "Nazorg (aantekeningen)",
+        "f_repeat_offender": "Gaat het om recidive?", "f_sanction": "Wordt er een sanctie opgelegd?",
+        "f_aftercare": "Nazorg (aantekeningen)",
         "f_kind": "Soort alarm", "f_note": "Notitie",
-        "employer_address_hint": "Doe aangifte op het adres van de werkgever, niet op het huisadres van de "
-        "medewerker: {address}.", "employer_address_hint_generic": "Doe aangifte op het adres van de werkgever, "
-        "niet op het huisadres van de medewerker.",
+        "employer_address_hint": "Bij de aangifte kan het adres van de werkgever in het proces-verbaal, in "
+        "plaats van het huisadres van de medewerker: {address}.", "employer_address_hint_generic": "Bij de aangifte "
+        "kan het adres van de werkgever in het proces-verbaal, in plaats van het huisadres van de medewerker.",
         "unknown": "onbekend", "yes": "ja", "no": "nee", "choose": "– kies –", "save": "Opslaan",
         "save_complete": "Opslaan en registratie afronden", "abcd_help": "A vraagt een uitzondering of klaagt, "
         "B bekritiseert een regel (beide geen agressie), C verbale agressie tegen de persoon, D fysiek geweld, "
@@ -103,13 +109,14 @@ RECORDS: dict[str, dict[str, str]] = {
         "err_too_short": "Typ minstens twee letters.",
         # the employee's report
         "report_title": "Incident melden", "report_intro": "Ook een bijna-incident, een scheldpartij aan de telefoon "
-        "of iets van een huisbezoek: meld het. De coördinator leest mee en je leidinggevende neemt contact op.",
+        "of iets van een huisbezoek: meld het. De coördinator leest mee en je afdelingshoofd neemt contact met je op.",
         "report_what_contact": "Waar of hoe gebeurde het?", "report_when": "Wanneer?", "report_where_site": "Vestiging",
         "report_where": "Plaats (optioneel)", "report_description": "Wat is er gebeurd?",
-        "report_forms": "Wat voor agressie? (optioneel)", "report_near_miss": "Het bleef bij een dreiging "
-        "(bijna-incident)", "report_injury": "Letsel? (optioneel)", "report_send": "Melden",
+        "report_forms": "Wat voor agressie? (optioneel)", "report_near_miss": "Bijna-incident: er was geen "
+        "agressie, maar het ging bijna mis", "report_near_miss_hint": "Is er gedreigd? Dan is het agressie: kies "
+        "hierboven intimidatie.", "report_injury": "Letsel? (optioneel)", "report_send": "Melden",
         "report_no_person": "Je account is niet gekoppeld aan een medewerker in het afsprakenbestand. Vraag de "
-        "beheerder dit te regelen, of meld het bij je leidinggevende.",
+        "beheerder dit te regelen, of meld het bij je afdelingshoofd.",
         "thanks": "Dank je wel. Je melding (nummer {id}) is ontvangen.",
         "my_reports_title": "Mijn meldingen", "my_reports_none": "Je hebt nog niets gemeld.",
         "progress_received": "Ontvangen op {at}", "progress_registered": "Behandeld door de coördinator op {at}",
@@ -117,7 +124,7 @@ RECORDS: dict[str, dict[str, str]] = {
         "progress_aftercare": "Nazorg: {done} van {planned} gesprekken gehad",
         "progress_next": "volgende uiterlijk {at}",
         "progress_sanction": "Maatregel tegen de dader: {what}", "progress_police": "Aangifte gedaan op {at}",
-        "progress_none": "Geen nazorg gepland (bijna-incident).",
+        "progress_none": "Nog geen nazorg gepland.",
         # the reports
         "reports_title": "Rapportage agressie en geweld", "period": "Periode", "from": "Van", "to": "Tot",
         "all_sites": "Alle vestigingen", "show": "Tonen", "csv": "Exporteren (CSV)", "quarterly": "Kwartaalrapport",
@@ -136,27 +143,73 @@ RECORDS: dict[str, dict[str, str]] = {
         "seconds": "s", "minutes_short": "min",
         "obs_top_place": "Meeste incidenten: {place} ({n})", "obs_change": "Aantal t.o.v. vorig kwartaal: {change:+d}%",
         "obs_unanswered": "{n} alarm(en) bleven onbeantwoord: bespreek de assistentieafspraken",
+
+        # Bijlage 10's other fields, the debrief, aftercare for colleagues
+        "f_injured": "Is er letsel?", "f_lasting_harm": "Blijvend letsel",
+        "f_offender_relation": "Relatie van de dader met de organisatie",
+        "relation_client": "klant", "relation_visitor": "bezoeker", "relation_tenant": "huurder",
+        "relation_relative": "familielid van een klant", "relation_supplier": "leverancier",
+        "relation_colleague": "collega", "relation_unknown": "onbekend", "relation_other": "anders",
+        "f_damage_personal": "Schade aan persoonlijke eigendommen van de medewerker?",
+        "f_damage_employer": "Schade aan eigendommen van de werkgever?",
+        "f_damage_personal_description": "Waaraan is schade? (persoonlijk)",
+        "f_sanction_other": "Anders, namelijk",
+        "sanction_none": "nee", "sanction_conversation": "gesprek met de dader",
+        "sanction_written_only": "alleen nog schriftelijk contact", "sanction_other": "anders, namelijk",
+        "section_signoff": "Ondertekening", "f_employee_signed_name": "Naam medewerker",
+        "f_employee_signed_on": "Datum (medewerker)", "f_lead_signed_name": "Naam afdelingshoofd",
+        "f_lead_signed_on": "Datum (afdelingshoofd)",
+        "f_colleagues_involved": "Betrokken collega's en getuigen (krijgen ook nazorg)",
+        "repeat_register_yes": "Volgens het daderregister: ja, eerder incident {ids}.",
+        "repeat_register_no": "Volgens het daderregister: geen eerder echt incident.",
+        "aangifte_hint": "Klasse D: is er aangifte gedaan? Volgens het werkprotocol (art. 6, lid 5) doe je aangifte "
+        "bij:", "hospital_hint": "Ziekenhuisopname binnen 24 uur, blijvend letsel of overlijden: het afdelingshoofd "
+        "licht HRM direct in en HRM meldt het direct aan de Nederlandse Arbeidsinspectie.",
+        "section_debrief": "Nabespreking", "f_debrief_what": "Wat is er gebeurd?",
+        "f_debrief_went_well": "Wat ging goed?", "f_debrief_change": "Wat moet anders?",
+        "f_debrief_actions": "Wie doet wat, en wanneer?", "f_team_meeting_on": "Besproken in het werkoverleg op",
+        "debrief_prompt": "Ernstig incident: bespreek het na en zet het op de agenda van het werkoverleg.",
+        "task_with": "met {name}", "task_declined": "Afgeslagen", "declined_button": "Afgeslagen",
+        "form_stalking": "stalking (ook online)", "form_seksuele_intimidatie": "seksuele intimidatie",
+        "form_vernieling": "vernieling", "form_wapen": "wapen of gevaarlijk voorwerp",
+        "form_short_stalking": "stalking", "form_short_seksuele_intimidatie": "seksuele intimidatie",
+        "form_short_vernieling": "vernieling", "form_short_wapen": "wapen",
+        "err_threat_is_aggression": "Een dreiging is agressie, geen bijna-incident. Haal het vinkje bij "
+        "bijna-incident weg.",
+        "err_class_c_is_verbal": "Klasse C is verbale agressie. Bij fysiek geweld, bedreiging of intimidatie "
+        "kies je D.",
+        "err_class_d_not_verbal": "Klasse D is fysiek geweld, bedreiging of intimidatie. Bij alleen verbale "
+        "agressie kies je C.",
+        "err_aangifte_question": "Klasse D: vul in of er aangifte is gedaan.",
+        "err_team_meeting_before": "Het werkoverleg ligt vóór het incident.",
+        "or_title": "Kwartaalcijfers voor de ondernemingsraad", "or_note": "Zonder namen, omschrijvingen of plaatsen.",
+        "not_incidents": "Loos of ingetrokken alarm (apart geteld, geen incident)",
+        "sanction_conversation_short": "gesprek", "sanction_written_only_short": "alleen schriftelijk",
     },
     "en": {
         "nav_incidents": "Incidents", "nav_report": "Report", "nav_reports": "Reports", "nav_bans": "Access bans",
         "nav_my_reports": "My reports",
-        "forbidden_record": "No access: this incident is for the coordinator, the team lead of the person affected "
-        "and that person only.",
+        "forbidden_record": "No access: this incident is for the coordinator, the head of department of the "
+        "person affected and that person only.",
         "incidents_title": "Incident records", "to_do": "To be registered", "all_incidents": "All incidents",
         "no_incidents": "No incidents.", "counts_only": "You see counts only: incident details are for the "
-        "coordinator, the team lead of the person affected and that person.",
+        "coordinator, the head of department of the person affected and that person.",
         "counts_title": "Counts", "count_total": "Total", "count_alarm": "From alarms", "count_report": "Reported",
         "count_near_miss": "Near-incidents",
         "col_when": "When", "col_where": "Where", "col_what": "What", "col_status": "Status",
         "status_open": "open", "status_reported": "reported", "status_registered": "registered",
         "status_anonymised": "anonymised",
         "source_alarm": "alarm", "source_report": "report", "source_import": "import",
-        "szw_banner": "Notify the Inspectie SZW now: incident {id} ({what}). Notify by phone, then confirm in "
-        "writing.", "szw_hospital": "hospital admission", "szw_death": "death",
+        "szw_banner": "Incident {id} ({what}) must go to the Netherlands Labour Authority now (protocol art. 6, "
+        "item 4): {todo}", "szw_hospital": "hospital admission within 24 hours", "szw_death": "death",
+        "szw_lasting": "lasting harm",
+        "duty_inform_hrm": "the head of department tells HRM at once.",
+        "duty_ai_phone": "HRM reports it by phone at once.",
+        "duty_ai_written": "HRM then confirms the report in writing.",
         "overdue_title": "Aftercare overdue", "open_tasks_title": "Open aftercare", "no_tasks": "No open tasks.",
         "due": "due", "overdue": "overdue", "done": "done", "mark_done": "Done", "mark_undone": "Not done",
-        "task_note": "Note", "save_note": "Save", "for_team_lead": "for the team lead",
-        "team_leads": "Team lead(s)", "team_lead_unknown": "unknown: fill in the person affected",
+        "task_note": "Note", "save_note": "Save", "for_team_lead": "for the head of department",
+        "team_leads": "Head(s) of department", "team_lead_unknown": "unknown: fill in the person affected",
         "record_title": "Incident {id}", "saved": "Saved.",
         "alarm_still_open": "The alarm is still running: the timeline and the help below may still change.",
         "completed": "Registration completed on {at}.",
@@ -174,10 +227,12 @@ RECORDS: dict[str, dict[str, str]] = {
         "f_damage_personal_amount": "Damage to personal property (€)",
         "f_damage_personal_recovered": "Recovered (personal)",
         "f_damage_employer_amount": "Damage to employer property (€)",
-        "f_damage_employer_recovered": "Recovered (employer)", "f_damage_description": "What was damaged?",
+        "f_damage_employer_recovered": "Recovered (employer)",
+        "f_damage_description": "What was damaged? (employer)",
         "f_police_report": "Police report made", "f_police_report_date": "Date of police report",
         "f_police_report_reference": "Police reference", "f_employer_address_used": "Employer's address used",
-        "f_repeat_offender": "Repeat offender", "f_sanction": "Measure", "f_aftercare": "Aftercare (notes)",
+        "f_repeat_offender": "Is it a repeat offence?", "f_sanction": "Is a sanction imposed?",
+        "f_aftercare": "Aftercare (notes)",
         "f_kind": "Kind of alarm", "f_note": "Note",
         "employer_address_hint": "Report to the police with the employer's address, not the employee's home "
         "address: {address}.", "employer_address_hint_generic": "Report to the police with the employer's address, "
@@ -228,20 +283,21 @@ RECORDS: dict[str, dict[str, str]] = {
         "err_anonymised": "This incident is anonymised and can no longer be changed.",
         "err_too_short": "Type at least two letters.",
         "report_title": "Report an incident", "report_intro": "A near-incident, abuse on the phone or something on a "
-        "home visit: report it. The coordinator reads along and your team lead will get in touch.",
+        "home visit: report it. The coordinator reads along and your head of department will get in touch.",
         "report_what_contact": "Where or how did it happen?", "report_when": "When?", "report_where_site": "Site",
         "report_where": "Place (optional)", "report_description": "What happened?",
-        "report_forms": "What kind of aggression? (optional)", "report_near_miss": "It stayed a threat "
-        "(near-incident)", "report_injury": "Injury? (optional)", "report_send": "Send report",
+        "report_forms": "What kind of aggression? (optional)", "report_near_miss": "Near-incident: there was no "
+        "aggression, but it nearly went wrong", "report_near_miss_hint": "Were you threatened? That is aggression: "
+        "choose intimidation above.", "report_injury": "Injury? (optional)", "report_send": "Send report",
         "report_no_person": "Your account is not linked to an employee in the agreement file. Ask the administrator "
-        "to fix this, or tell your team lead.",
+        "to fix this, or tell your head of department.",
         "thanks": "Thank you. Your report (number {id}) has been received.",
         "my_reports_title": "My reports", "my_reports_none": "You have not reported anything yet.",
         "progress_received": "Received on {at}", "progress_registered": "Handled by the coordinator on {at}",
         "progress_waiting": "Waiting for the coordinator",
         "progress_aftercare": "Aftercare: {done} of {planned} talks held", "progress_next": "next by {at}",
         "progress_sanction": "Measure against the offender: {what}", "progress_police": "Police report made on {at}",
-        "progress_none": "No aftercare planned (near-incident).",
+        "progress_none": "No aftercare planned yet.",
         "reports_title": "Aggression and violence report", "period": "Period", "from": "From", "to": "To",
         "all_sites": "All sites", "show": "Show", "csv": "Export (CSV)", "quarterly": "Quarterly report",
         "heatmap_title": "When: day and hour", "heatmap_peak": "Peak: {day} {hour}:00–{next}:00 ({n} incidents)",
@@ -261,5 +317,45 @@ RECORDS: dict[str, dict[str, str]] = {
         "obs_top_place": "Most incidents: {place} ({n})",
         "obs_change": "Count against the previous quarter: {change:+d}%",
         "obs_unanswered": "{n} alarm(s) went unanswered: review the assistance agreements",
+
+        "f_injured": "Is there an injury?", "f_lasting_harm": "Lasting harm",
+        "f_offender_relation": "Offender's relation to the organisation",
+        "relation_client": "client", "relation_visitor": "visitor", "relation_tenant": "tenant",
+        "relation_relative": "a client's relative", "relation_supplier": "supplier", "relation_colleague": "colleague",
+        "relation_unknown": "unknown", "relation_other": "other",
+        "f_damage_personal": "Damage to the employee's own property?",
+        "f_damage_employer": "Damage to the employer's property?",
+        "f_damage_personal_description": "What was damaged? (personal)",
+        "f_sanction_other": "Other, namely",
+        "sanction_none": "no", "sanction_conversation": "a talk with the offender",
+        "sanction_written_only": "contact in writing only", "sanction_other": "other, namely",
+        "section_signoff": "Sign-off", "f_employee_signed_name": "Employee's name",
+        "f_employee_signed_on": "Date (employee)", "f_lead_signed_name": "Head of department's name",
+        "f_lead_signed_on": "Date (head of department)",
+        "f_colleagues_involved": "Colleagues and witnesses involved (they get aftercare too)",
+        "repeat_register_yes": "The offender register says: yes, earlier incident {ids}.",
+        "repeat_register_no": "The offender register says: no earlier real incident.",
+        "aangifte_hint": "Class D: was a police report made? The protocol (art. 6, item 5) says to report:",
+        "hospital_hint": "Hospital admission within 24 hours, lasting harm or death: the head of department tells "
+        "HRM at once and HRM reports it to the Netherlands Labour Authority at once.",
+        "section_debrief": "Debrief", "f_debrief_what": "What happened?", "f_debrief_went_well": "What went well?",
+        "f_debrief_change": "What must change?", "f_debrief_actions": "Who does what, by when?",
+        "f_team_meeting_on": "Discussed in the team meeting on",
+        "debrief_prompt": "Serious incident: debrief it and put it on the team meeting's agenda.",
+        "task_with": "with {name}", "task_declined": "Declined", "declined_button": "Declined",
+        "form_stalking": "stalking (also online)", "form_seksuele_intimidatie": "sexual intimidation",
+        "form_vernieling": "vandalism", "form_wapen": "weapon or dangerous object",
+        "form_short_stalking": "stalking", "form_short_seksuele_intimidatie": "sexual intimidation",
+        "form_short_vernieling": "vandalism", "form_short_wapen": "weapon",
+        "err_threat_is_aggression": "A threat is aggression, not a near-incident. Untick near-incident.",
+        "err_class_c_is_verbal": "Class C is verbal aggression. With physical violence, threats or intimidation "
+        "choose D.",
+        "err_class_d_not_verbal": "Class D is physical violence, threats or intimidation. For verbal aggression only "
+        "choose C.",
+        "err_aangifte_question": "Class D: say whether a police report was made.",
+        "err_team_meeting_before": "The team meeting lies before the incident.",
+        "or_title": "Quarterly figures for the works council", "or_note": "Without names, descriptions or places.",
+        "not_incidents": "False or cancelled alarms (counted apart, not incidents)",
+        "sanction_conversation_short": "talk", "sanction_written_only_short": "in writing only",
     },
 }

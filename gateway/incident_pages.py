@@ -20,9 +20,18 @@ from fastapi.responses import RedirectResponse, Response
 
 from dispatcher.incidents.access import Access
 from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFound
-from dispatcher.incidents.registration import AMOUNTS, BOOLEANS, FIELDS
+from dispatcher.incidents.registration import AMOUNTS, BOOLEANS, DATES, FIELDS
 from dispatcher.incidents.reports import Quarter, Report
-from dispatcher.incidents.rules import ABCD, CONTACT_KINDS, FORMS, SANCTIONS
+from dispatcher.incidents.rules import (
+    AANGIFTE_CRITERIA,
+    ABCD,
+    CONTACT_KINDS,
+    FORMS,
+    INSPECTION_KINDS,
+    OFFENDER_RELATIONS,
+    SANCTION_ANSWERS,
+    SANCTIONS,
+)
 from dispatcher.visibility import sees_duress, story_ends_at_cancel
 from gateway import charts
 from gateway.accounts import Principal
@@ -34,7 +43,7 @@ from gateway.incidents_api import on_desk, reader_of
 from gateway.params import Id, form_day, form_id
 from gateway.record_views import record_view, registration, task_view
 
-MULTI = {"aggression_forms"}
+MULTI = {"aggression_forms", "colleagues_involved"}
 
 
 def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
@@ -75,12 +84,19 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
         status = status if status in ("todo", "open", "reported", "registered", "anonymised") else None
         total, rows = await on_desk(desk.page, reader, status=status, limit=200)
         tasks = await on_desk(desk.open_tasks, reader)
-        szw = [(t, i) for t, i in tasks if t.kind == "inspectie_szw"] if principal.has("coordinator") else []
+        # Art. 6.4: the duty is shown to whoever must act on it (coordinator, afdelingshoofd, HRM).
+        words = BOARD[pages.language(request, principal)]
+        duties: dict[int, tuple[Any, list[str]]] = {}
+        for t, i in tasks:
+            if t.kind in INSPECTION_KINDS:
+                duties.setdefault(i.id, (i, []))[1].append(t.kind)
+        szw = [(i.id, duty_banner(words, i, kinds)) for i, kinds in duties.values()]
         counts = await asyncio.to_thread(desk.records.counts)
         now = desk.clock.now()
         return render(request, "incidents.html", principal, rows=rows, total=total, shown=status,
                       tasks=[(task_view(t, now), i) for t, i in tasks], szw=szw, counts=counts,
-                      coordinator=principal.has("coordinator"), lead=desk.is_team_lead(reader))
+                      coordinator=principal.has("coordinator"), lead=desk.is_team_lead(reader),
+                      hrm=principal.has("hrm"))
 
     # ---- one record ---------------------------------------------------------------------------------------
 
@@ -113,8 +129,10 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
             values=values or _form_values(record.incident, desk), errors=errors or {},
             people=sorted(((p.id, p.name) for p in directory.org.people), key=lambda p: p[1]),
             sites=[(s.id, s.name) for s in directory.org.sites], forms=FORMS, abcd=ABCD, contact_kinds=CONTACT_KINDS,
+            relations=OFFENDER_RELATIONS, sanction_answers=SANCTION_ANSWERS, aangifte_criteria=AANGIFTE_CRITERIA,
             sanctions=SANCTIONS, query=query, matches=matches, saved=request.query_params.get("saved"),
-            alarm_open=alarm_open, today=desk.clock.now().astimezone(desk.tz).date().isoformat())
+            alarm_open=alarm_open, today=desk.clock.now().astimezone(desk.tz).date().isoformat(),
+            duty_banner=duty_banner(BOARD[lang], record.incident, view.duty) if view.duty else None)
 
     @router.post("/incidents/{incident_id}")
     async def save_record(incident_id: Id, request: Request, principal: Principal = Depends(coordinator)) -> Response:
@@ -167,7 +185,7 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
         done = {"1": True, "0": False}.get(form.get("done", ""))
         note = form.get("note")
         updated = await refused(request, principal, desk.update_task, reader_of(principal), task_id, done=done,
-                                note=note)
+                                note=note, declined=form.get("declined") == "1")
         if isinstance(updated, Response):
             return updated
         return RedirectResponse(safe_next(form.get("back")) if form.get("back") else
@@ -237,10 +255,13 @@ def incident_pages(desk: IncidentDesk, *, secure_cookies: bool) -> APIRouter:
         site = request.query_params.get("site") or None
         report, previous = await on_desk(desk.quarterly, reader_of(principal), chosen, site=site)
         lang = pages.language(request, principal)
+        # For the works council (OR): the same figures without places, which may point at one person.
+        works_council = request.query_params.get("for") == "or"
+        observations = _observations(report, previous, lang, places=not works_council)
         return render(request, "quarterly.html", principal, report=report, previous=previous, quarter=chosen,
-                      organisation=desk.directory.org.organisation, site=site,
+                      organisation=desk.directory.org.organisation, site=site, works_council=works_council,
                       choices=[Quarter.of(today).previous(n).label for n in range(8)],
-                      observations=_observations(report, previous, lang), **_charts(report, lang))
+                      observations=observations, **_charts(report, lang))
 
     return router
 
@@ -257,6 +278,14 @@ def _formatter(desk: IncidentDesk, pattern: str) -> Callable[[datetime | date | 
         return moment.strftime(pattern)
 
     return fmt
+
+
+def duty_banner(words: dict[str, str], incident: Any, kinds: list[str]) -> str:
+    """What art. 6.4 still asks for this incident, in one line."""
+    what = words["szw_death"] if incident.death else (
+        words["szw_hospital"] if incident.hospital_admission else words["szw_lasting"])
+    return words["szw_banner"].format(id=incident.id, what=what,
+                                      todo=" ".join(words[f"duty_{k}"] for k in INSPECTION_KINDS if k in kinds))
 
 
 def _duration(seconds: float | None) -> str:
@@ -282,9 +311,9 @@ def _form_values(incident: Any, desk: IncidentDesk) -> dict[str, Any]:
             values[name] = "" if value is None else f"{Decimal(value):.2f}".replace(".", ",")
         elif name == "occurred_at":
             values[name] = value.astimezone(desk.tz).strftime("%Y-%m-%dT%H:%M")
-        elif name == "police_report_date":
+        elif name in DATES:
             values[name] = value.isoformat() if value else ""
-        elif name == "aggression_forms":
+        elif name in MULTI:
             values[name] = value or []
         else:
             values[name] = value or ""
@@ -314,14 +343,14 @@ def _charts(report: Report, lang: str) -> dict[str, Any]:
     }
 
 
-def _observations(report: Report, previous: Report, lang: str) -> list[str]:
+def _observations(report: Report, previous: Report, lang: str, *, places: bool = True) -> list[str]:
     """A few plain sentences for management: where the peak is, what changed."""
     t = BOARD[lang]
     notes = []
     if report.peak:
         day, hour, n = report.peak
         notes.append(t["heatmap_peak"].format(day=t[f"day_{day}"], hour=f"{hour:02d}", next=f"{hour + 1:02d}", n=n))
-    if report.by_location:
+    if report.by_location and places:
         place, n = report.by_location[0]
         notes.append(t["obs_top_place"].format(place=place, n=n))
     if previous.total:

@@ -113,6 +113,26 @@ class RegistrationPatch(BaseModel):
     damage_personal_amount: Any = None
     damage_employer_amount: Any = None
     police_report_date: Any = None
+    # Bijlage 10's other fields, the colleagues and witnesses for aftercare, the debrief
+    lasting_harm: bool | None = None
+    injured: bool | None = None
+    offender_relation: str | None = None
+    damage_personal: bool | None = None
+    damage_employer: bool | None = None
+    damage_personal_description: str | None = None
+    repeat_offender: bool | None = None
+    sanction: str | None = None
+    sanction_other: str | None = None
+    employee_signed_name: str | None = None
+    employee_signed_on: Any = None
+    lead_signed_name: str | None = None
+    lead_signed_on: Any = None
+    colleagues_involved: list[str] | None = Field(None, max_length=50)
+    debrief_what: str | None = None
+    debrief_went_well: str | None = None
+    debrief_change: str | None = None
+    debrief_actions: str | None = None
+    team_meeting_on: Any = None
 
 
 class ReportIn(BaseModel):
@@ -162,6 +182,7 @@ class Imported(BaseModel):
 class TaskPatch(BaseModel):
     done: bool | None = None
     note: str | None = Field(None, max_length=2000)
+    declined: bool = Field(False, description="aftercare offered and declined: it is offered again later")
 
 
 class OffenderIn(BaseModel):
@@ -181,7 +202,7 @@ class OffenderFound(BaseModel):
 
 class SanctionIn(BaseModel):
     offender_id: Id
-    kind: Literal["warning", "ban_3", "ban_6", "ban_12", "ban_24"]
+    kind: Literal["warning", "ban_3", "ban_6", "ban_12", "ban_24", "conversation", "written_only"]
     starts_on: Day | None = None
 
 
@@ -234,6 +255,8 @@ class ReportView(BaseModel):
     hospital_admissions: int
     police_reports: int
     sanctions: dict[str, int]
+    false_alarms: int = Field(0, description="not incidents: counted apart, as a measure of the alarm system")
+    cancelled: int = Field(0, description="not incidents: counted apart")
 
 
 def report_view(report: Report) -> ReportView:
@@ -251,7 +274,8 @@ def report_view(report: Report) -> ReportView:
         response=ResponseFigures(alarms=r.alarms, first_accept=figures(r.first_accept), on_scene=figures(r.on_scene),
                                  escalated_bhv=r.bhv, escalated_police=r.police, unanswered=r.unanswered),
         quarters=dict(report.quarters), hospital_admissions=report.hospital_admissions,
-        police_reports=report.police_reports, sanctions=dict(report.sanctions))
+        police_reports=report.police_reports, sanctions=dict(report.sanctions), false_alarms=report.false_alarms,
+        cancelled=report.cancelled)
 
 
 def incidents_router(desk: IncidentDesk) -> APIRouter:
@@ -323,14 +347,16 @@ def incidents_router(desk: IncidentDesk) -> APIRouter:
 
     @router.get("/tasks", response_model=list[TaskView], tags=["aftercare"])
     async def tasks(overdue: bool = False, principal: Principal = Depends(signed_in)) -> list[TaskView]:
-        """Open aftercare tasks: all for the coordinator, your people's for a team lead."""
+        """Open tasks: all for the coordinator, your people's for a team lead (aftercare and telling
+        HRM), the reports to the Arbeidsinspectie for HRM."""
         found = await on_desk(desk.open_tasks, reader_of(principal), overdue=overdue)
         now = desk.clock.now()
         return [task_view(task, now) for task, _ in found]
 
     @router.patch("/tasks/{task_id}", response_model=TaskView, tags=["aftercare"])
     async def update_task(task_id: Id, body: TaskPatch, principal: Principal = Depends(signed_in)) -> TaskView:
-        task = await on_desk(desk.update_task, reader_of(principal), task_id, done=body.done, note=body.note)
+        task = await on_desk(desk.update_task, reader_of(principal), task_id, done=body.done, note=body.note,
+                             declined=body.declined)
         return task_view(task, desk.clock.now())
 
     @router.get("/offenders", response_model=list[OffenderFound], tags=["offenders and sanctions"])

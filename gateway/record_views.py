@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from dispatcher.incidents.access import Access
 from dispatcher.incidents.desk import IncidentDesk, Progress
+from dispatcher.incidents.rules import INSPECTION_KINDS, is_serious
 from dispatcher.store.incidents import Record
 from dispatcher.store.schema import AftercareTask, Incident, Sanction
 from dispatcher.visibility import sees_offenders
@@ -31,6 +32,8 @@ class TaskView(BaseModel):
     incident_id: int
     kind: str
     title: str
+    subject: str | None = Field(None, description="whom the talk is with; none: the person affected")
+    declined: bool = False
     due_at: datetime
     done_at: datetime | None
     done_by: str | None
@@ -98,6 +101,23 @@ class Registration(BaseModel):
     sanction: str | None
     completed_at: datetime | None
     updated_at: datetime | None
+    lasting_harm: bool | None = None
+    injured: bool | None = None
+    offender_relation: str | None = None
+    damage_personal: bool | None = None
+    damage_employer: bool | None = None
+    damage_personal_description: str | None = None
+    sanction_other: str | None = None
+    employee_signed_name: str | None = None
+    employee_signed_on: date | None = None
+    lead_signed_name: str | None = None
+    lead_signed_on: date | None = None
+    colleagues_involved: list[str] = Field(default_factory=list)
+    debrief_what: str | None = None
+    debrief_went_well: str | None = None
+    debrief_change: str | None = None
+    debrief_actions: str | None = None
+    team_meeting_on: date | None = None
 
 
 class RecordView(BaseModel):
@@ -124,6 +144,10 @@ class RecordView(BaseModel):
     tasks: list[TaskView] | None = None
     sanctions: list[SanctionView] | None = None
     offenders_linked: int | None = Field(None, description="how many offenders are recorded (not who)")
+    duty: list[str] | None = Field(None, description="art. 6.4 tasks still open: inform_hrm, ai_phone, ai_written")
+    debrief_due: bool | None = Field(None, description="a serious incident: debrief it and discuss it in the team")
+    repeat_suggested: list[int] | None = Field(
+        None, description="earlier real incidents of the linked offenders: the register's answer to 'recidive?'")
     offender_register: list[OffenderView] | None = Field(None, description="the coordinator's view only")
 
 
@@ -183,11 +207,17 @@ def record_view(record: Record, access: Access, *, duress: bool, desk: IncidentD
     names = {o.offender.id: o.offender.name for o in record.offenders}
     view.sanctions = [sanction_view(s, offender=names.get(s.offender_id), full=offenders) for s in record.sanctions]
     view.offenders_linked = len(record.offenders)
+    view.duty = [t.kind for t in record.tasks if t.kind in INSPECTION_KINDS and t.done_at is None]
+    serious = is_serious(hospital_admission=incident.hospital_admission, death=incident.death,
+                         lasting_harm=incident.lasting_harm) or incident.abcd_class == "D"
+    view.debrief_due = serious and not (incident.debrief_what and incident.team_meeting_on)
     if not offenders:
         return view
     view.offender_register = []
+    view.repeat_suggested = []
     for linked in record.offenders:
-        suggestion, _ = desk.suggestion(incident, linked.offender.id)
+        suggestion, earlier = desk.suggestion(incident, linked.offender.id)
+        view.repeat_suggested += [i for i in earlier if i not in view.repeat_suggested]
         view.offender_register.append(OffenderView(
             id=linked.offender.id, name=linked.offender.name, address=linked.offender.address,
             notes=linked.offender.notes, other_incidents=linked.other_incidents,
@@ -199,6 +229,7 @@ def record_view(record: Record, access: Access, *, duress: bool, desk: IncidentD
 def registration(incident: Incident) -> Registration:
     values = {name: getattr(incident, name) for name in Registration.model_fields}
     values["aggression_forms"] = list(incident.aggression_forms or [])
+    values["colleagues_involved"] = list(incident.colleagues_involved or [])
     return Registration(**values)
 
 
@@ -217,7 +248,8 @@ def responders(timeline: list[TimelineView]) -> list[ResponderSeen]:
 
 
 def task_view(task: AftercareTask, now: datetime) -> TaskView:
-    return TaskView(id=task.id, incident_id=task.incident_id, kind=task.kind, title=task.title, due_at=task.due_at,
+    return TaskView(id=task.id, incident_id=task.incident_id, kind=task.kind, title=task.title,
+                    subject=task.subject, declined=bool(task.declined), due_at=task.due_at,
                     done_at=task.done_at, done_by=task.done_by, note=task.note,
                     overdue=task.done_at is None and task.due_at < now)
 

@@ -32,8 +32,9 @@ MONDAY_MORNING_BOOST = {9: 2.5, 10: 3.0, 11: 2.0}
 CLASS_WEIGHT = {"A": 4, "B": 8, "C": 58, "D": 30}
 FORMS_BY_CLASS = {
     "A": [], "B": [],
+    # C is verbal only; a threat or intimidation is D (the registration form checks they agree)
     "C": [["verbaal_geweld"], ["verbaal_geweld"], ["verbaal_geweld", "discriminatie"], ["discriminatie"],
-          ["verbaal_geweld", "intimidatie"]],
+          ["verbaal_geweld"]],
     "D": [["intimidatie"], ["intimidatie", "verbaal_geweld"], ["fysiek_zaakgericht"],
           ["fysiek_zaakgericht", "intimidatie"], ["fysiek_persoonsgericht"], ["fysiek_persoonsgericht", "intimidatie"]],
 }
@@ -48,7 +49,7 @@ DESCRIPTIONS = {
           "Bewoner duwde de medewerker tijdens het huisbezoek de deur uit.",
           "Bezoeker gooide een stoel om in de spreekkamer."],
     "A": ["Klant eiste een uitzondering en werd luid, maar bleef beheerst."],
-    "B": ["Bezoeker had kritiek op de nieuwe regels en wilde de leidinggevende spreken."],
+    "B": ["Bezoeker had kritiek op de nieuwe regels en wilde het afdelingshoofd spreken."],
 }
 
 
@@ -84,7 +85,8 @@ def generate(config: Path, *, first: date, last: date, count: int, seed: int = 4
         item: dict[str, Any] = {
             "occurred_at": occurred.astimezone(UTC).isoformat(), "source": "alarm" if by_alarm else "report",
             "site_id": place.site_id, "location": place.location, "abcd_class": abcd, "aggression_forms": forms,
-            "description": rng.choice(DESCRIPTIONS[abcd]), "near_miss": not by_alarm and rng.random() < 0.3,
+            "description": rng.choice(DESCRIPTIONS[abcd]), "near_miss": (not by_alarm and rng.random() < 0.3
+                                                                            and not forms),
             "affected_person_id": person.id if person else None, "completed": rng.random() < 0.8,
         }
         if abcd == "D" and rng.random() < 0.25:
@@ -161,7 +163,7 @@ def _timeline(rng: random.Random, raised: datetime, place: Place, colleagues: li
         add(0, "notified", channel="pager", recipient=name, step="collega", round=1, outside=False)
     roll = rng.random()
     if roll < 0.05:
-        add(90, "closed", "operator:Meldkamer", outcome="false_alarm", note=None)
+        add(90, "closed", "operator:Centrale post", outcome="false_alarm", note=None)
         return "false_alarm", entries
     unanswered = roll > 0.985
     to_bhv = roll < 0.30 or unanswered
@@ -184,9 +186,9 @@ def _timeline(rng: random.Random, raised: datetime, place: Place, colleagues: li
     scene = first + rng.uniform(30, 150)
     add(scene, "on_scene", name, channel="pager", recipient=name, role=1)
     if rng.random() < 0.06:
-        add(scene + 60, "police_requested", "operator:Meldkamer", step="politie")
+        add(scene + 60, "police_requested", "operator:Centrale post", step="politie")
         add(scene + 60, "notified", channel="voice", recipient="Politie", step="politie", round=1, outside=True)
-    add(scene + rng.uniform(300, 1500), "closed", "operator:Meldkamer", outcome="resolved", note=None)
+    add(scene + rng.uniform(300, 1500), "closed", "operator:Centrale post", outcome="resolved", note=None)
     return "resolved", entries
 
 

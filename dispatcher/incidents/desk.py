@@ -22,10 +22,16 @@ from dispatcher.incidents.access import Access, Reader, access_to
 from dispatcher.incidents.registration import Checked, check_registration
 from dispatcher.incidents.reports import ALARM_KINDS, Quarter, Report, build_report, to_csv
 from dispatcher.incidents.rules import (
+    AFTERCARE_KINDS,
+    INSPECTION_KINDS,
     SANCTIONS,
+    PlannedTask,
     Suggestion,
     aftercare_plan,
     ban_ends,
+    inspection_plan,
+    is_serious,
+    renewed_offer,
     suggest_sanction,
     warning_letter,
 )
@@ -38,7 +44,9 @@ log = structlog.get_logger("code4.incidents")
 HOUSEKEEPING_HOUR = 3  # local time: anonymising runs at night
 REPORT_FIELDS = ("occurred_at", "contact_kind", "site_id", "location", "description", "aggression_forms",
                  "near_miss", "injury")
-NOT_AN_INCIDENT = ("false_alarm", "drill")
+NOT_AN_INCIDENT = ("false_alarm", "drill", "cancelled")
+SWEEP_EVERY = timedelta(seconds=15)  # closed alarms get their aftercare within this, or at the next read
+HRM_KINDS = ("ai_phone", "ai_written")  # what HRM does: report to the Arbeidsinspectie
 MAX_IMPORT = 2000
 MAX_CHANNEL = 16  # the timeline's column
 
@@ -102,6 +110,7 @@ class IncidentDesk:
         return bool(reader.person_id and self.directory.led_by(reader.person_id))
 
     def read(self, reader: Reader, incident_id: int) -> tuple[Access, Record]:
+        self.plan_closed_alarms()
         record = self.records.record(incident_id)
         if record is None:
             raise NotFound(f"no incident {incident_id}")
@@ -126,6 +135,7 @@ class IncidentDesk:
         return incident
 
     def page(self, reader: Reader, **filters: Any) -> tuple[int, list[Incident]]:
+        self.plan_closed_alarms()
         total, rows = self.records.page(self.scope(reader), **filters)
         if rows:
             self.records.audit(reader.username, "list", None, self.clock.now(), {"incidents": [r.id for r in rows]})
@@ -148,7 +158,7 @@ class IncidentDesk:
             raise Invalid(checked.errors)
         now = self.clock.now()
         saved = self.records.update(incident_id, checked.changes, user=reader.username, now=now, complete=complete)
-        self._plan(saved, reader.username, aftercare=complete)
+        self._plan(saved, reader.username)
         log.info("incident record saved", incident_id=incident_id, user=reader.username, complete=complete,
                  fields=sorted(checked.changes))
         return saved
@@ -173,25 +183,47 @@ class IncidentDesk:
         incident_id = self.records.create_report(changes, user=reader.username, now=now)
         saved = self.records.summary(incident_id)
         assert saved is not None
-        self._plan(saved, reader.username, aftercare=True)
+        self._plan(saved, reader.username)
         log.info("incident reported without an alarm", incident_id=incident_id, user=reader.username,
                  near_miss=saved.near_miss)
         return saved
 
-    def _plan(self, incident: Incident, user: str, *, aftercare: bool) -> None:
-        """Aftercare once the incident is registered (not for a near-incident, a drill or a false
-        alarm); the Inspectie SZW task whenever a hospital admission or death is recorded."""
-        serious = bool(incident.hospital_admission or incident.death)
-        wanted = aftercare and not incident.near_miss and not incident.drill and incident.outcome not in NOT_AN_INCIDENT
-        schedule = [(step.after, step.task) for step in self.directory.org.records.aftercare] if wanted else []
-        planned = aftercare_plan(schedule, incident.occurred_at, serious=serious, now=self.clock.now(), tz=self.tz)
-        added = self.records.add_tasks(incident.id, planned, user=user, now=self.clock.now())
-        if any(t.kind == "inspectie_szw" for t in added):
-            log.warning("Inspectie SZW must be notified now: hospital admission or death; task opened for the "
-                        "coordinator", incident_id=incident.id)
-        if aftercare_tasks := [t for t in added if t.kind == "aftercare"]:
+    def _plan(self, incident: Incident, user: str) -> None:
+        """Aftercare as soon as there is an incident: a report at once, an alarm once it closed
+        (not a drill, a false alarm or a cancelled press); for the person affected and for each
+        colleague or witness named. The Arbeidsinspectie tasks whenever art. 6.4 applies."""
+        now = self.clock.now()
+        planned: list[PlannedTask] = []
+        # A report made here, or an alarm that closed (imported history gets no aftercare).
+        closed = (incident.source == "report" and incident.reported_by_user is not None) or (
+            incident.outcome is not None and incident.alarm_uid is not None)
+        wanted = closed and not incident.drill and incident.outcome not in NOT_AN_INCIDENT
+        if wanted:
+            schedule = [(step.after, step.task) for step in self.directory.org.records.aftercare]
+            subjects: list[str | None] = [None]
+            subjects += [self.directory.people[p].name for p in incident.colleagues_involved or []
+                         if p in self.directory.people]
+            for subject in subjects:
+                planned += aftercare_plan(schedule, incident.occurred_at, tz=self.tz, subject=subject)
+        if is_serious(hospital_admission=incident.hospital_admission, death=incident.death,
+                      lasting_harm=incident.lasting_harm):
+            planned += inspection_plan(now)
+        added = self.records.add_tasks(incident.id, planned, user=user, now=now,
+                                       aftercare_planned=wanted and incident.aftercare_planned_at is None)
+        if any(t.kind in INSPECTION_KINDS for t in added):
+            log.warning("art. 6.4: the afdelingshoofd must tell HRM and HRM must report to the Nederlandse "
+                        "Arbeidsinspectie now; tasks opened", incident_id=incident.id)
+        if aftercare_tasks := [t for t in added if t.kind in AFTERCARE_KINDS]:
             log.info("aftercare planned for the team lead", incident_id=incident.id, tasks=len(aftercare_tasks),
-                     first_due=aftercare_tasks[0].due_at.isoformat())
+                     people=len({t.subject for t in aftercare_tasks}), first_due=aftercare_tasks[0].due_at.isoformat())
+
+    def plan_closed_alarms(self) -> list[int]:
+        """Aftercare for every alarm that closed since the last look: the talks start at the alarm,
+        not at the paperwork. Run by the housekeeping loop and before every read of tasks or records."""
+        due = self.records.closed_without_aftercare()
+        for incident in due:
+            self._plan(incident, "system")
+        return [i.id for i in due]
 
     def import_records(self, reader: Reader, items: list[dict[str, Any]]) -> list[int]:
         """Earlier records, with their alarm timelines, for the reports: each item holds the
@@ -238,27 +270,54 @@ class IncidentDesk:
 
     # ---- aftercare ---------------------------------------------------------------------------------------
 
-    def update_task(self, reader: Reader, task_id: int, *, done: bool | None, note: str | None) -> AftercareTask:
+    def update_task(self, reader: Reader, task_id: int, *, done: bool | None, note: str | None,
+                    declined: bool = False) -> AftercareTask:
+        """Tick a task off (who and when is recorded: for the Arbeidsinspectie tasks, who reported
+        when). `declined`: the person did not want aftercare now; it is offered again later."""
         task = self.records.task(task_id)
         if task is None:
             raise NotFound(f"no task {task_id}")
-        incident = self._need(reader, task.incident_id, Access.FULL, Access.INVOLVED)
-        if "coordinator" not in reader.roles and reader.person_id == incident.affected_person_id:
-            raise NotAllowed("aftercare tasks are for the team lead and the coordinator")
+        if "hrm" in reader.roles and task.kind in HRM_KINDS and "coordinator" not in reader.roles:
+            incident = self.records.summary(task.incident_id)
+            if incident is None or incident.anonymised_at is not None:
+                raise NotFound(f"no task {task_id}")
+        else:
+            incident = self._need(reader, task.incident_id, Access.FULL, Access.INVOLVED)
+            if "coordinator" not in reader.roles and reader.person_id == incident.affected_person_id:
+                raise NotAllowed("aftercare tasks are for the team lead and the coordinator")
         if note is not None and len(note) > 2000:
             raise Invalid({"note": "too_long"})
+        if declined and task.kind not in AFTERCARE_KINDS:
+            raise Invalid({"declined": "not_a_choice"})
         by = self._name(reader)
-        return self.records.update_task(task_id, done=done, note=note, user=reader.username, by=by,
-                                        now=self.clock.now())
+        now = self.clock.now()
+        updated = self.records.update_task(task_id, done=True if declined else done, note=note, user=reader.username,
+                                           by=by, now=now, declined=declined)
+        if declined:
+            self.records.add_tasks(task.incident_id, [renewed_offer(now, task.subject)], user=reader.username,
+                                   now=now, once=False)
+            log.info("aftercare declined; offered again later", incident_id=task.incident_id, task=task_id)
+        if task.kind in INSPECTION_KINDS and updated.done_at is not None:
+            log.info("art. 6.4 duty done", incident_id=task.incident_id, kind=task.kind, by=by)
+        return updated
 
     def open_tasks(self, reader: Reader, *, overdue: bool = False) -> list[tuple[AftercareTask, Incident]]:
-        """The coordinator sees every open task; a team lead those of their people."""
+        """The coordinator sees every open task; a team lead those of their people; HRM the
+        reports to the Arbeidsinspectie."""
+        self.plan_closed_alarms()
         due_before = self.clock.now() if overdue else None
+        found = []
         if "coordinator" in reader.roles:
             found = self.records.open_tasks(due_before=due_before)
-        elif reader.person_id and (people := self.directory.led_by(reader.person_id)):
-            found = self.records.open_tasks(due_before=due_before, people=people)
         else:
+            if reader.person_id and (people := self.directory.led_by(reader.person_id)):
+                found = self.records.open_tasks(due_before=due_before, people=people)
+            if "hrm" in reader.roles:
+                seen = {task.id for task, _ in found}
+                found += [(t, i) for t, i in self.records.open_tasks(due_before=due_before, kinds=HRM_KINDS)
+                          if t.id not in seen]
+                found.sort(key=lambda pair: (pair[0].due_at, pair[0].id))
+        if not found:
             return []
         if found:  # a task names its incident and the person: a read like any other
             self.records.audit(reader.username, "tasks", None, self.clock.now(),
@@ -303,7 +362,8 @@ class IncidentDesk:
 
     def suggestion(self, incident: Incident, offender_id: int) -> tuple[Suggestion | None, list[int]]:
         """The sanctions table's answer for this offender in this incident, and the earlier
-        incidents that make it a repeat."""
+        incidents that make it a repeat: real incidents only (not a drill, a cancelled or false
+        alarm, a near-incident, nor class A or B)."""
         earlier = self.records.earlier_incidents(offender_id, incident)
         return suggest_sanction(list(incident.aggression_forms or []), repeat=bool(earlier)), earlier
 
@@ -317,19 +377,20 @@ class IncidentDesk:
         if found is None or incident_id not in found[1]:
             raise NotFound(f"offender {offender_id} is not linked to incident {incident_id}")
         offender = found[0]
-        suggestion, earlier = self.suggestion(incident, offender_id)
+        suggestion, _ = self.suggestion(incident, offender_id)
         today = self.clock.now().astimezone(self.tz).date()
         starts = starts_on or today
         ends = ban_ends(kind, starts)
+        leads = self.directory.leads_of(incident.affected_person_id) if incident.affected_person_id else []
         letter = warning_letter(
             organisation=self.directory.org.organisation, offender=offender.name, address=offender.address,
             incident_on=incident.occurred_at.astimezone(self.tz).date(), contact_kind=incident.contact_kind,
             kind=kind, starts_on=starts, ends_on=ends, today=today,
-            signed_by=f"{self._name(reader)}, coördinator agressie en geweld", reference=f"incident {incident_id}")
+            signed_by=leads[0].name if leads else "(naam afdelingshoofd)", reference=f"incident {incident_id}")
         sanction = self.records.add_sanction(
             incident_id=incident_id, offender_id=offender_id, kind=kind,
             suggested=suggestion.kind if suggestion else None, decided_by=self._name(reader), starts_on=starts,
-            ends_on=ends, letter=letter, repeat=bool(earlier), user=reader.username, now=self.clock.now())
+            ends_on=ends, letter=letter, user=reader.username, now=self.clock.now())
         log.info("sanction decided", incident_id=incident_id, offender=offender_id, kind=kind,
                  suggested=suggestion.kind if suggestion else None, ends_on=str(ends) if ends else None)
         return sanction
@@ -353,6 +414,7 @@ class IncidentDesk:
 
     def my_reports(self, reader: Reader) -> list[Progress]:
         """Incidents the reader reported or that happened to them, with what was done."""
+        self.plan_closed_alarms()
         scope = Scope(people={reader.person_id} if reader.person_id else set(), username=reader.username)
         _, incidents = self.records.page(scope, limit=100)
         found = self.progress(incidents)
@@ -421,14 +483,22 @@ class IncidentDesk:
         return ids
 
     async def run_housekeeping(self) -> None:
-        """At start-up (to catch up after downtime) and every night at 03:00 local time."""
+        """Aftercare for closed alarms every few seconds; anonymising at start-up (to catch up
+        after downtime) and every night at 03:00 local time."""
+        night = self.clock.now()
         while True:
+            if self.clock.now() >= night:
+                try:
+                    while await asyncio.to_thread(self.anonymise_due):
+                        pass  # a batch at a time; a large backlog takes several
+                except Exception:  # a database outage must not end the service; try again next night
+                    log.exception("anonymising incident records failed; trying again at the next run")
+                night = self._next_night(self.clock.now())
             try:
-                while await asyncio.to_thread(self.anonymise_due):
-                    pass  # a batch at a time; a large backlog takes several
-            except Exception:  # a database outage must not end the service; try again next night
-                log.exception("anonymising incident records failed; trying again at the next run")
-            await self.clock.sleep_until(self._next_night(self.clock.now()))
+                await asyncio.to_thread(self.plan_closed_alarms)
+            except Exception:  # the next round, or the next read, plans them
+                log.exception("planning aftercare for closed alarms failed; trying again shortly")
+            await self.clock.sleep_until(min(night, self.clock.now() + SWEEP_EVERY))
 
     def _next_night(self, now: datetime) -> datetime:
         local = now.astimezone(self.tz)

@@ -14,17 +14,33 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dispatcher.incidents.rules import ABCD, CONTACT_KINDS, EARLIEST, FORMS, LATEST
+from dispatcher.incidents.rules import (
+    ABCD,
+    CONTACT_KINDS,
+    EARLIEST,
+    FORMS,
+    LATEST,
+    OFFENDER_RELATIONS,
+    SANCTION_ANSWERS,
+    class_of,
+)
 
 TEXT_LIMITS = {"location": 300, "person_affected": 200, "reporter": 200, "description": 5000, "offenders": 2000,
-               "injury": 2000, "damage_description": 2000, "police_report_reference": 100, "aftercare": 5000}
-BOOLEANS = ("near_miss", "hospital_admission", "death", "damage_personal_recovered", "damage_employer_recovered",
-            "police_report", "employer_address_used")
+               "injury": 2000, "damage_description": 2000, "damage_personal_description": 2000,
+               "police_report_reference": 100, "aftercare": 5000, "sanction_other": 300,
+               "employee_signed_name": 200, "lead_signed_name": 200, "debrief_what": 5000,
+               "debrief_went_well": 5000, "debrief_change": 5000, "debrief_actions": 5000}
+BOOLEANS = ("near_miss", "hospital_admission", "death", "lasting_harm", "injured", "damage_personal",
+            "damage_employer", "damage_personal_recovered", "damage_employer_recovered", "police_report",
+            "employer_address_used", "repeat_offender")
 AMOUNTS = ("damage_personal_amount", "damage_employer_amount")
+DATES = ("police_report_date", "employee_signed_on", "lead_signed_on", "team_meeting_on")
+CHOICES = {"offender_relation": OFFENDER_RELATIONS, "sanction": SANCTION_ANSWERS}
 MAX_AMOUNT = Decimal("1000000")
+MAX_COLLEAGUES = 50
 # Everything the coordinator can set; the rest of the record comes from the alarm or is derived.
 FIELDS = ("occurred_at", "site_id", "affected_person_id", "contact_kind", "abcd_class", "aggression_forms",
-          *TEXT_LIMITS, *BOOLEANS, *AMOUNTS, "police_report_date")
+          *TEXT_LIMITS, *BOOLEANS, *AMOUNTS, *DATES, *CHOICES, "colleagues_involved")
 
 ENGLISH = {
     "required": "required to complete the record",
@@ -43,6 +59,11 @@ ENGLISH = {
     "report_not_done": "tick 'police report made' or leave the date and reference empty",
     "unknown_person": "not a person in the agreement file",
     "unknown_site": "not a site in the agreement file",
+    "threat_is_aggression": "a threat is aggression (intimidation), not a near-incident: untick near-incident",
+    "class_c_is_verbal": "class C is verbal aggression: with physical violence, threats or intimidation choose D",
+    "class_d_not_verbal": "class D is physical violence, threats or intimidation: for verbal aggression choose C",
+    "aangifte_question": "class D: answer whether a police report was made",
+    "team_meeting_before": "the team meeting lies before the incident",
 }
 
 
@@ -104,11 +125,24 @@ def _convert(name: str, value: Any, *, now: datetime, tz: ZoneInfo, people: Mapp
         if moment > now + timedelta(minutes=5):
             raise _Invalid("in_future")
         return {name: moment}
-    if name == "police_report_date":
+    if name in CHOICES:
+        if empty:
+            return {name: None}
+        if value not in CHOICES[name]:
+            raise _Invalid("not_a_choice")
+        return {name: value}
+    if name == "colleagues_involved":
+        ids = [] if empty else ([value] if isinstance(value, str) else value)
+        if not isinstance(ids, list) or len(ids) > MAX_COLLEAGUES or not all(isinstance(i, str) for i in ids):
+            raise _Invalid("not_a_choice")
+        if not all(i in people for i in ids):
+            raise _Invalid("unknown_person")
+        return {name: sorted(set(ids), key=ids.index)}
+    if name in DATES:
         if empty:
             return {name: None}
         day = _date(value)
-        if day > now.astimezone(tz).date():
+        if day > now.astimezone(tz).date() and name != "team_meeting_on":  # a meeting may be ahead
             raise _Invalid("in_future")
         return {name: day}
     if name == "abcd_class":
@@ -151,6 +185,14 @@ def _check_together(merged: Mapping[str, Any], result: Checked, *, complete: boo
     abcd = merged.get("abcd_class")
     if forms and abcd in ("A", "B"):
         fail("abcd_class", "forms_need_c_or_d")
+    elif forms and abcd in ("C", "D") and class_of(forms) != abcd:
+        fail("abcd_class", "class_c_is_verbal" if abcd == "C" else "class_d_not_verbal")
+    if merged.get("near_miss") and forms:
+        fail("near_miss", "threat_is_aggression")
+    occurred_at = merged.get("occurred_at")
+    if merged.get("team_meeting_on") and isinstance(occurred_at, datetime) and \
+            merged["team_meeting_on"] < occurred_at.date() - timedelta(days=1):
+        fail("team_meeting_on", "team_meeting_before")
     reported = merged.get("police_report_date"), merged.get("police_report_reference")
     if any(reported) and merged.get("police_report") is not True:
         fail("police_report", "report_not_done")
@@ -165,6 +207,10 @@ def _check_together(merged: Mapping[str, Any], result: Checked, *, complete: boo
             fail(name, "required")
     if abcd in ("C", "D") and not forms:
         fail("aggression_forms", "forms_needed")
+    if abcd == "D" and merged.get("police_report") is None:
+        fail("police_report", "aangifte_question")
+    if merged.get("sanction") == "other" and not merged.get("sanction_other"):
+        fail("sanction_other", "required")
     if not merged.get("site_id") and not merged.get("location"):
         fail("location", "required")
 

@@ -26,8 +26,10 @@ from dispatcher.incidents.rules import ABCD, EARLIEST, FORMS, LATEST
 from escalation.texts import KIND
 
 NOT_RUN = ("drill", "false_alarm", "cancelled")
+NOT_AN_INCIDENT = ("false_alarm", "cancelled")  # counted apart: a measure of the alarm system, not of aggression
 BHV_CODE = "4"
 ALARM_KINDS = frozenset(KIND["en"])
+PHYSICAL = frozenset({"fysiek_zaakgericht", "fysiek_persoonsgericht", "vernieling"})
 OTHER_KIND = "other"  # an imported kind code4 does not know: free text, so not exported
 FORMULA_STARTS = frozenset("=+-@\t\r")
 
@@ -173,6 +175,8 @@ class Report:
     police_reports: int = 0
     sanctions: list[tuple[str, int]] = field(default_factory=list)
     aggression: int = 0  # class C or D
+    false_alarms: int = 0  # not incidents: counted apart
+    cancelled: int = 0
 
 
     @property
@@ -185,8 +189,12 @@ class Report:
 
 def build_report(rows: Sequence[Row], *, tz: ZoneInfo, quarters: Sequence[Quarter] = ()) -> Report:
     """Everything the report page shows, over the rows given (the caller chose period and site).
-    Drills are left out of every figure: they were not incidents."""
+    Drills are left out of every figure; false and cancelled alarms are not incidents either and
+    are only counted apart, as a measure of the alarm system itself."""
     rows = [r for r in rows if not r.drill and r.outcome != "drill"]
+    false_alarms = sum(r.outcome == "false_alarm" for r in rows)
+    cancelled = sum(r.outcome == "cancelled" for r in rows)
+    rows = [r for r in rows if r.outcome not in NOT_AN_INCIDENT]
     heatmap = [[0] * 24 for _ in range(7)]
     for row in rows:
         local = row.occurred_at.astimezone(tz)
@@ -207,8 +215,9 @@ def build_report(rows: Sequence[Row], *, tz: ZoneInfo, quarters: Sequence[Quarte
         response=summarise_response(rows),
         hospital_admissions=sum(r.hospital_admission for r in rows),
         police_reports=sum(r.police_report is True for r in rows),
-        sanctions=_ranked(r.sanction for r in rows if r.sanction),
+        sanctions=_ranked(r.sanction for r in rows if r.sanction and r.sanction != "none"),
         aggression=sum(r.abcd_class in ("C", "D") for r in rows),
+        false_alarms=false_alarms, cancelled=cancelled,
     )
     for quarter in quarters:
         inside = [r for r in rows if Quarter.of(r.occurred_at.astimezone(tz)) == quarter]
@@ -216,7 +225,7 @@ def build_report(rows: Sequence[Row], *, tz: ZoneInfo, quarters: Sequence[Quarte
         report.quarters.append((quarter.label, {
             "total": len(inside),
             "cd": sum(r.abcd_class in ("C", "D") for r in inside),
-            "physical": sum(any(f.startswith("fysiek") for f in r.forms) for r in inside),
+            "physical": sum(any(f in PHYSICAL for f in r.forms) for r in inside),
             "near_misses": sum(r.near_miss for r in inside),
             "alarms": summary.alarms,
             "first_accept_median": summary.first_accept.median,

@@ -20,7 +20,9 @@ def anonymised_incident(record: dict[str, Any]) -> dict[str, Any]:
     return {
         "position": None, "person_affected": None, "affected_person_id": None, "reporter": None,
         "reported_by_user": None, "description": None, "offenders": None, "damage_description": None,
-        "police_report_reference": None, "aftercare": None,
+        "police_report_reference": None, "aftercare": None, "damage_personal_description": None,
+        "sanction_other": None, "employee_signed_name": None, "lead_signed_name": None, "colleagues_involved": None,
+        "debrief_what": None, "debrief_went_well": None, "debrief_change": None, "debrief_actions": None,
         "injury": REDACTED if record.get("injury") else None,
         "location": record.get("location") if keep_place else None,
     }

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from dispatcher.core.machine import SYSTEM
 from dispatcher.incidents.reports import Response, Row, response_of
 from dispatcher.incidents.retention import ACTOR, anonymised_incident, anonymised_timeline
-from dispatcher.incidents.rules import PlannedTask
+from dispatcher.incidents.rules import AFTERCARE_KINDS, PlannedTask
 from dispatcher.store.repository import Store, paged
 from dispatcher.store.schema import (
     AftercareTask,
@@ -33,6 +33,7 @@ from dispatcher.store.schema import (
     TimelineEntry,
 )
 
+NOT_REAL = ("cancelled", "false_alarm", "drill")  # an alarm that was no incident
 RESPONSE_KINDS = ("alarm_raised", "accepted", "on_scene", "step_started", "police_requested", "confirmed",
                   "notified", "unanswered", "repeated")
 
@@ -197,27 +198,44 @@ class IncidentRecords:
             _audit(session, user, "import", None, now, {"incidents": len(ids), "first": ids[:1], "last": ids[-1:]})
             return ids
 
-    def add_tasks(self, incident_id: int, planned: Iterable[PlannedTask], *, user: str,
-                  now: datetime) -> list[PlannedTask]:
-        """Add planned tasks whose kind the incident does not have yet (planning twice adds
-        nothing); returns those added."""
+    def add_tasks(self, incident_id: int, planned: Iterable[PlannedTask], *, user: str, now: datetime,
+                  once: bool = True, aftercare_planned: bool = False) -> list[PlannedTask]:
+        """Add planned tasks; with `once`, only those whose kind the incident does not have yet
+        for that person (planning twice adds nothing). `aftercare_planned` marks the incident as
+        planned, so the sweep for closed alarms passes it by. Returns those added."""
         with self._session() as session:
-            present = set(session.scalars(select(AftercareTask.kind).where(AftercareTask.incident_id == incident_id)))
-            added = [t for t in planned if t.kind not in present]
+            planned = list(planned)
+            if aftercare_planned and not session.execute(
+                    update(Incident).where(Incident.id == incident_id, Incident.aftercare_planned_at.is_(None))
+                    .values(aftercare_planned_at=now)).rowcount:
+                # Another instance (or a read at the same moment) planned it: the row lock decided.
+                planned = [t for t in planned if t.kind not in AFTERCARE_KINDS or t.subject is not None]
+            present = {(kind, subject) for kind, subject in session.execute(
+                select(AftercareTask.kind, AftercareTask.subject).where(AftercareTask.incident_id == incident_id))}
+            added = [t for t in planned if not once or (t.kind, t.subject) not in present]
             for task in added:
                 session.add(AftercareTask(incident_id=incident_id, kind=task.kind, title=task.title,
-                                          due_at=task.due_at))
+                                          due_at=task.due_at, subject=task.subject))
             if added:
                 _audit(session, user, "tasks_planned", incident_id, now,
                        {"kinds": sorted({t.kind for t in added}), "count": len(added)})
             return added
+
+    def closed_without_aftercare(self, limit: int = 200) -> list[Incident]:
+        """Alarm records whose alarm closed as a real incident and whose aftercare is not planned."""
+        with self._session() as session:
+            return list(session.scalars(
+                select(Incident).where(Incident.alarm_uid.is_not(None), Incident.outcome == "resolved",
+                                       ~Incident.drill, Incident.aftercare_planned_at.is_(None),
+                                       Incident.anonymised_at.is_(None))
+                .order_by(Incident.id).limit(limit)))
 
     def task(self, task_id: int) -> AftercareTask | None:
         with self._session() as session:
             return session.get(AftercareTask, task_id)
 
     def update_task(self, task_id: int, *, done: bool | None, note: str | None, user: str, by: str,
-                    now: datetime) -> AftercareTask:
+                    now: datetime, declined: bool = False) -> AftercareTask:
         with self._session() as session:
             task = session.get(AftercareTask, task_id)
             assert task is not None
@@ -225,20 +243,23 @@ class IncidentRecords:
                 task.done_at, task.done_by = now, by
             elif done is False:
                 task.done_at = task.done_by = None
+                task.declined = False
+            if declined:
+                task.declined = True
             if note is not None:
                 task.note = note or None
             _audit(session, user, "task", task.incident_id, now, {"task": task_id, "done": task.done_at is not None})
             return task
 
-    def open_tasks(self, *, due_before: datetime | None = None, kind: str | None = None,
+    def open_tasks(self, *, due_before: datetime | None = None, kinds: Sequence[str] | None = None,
                    people: set[str] | None = None) -> list[tuple[AftercareTask, Incident]]:
         """Tasks not done, soonest first, with their incident; for a team lead only their people's."""
         query = (select(AftercareTask, Incident).join(Incident, Incident.id == AftercareTask.incident_id)
                  .where(AftercareTask.done_at.is_(None), Incident.anonymised_at.is_(None)))
         if due_before is not None:
             query = query.where(AftercareTask.due_at < due_before)
-        if kind is not None:
-            query = query.where(AftercareTask.kind == kind)
+        if kinds is not None:
+            query = query.where(AftercareTask.kind.in_(kinds))
         if people is not None:
             query = query.where(Incident.affected_person_id.in_(people or {""}))
         with self._session() as session:
@@ -293,16 +314,19 @@ class IncidentRecords:
             return offender, self._incidents_of(session, offender_id, but=None)
 
     def earlier_incidents(self, offender_id: int, incident: Incident) -> list[int]:
-        """The offender's incidents before this one: what makes this a repeat."""
+        """The offender's real incidents before this one: what makes this a repeat. Not a drill,
+        a cancelled or false alarm, a near-incident, nor class A or B (no aggression)."""
         with self._session() as session:
             return list(session.scalars(
                 select(Incident.id).join(IncidentOffender, IncidentOffender.incident_id == Incident.id)
                 .where(IncidentOffender.offender_id == offender_id, Incident.id != incident.id,
-                       Incident.occurred_at < incident.occurred_at).order_by(Incident.occurred_at)))
+                       Incident.occurred_at < incident.occurred_at, ~Incident.drill, ~Incident.near_miss,
+                       or_(Incident.outcome.is_(None), Incident.outcome.not_in(NOT_REAL)),
+                       or_(Incident.abcd_class.is_(None), Incident.abcd_class.not_in(("A", "B"))))
+                .order_by(Incident.occurred_at)))
 
     def add_sanction(self, *, incident_id: int, offender_id: int, kind: str, suggested: str | None, decided_by: str,
-                     starts_on: date, ends_on: date | None, letter: str, repeat: bool, user: str,
-                     now: datetime) -> Sanction:
+                     starts_on: date, ends_on: date | None, letter: str, user: str, now: datetime) -> Sanction:
         with self._session() as session:
             sanction = Sanction(incident_id=incident_id, offender_id=offender_id, kind=kind, suggested=suggested,
                                 decided_by=decided_by, decided_at=now, starts_on=starts_on, ends_on=ends_on,
@@ -310,7 +334,7 @@ class IncidentRecords:
             session.add(sanction)
             incident = session.get(Incident, incident_id)
             assert incident is not None
-            incident.sanction, incident.repeat_offender, incident.updated_at = kind, repeat, now
+            incident.sanction, incident.updated_at = kind, now  # recidive stays the coordinator's answer
             session.flush()
             _audit(session, user, "sanction", incident_id, now,
                    {"offender": offender_id, "kind": kind, "suggested": suggested})
@@ -367,7 +391,7 @@ class IncidentRecords:
                     if entry.actor != SYSTEM:
                         entry.actor = ACTOR
                 session.execute(update(AftercareTask).where(AftercareTask.incident_id == incident.id)
-                                .values(note=None, done_by=None))
+                                .values(note=None, done_by=None, subject=None))
                 session.execute(update(Sanction).where(Sanction.incident_id == incident.id)
                                 .values(letter="", decided_by=ACTOR))
                 if incident.alarm_uid:

@@ -97,6 +97,25 @@ class Incident(Base):
     completed_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
     anonymised_at: Mapped[datetime | None]
+    # Since 0009: the rest of the registration form (Bijlage 10), aftercare from the alarm, the debrief.
+    lasting_harm: Mapped[bool | None] = mapped_column(Boolean)
+    injured: Mapped[bool | None] = mapped_column(Boolean)
+    offender_relation: Mapped[str | None] = mapped_column(String(16))
+    damage_personal: Mapped[bool | None] = mapped_column(Boolean)
+    damage_employer: Mapped[bool | None] = mapped_column(Boolean)
+    damage_personal_description: Mapped[str | None] = mapped_column(Text)  # 'waaraan', personal property
+    sanction_other: Mapped[str | None] = mapped_column(String(300))  # "anders, namelijk"
+    employee_signed_name: Mapped[str | None] = mapped_column(String(200))
+    employee_signed_on: Mapped[date | None] = mapped_column(Date)
+    lead_signed_name: Mapped[str | None] = mapped_column(String(200))
+    lead_signed_on: Mapped[date | None] = mapped_column(Date)
+    colleagues_involved: Mapped[list[str] | None]  # person ids of colleagues and witnesses
+    aftercare_planned_at: Mapped[datetime | None]
+    debrief_what: Mapped[str | None] = mapped_column(Text)
+    debrief_went_well: Mapped[str | None] = mapped_column(Text)
+    debrief_change: Mapped[str | None] = mapped_column(Text)
+    debrief_actions: Mapped[str | None] = mapped_column(Text)  # who does what by when
+    team_meeting_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Alarm(Base):
@@ -318,7 +337,7 @@ class Sanction(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     offender_id: Mapped[int] = mapped_column(ForeignKey("offenders.id"), index=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # warning | ban_3 | ban_6 | ban_12 | ban_24
+    kind: Mapped[str] = mapped_column(String(16))  # rules.py SANCTIONS
     suggested: Mapped[str | None] = mapped_column(String(16))
     decided_by: Mapped[str] = mapped_column(String(200))
     decided_at: Mapped[datetime]
@@ -332,8 +351,10 @@ class AftercareTask(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incidents.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # aftercare | inspectie_szw
+    kind: Mapped[str] = mapped_column(String(32))  # dispatcher/incidents/rules.py TASK_KINDS
     title: Mapped[str] = mapped_column(String(300))
+    subject: Mapped[str | None] = mapped_column(String(200))  # whom the talk is with; none: the person affected
+    declined: Mapped[bool] = mapped_column(Boolean, default=False)  # aftercare offered and declined
     due_at: Mapped[datetime]
     done_at: Mapped[datetime | None]
     done_by: Mapped[str | None] = mapped_column(String(200))

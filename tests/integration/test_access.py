@@ -16,7 +16,8 @@ from dispatcher.clock import FakeClock
 from tests.integration.harness import Harness
 
 PASSWORD = "a long enough password"
-ROLES = {"operator": ["operator"], "coordinator": ["coordinator"], "admin": ["admin"], "responder": ["responder"]}
+ROLES = {"operator": ["operator"], "coordinator": ["coordinator"], "admin": ["admin"], "responder": ["responder"],
+         "hrm": ["hrm"]}
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 

@@ -40,6 +40,7 @@ class People:
             "jan": await h.add_user("jan", ["employee", "responder"], person="jan"),
             "operator": h.token or "",
             "admin": await h.add_user("beheer", ["admin"]),
+            "hrm": await h.add_user("hans", ["hrm"], name="Hans HRM"),
         }
         return self
 
@@ -153,15 +154,17 @@ async def test_an_alarm_record_is_prefilled_and_completed(code4: Harness, people
     assert (came["name"], came["role"]) == ("Sanne de Jong", 1)
     assert came["accepted_at"].startswith("2026-11-23T10:00:08")
     assert came["on_scene_at"].startswith("2026-11-23T10:00:58")
-    assert record["status"] == "open" and record["tasks"] == []
+    # Aftercare started when the alarm closed, before any paperwork.
+    assert record["status"] == "open" and record["tasks"][0]["title"] == "Opvang: gesprek op de dag zelf"
 
-    # Completing needs class, description, forms for C/D; the messages say what to do.
+    # Completing needs class, description, forms for C/D, and for D the police report question.
     refused = await code4.call(people.tokens["coordinator"], f"/api/incidents/{incident}", method="PATCH",
                                json={"complete": True, "abcd_class": "D", "damage_employer_amount": "-5"})
     assert refused.status_code == 422
     errors = refused.json()["detail"]["errors"]
     assert errors == {"description": "Vul dit in om de registratie af te ronden.",
                       "aggression_forms": "Kies bij klasse C of D minstens één vorm van agressie.",
+                      "police_report": "Klasse D: vul in of er aangifte is gedaan.",
                       "damage_employer_amount": "Kan niet negatief zijn."}
     english = await code4.call(people.tokens["coordinator"], f"/api/incidents/{incident}", method="PATCH",
                                json={"abcd_class": "B", "aggression_forms": ["verbaal_geweld"]}, lang="en")
@@ -180,11 +183,55 @@ async def test_an_alarm_record_is_prefilled_and_completed(code4: Harness, people
     assert reg["aggression_forms"] == ["verbaal_geweld", "fysiek_zaakgericht"]  # the table's order
     assert Decimal(reg["damage_employer_amount"]) == Decimal("1250.50")
     assert reg["person_affected"] == "Sanne de Jong" and done["team_leads"] == ["Marieke van Dijk"]
-    # Aftercare planned from the schedule, due at the end of each day (Amsterdam time).
+    # Aftercare planned from the schedule, due at the end of each day (Amsterdam time), and the
+    # workbook's 72 hours; completing the form planned nothing twice.
     due = [(t["kind"], t["due_at"][:16]) for t in done["tasks"]]
     assert due == [("aftercare", "2026-11-23T22:59"), ("aftercare", "2026-11-24T22:59"),
+                   ("aftercare_72h", "2026-11-26T10:00"),
                    ("aftercare", "2026-11-28T22:59"), ("aftercare", "2026-12-07T22:59"),
                    ("aftercare", "2026-12-21T22:59"), ("aftercare", "2027-01-04T22:59")]
+
+
+async def test_a_closed_alarm_has_its_day_0_aftercare_task_at_once(code4: Harness, people: People) -> None:
+    incident = await closed_alarm(code4)
+    # No one opened the record: the team lead's and coordinator's task lists already hold it.
+    tasks = await people.get("coordinator", "/api/tasks")
+    assert [(t["incident_id"], t["title"]) for t in tasks][:1] == [(incident, "Opvang: gesprek op de dag zelf")]
+    assert tasks[0]["due_at"].startswith("2026-11-23T22:59")
+    # Sanne is named later: her team lead sees the talks; a witness named later gets their own.
+    await people.send("coordinator", "PATCH", f"/api/incidents/{incident}",
+                      {"affected_person_id": "sanne", "colleagues_involved": ["mohamed"]})
+    lead = await people.get("lead", "/api/tasks")
+    assert {t["subject"] for t in lead} == {None, "Mohamed Yilmaz"}
+    assert sum(t["subject"] == "Mohamed Yilmaz" for t in lead) == 7
+    # Saving again plans nothing twice.
+    again = await people.send("coordinator", "PATCH", f"/api/incidents/{incident}",
+                              {"colleagues_involved": ["mohamed"], "description": "Klant schreeuwde."})
+    assert len(again["tasks"]) == 14
+
+
+async def test_a_cancelled_alarm_gets_no_aftercare(code4: Harness, people: People) -> None:
+    code4.pager("pager-sanne")
+    button = code4.button("knop-balie-2")
+    button.press()
+    alarm = await code4.alarm_when(lambda a: a["status"] != "raised")
+    await code4.api(f"/api/alarms/{alarm['uid']}/close", method="POST", json={"outcome": "false_alarm"})
+    record = await people.get("coordinator", f"/api/incidents/{alarm['incident_id']}")
+    assert record["outcome"] == "false_alarm" and record["tasks"] == []
+    # Not an incident in the statistics either: counted apart, as a figure of the alarm system.
+    summary = await people.get("coordinator", "/api/learning/summary")
+    assert (summary["total"], summary["false_alarms"]) == (0, 1)
+
+
+async def test_declined_aftercare_is_offered_again(code4: Harness, people: People) -> None:
+    incident = (await sanne_reports(people))["id"]
+    [first, *_] = await people.get("lead", "/api/tasks")
+    declined = await people.send("lead", "PATCH", f"/api/tasks/{first['id']}", {"declined": True,
+                                                                                "note": "Wil nu niet praten."})
+    assert declined["declined"] and declined["done_by"] == "Marieke van Dijk"
+    record = await people.get("coordinator", f"/api/incidents/{incident}")
+    [renewed] = [t for t in record["tasks"] if t["kind"] == "renewed_offer"]
+    assert renewed["due_at"].startswith("2026-12-14T10:00"), "three weeks later"
 
 
 async def test_aftercare_comes_due_and_the_team_lead_ticks_it_off(code4: Harness, people: People) -> None:
@@ -215,25 +262,61 @@ async def test_aftercare_comes_due_and_the_team_lead_ticks_it_off(code4: Harness
     assert mine["next_aftercare_due"].startswith("2026-11-24")
 
 
-async def test_a_hospital_admission_opens_the_inspectie_szw_task_at_once(code4: Harness, people: People) -> None:
+async def test_a_hospital_admission_shows_the_duty_to_coordinator_afdelingshoofd_and_hrm(
+        code4: Harness, people: People) -> None:
     incident = (await sanne_reports(people, near_miss=False))["id"]
     before = await people.get("coordinator", f"/api/incidents/{incident}")
-    assert not any(t["kind"] == "inspectie_szw" for t in before["tasks"])
+    assert before["duty"] == [] and await people.get("hrm", "/api/tasks") == []
     await code4.advance(3600)
     after = await people.send("coordinator", "PATCH", f"/api/incidents/{incident}", {"hospital_admission": True})
-    [szw] = [t for t in after["tasks"] if t["kind"] == "inspectie_szw"]
-    assert szw["due_at"].startswith("2026-11-23T11:00")  # now, not later
-    assert "Inspectie SZW" in szw["title"]
+    assert after["duty"] == ["inform_hrm", "ai_phone", "ai_written"]
+    duty = {t["kind"]: t for t in after["tasks"] if t["kind"] in after["duty"]}
+    assert duty["ai_phone"]["due_at"].startswith("2026-11-23T11:00")  # now, not later
+    assert "Nederlandse Arbeidsinspectie" in duty["ai_phone"]["title"]
+    assert not any("SZW" in t["title"] for t in after["tasks"])
     # Saving again does not add a second one.
     again = await people.send("coordinator", "PATCH", f"/api/incidents/{incident}", {"death": False})
-    assert sum(t["kind"] == "inspectie_szw" for t in again["tasks"]) == 1
+    assert sum(t["kind"] == "ai_phone" for t in again["tasks"]) == 1
     await code4.advance(60)
-    assert [t["kind"] for t in await people.get("coordinator", "/api/tasks", overdue="true")] == ["inspectie_szw"]
+
+    # The coordinator, the afdelingshoofd (Sanne's team lead) and HRM each see what is theirs.
+    overdue = {t["kind"] for t in await people.get("coordinator", "/api/tasks", overdue="true")}
+    assert {"inform_hrm", "ai_phone"} <= overdue
+    assert {"inform_hrm", "ai_phone", "ai_written"} <= {t["kind"] for t in await people.get("lead", "/api/tasks")}
+    hrm = await people.get("hrm", "/api/tasks")
+    assert [t["kind"] for t in hrm] == ["ai_phone", "ai_written"], "HRM sees its reports, not the aftercare"
+    assert (await code4.call(people.tokens["hrm"], f"/api/incidents/{incident}")).status_code == 403
+    # HRM reports by phone: who and when is on the record.
+    await code4.advance(600)
+    reported = await people.send("hrm", "PATCH", f"/api/tasks/{hrm[0]['id']}",
+                                 {"done": True, "note": "Gemeld, nummer 2026-1234."})
+    assert reported["done_by"] == "Hans HRM" and reported["done_at"].startswith("2026-11-23T11:11")
+    record = await people.get("coordinator", f"/api/incidents/{incident}")
+    assert record["duty"] == ["inform_hrm", "ai_written"]
+    # A serious incident asks for a debrief and a place on the team meeting's agenda.
+    assert record["debrief_due"] is True
+    debriefed = await people.send("coordinator", "PATCH", f"/api/incidents/{incident}", {
+        "debrief_what": "Klant sloeg toe aan de balie.", "debrief_went_well": "BHV was er binnen een minuut.",
+        "debrief_change": "Balie 1 krijgt een hogere balie.", "debrief_actions": "Facilitair, voor 1 februari.",
+        "team_meeting_on": "2026-12-03"})
+    assert debriefed["debrief_due"] is False
+    assert debriefed["registration"]["team_meeting_on"] == "2026-12-03"
+    # HRM cannot tick aftercare talks.
+    talk = next(t for t in record["tasks"] if t["kind"] == "aftercare")
+    assert (await code4.call(people.tokens["hrm"], f"/api/tasks/{talk['id']}", method="PATCH",
+                             json={"done": True})).status_code == 403
 
 
-async def test_a_near_incident_gets_no_aftercare(people: People) -> None:
+async def test_a_near_incident_gets_aftercare_and_a_threat_is_not_a_near_miss(code4: Harness,
+                                                                               people: People) -> None:
     report = await sanne_reports(people, near_miss=True, aggression_forms=[])
-    assert report["aftercare_planned"] == 0 and report["status"] == "reported"
+    assert report["aftercare_planned"] == 6 and report["status"] == "reported"
+    threat = await code4.call(people.tokens["sanne"], "/api/reports", method="POST",
+                              json={"contact_kind": "phone", "description": "Hij dreigde langs te komen.",
+                                    "near_miss": True, "aggression_forms": ["intimidatie"]})
+    assert threat.status_code == 422
+    assert threat.json()["detail"]["errors"] == {
+        "near_miss": "Een dreiging is agressie, geen bijna-incident. Haal het vinkje bij bijna-incident weg."}
 
 
 async def test_an_account_without_a_person_cannot_report(code4: Harness, people: People) -> None:
@@ -284,8 +367,12 @@ async def test_a_repeat_offender_is_recognised_and_the_sanction_raised(code4: Ha
     assert (ban["starts_on"], ban["ends_on"]) == ("2026-12-15", "2027-12-14")
     letter = await code4.call(people.tokens["coordinator"], f"/api/sanctions/{ban['id']}/letter")
     assert "de toegang tot ons gebouw te ontzeggen voor 12 maanden, van 15-12-2026 tot en met 14-12-2027" in letter.text
+    assert "namens de directie van Testgemeente," in letter.text
+    assert letter.text.rstrip().endswith("Marieke van Dijk\nafdelingshoofd"), "Sanne's afdelingshoofd signs"
     record = await people.get("coordinator", f"/api/incidents/{second}")
-    assert (record["registration"]["sanction"], record["registration"]["repeat_offender"]) == ("ban_12", True)
+    # Recidive is asked, with the register's answer beside it: not filled in behind the coordinator's back.
+    assert (record["registration"]["sanction"], record["registration"]["repeat_offender"]) == ("ban_12", None)
+    assert record["repeat_suggested"] == [first]
 
     # Active from its first day; the control room sees the list too, an employee does not.
     assert await people.get("operator", "/api/bans") == []
@@ -295,6 +382,27 @@ async def test_a_repeat_offender_is_recognised_and_the_sanction_raised(code4: Ha
     assert (await code4.call(people.tokens["sanne"], "/api/bans")).status_code == 403
     [mine, _] = await people.get("sanne", "/api/me/reports")
     assert (mine["id"], mine["sanction"], mine["sanction_ends"]) == (second, "ban_12", "2027-12-14")
+
+
+async def test_only_a_real_earlier_incident_makes_a_repeat_and_other_measures_are_recorded(
+        code4: Harness, people: People) -> None:
+    # First: a complaint about the rules (class B, no aggression) by the same man.
+    first = (await sanne_reports(people, aggression_forms=[]))["id"]
+    await people.send("coordinator", "PATCH", f"/api/incidents/{first}", {"abcd_class": "B"})
+    record = await people.send("coordinator", "POST", f"/api/incidents/{first}/offenders", {"name": "Henk de Boer"})
+    henk = record["offender_register"][0]["id"]
+    await code4.advance(7 * DAY)
+    second = (await sanne_reports(people, aggression_forms=["verbaal_geweld"]))["id"]
+    record = await people.send("coordinator", "POST", f"/api/incidents/{second}/offenders", {"offender_id": henk})
+    [seen] = record["offender_register"]
+    assert seen["other_incidents"] == [first], "the register shows the earlier contact"
+    assert (seen["suggestion"]["kind"], seen["suggestion"]["repeat"]) == ("warning", False), "class B is no repeat"
+    assert record["repeat_suggested"] == []
+    # The protocol's other measures: contact only in writing, with its letter.
+    measure = await people.send("coordinator", "POST", f"/api/incidents/{second}/sanctions",
+                                {"offender_id": henk, "kind": "written_only"}, expect=201)
+    assert measure["ends_on"] is None
+    assert "alleen nog schriftelijk contact met ons kunt opnemen" in measure["letter"]
 
 
 # ---- retention -------------------------------------------------------------------------------------------
@@ -369,10 +477,12 @@ async def test_a_generated_year_imports_and_the_reports_count_it(code4: Harness,
     assert len(ids) == 300
 
     report = await people.get("coordinator", "/api/learning/summary", since="2025-11-01")
-    assert report["total"] == 300
-    assert report["alarms"] == sum(i["source"] == "alarm" for i in incidents)
+    false_alarms = sum(i.get("outcome") == "false_alarm" for i in incidents)
+    assert false_alarms and report["false_alarms"] == false_alarms, "counted apart"
+    assert report["total"] == 300 - false_alarms, "the statistics count incidents"
+    assert report["alarms"] == sum(i["source"] == "alarm" and i.get("outcome") != "false_alarm" for i in incidents)
     assert report["peak"]["weekday"] == 0 and 9 <= report["peak"]["hour"] <= 11, "the Monday-morning peak"
-    assert sum(map(sum, report["heatmap"])) == 300
+    assert sum(map(sum, report["heatmap"])) == 300 - false_alarms
     response = report["response"]
     assert response["alarms"] == sum(i.get("outcome") == "resolved" for i in incidents)
     assert 5 <= response["first_accept"]["median_s"] <= 60
@@ -430,7 +540,7 @@ async def test_the_pages_speak_english_on_request_and_forms_need_their_csrf_toke
         assert token
         saved = await browser.post(f"/incidents/{incident}", data={
             "csrf_token": token.group(1), "description": "Met token.", "occurred_at": "2026-11-23T10:30",
-            "aggression_forms": ["verbaal_geweld", "intimidatie"], "abcd_class": "C", "action": "save"})
+            "aggression_forms": ["verbaal_geweld", "intimidatie"], "abcd_class": "D", "action": "save"})
         assert (saved.status_code, saved.headers["location"]) == (303, f"/incidents/{incident}?saved=1")
     record = await people.get("coordinator", f"/api/incidents/{incident}")
     assert record["registration"]["description"] == "Met token."

@@ -15,7 +15,16 @@ from dispatcher.incidents.access import Access, Reader, access_to
 from dispatcher.incidents.registration import check_registration
 from dispatcher.incidents.reports import CSV_COLUMNS, Quarter, Response, Row, build_report, response_of, to_csv
 from dispatcher.incidents.retention import anonymised_incident, anonymised_timeline
-from dispatcher.incidents.rules import aftercare_plan, ban_ends, suggest_sanction, warning_letter
+from dispatcher.incidents.rules import (
+    aftercare_plan,
+    ban_ends,
+    class_of,
+    inspection_plan,
+    is_serious,
+    renewed_offer,
+    suggest_sanction,
+    warning_letter,
+)
 from escalation.model import DEFAULT_AFTERCARE, Records
 from gateway.i18n import BOARD, TIMELINE
 from gateway.record_views import Registration
@@ -29,25 +38,50 @@ SCHEDULE = [(step.after, step.task) for step in DEFAULT_AFTERCARE]
 
 
 def test_aftercare_is_due_at_the_end_of_each_day_of_the_schedule() -> None:
-    tasks = aftercare_plan(SCHEDULE, MONDAY_11, serious=False, now=MONDAY_11, tz=AMS)
-    due = [t.due_at.astimezone(AMS).strftime("%a %d-%m %H:%M") for t in tasks]
-    assert due == ["Mon 23-11 23:59", "Tue 24-11 23:59", "Sat 28-11 23:59", "Mon 07-12 23:59", "Mon 21-12 23:59",
-                   "Mon 04-01 23:59"]
-    assert {t.kind for t in tasks} == {"aftercare"}
+    tasks = aftercare_plan(SCHEDULE, MONDAY_11, tz=AMS)
+    due = [(t.kind, t.due_at.astimezone(AMS).strftime("%a %d-%m %H:%M")) for t in tasks]
+    assert due == [("aftercare", "Mon 23-11 23:59"), ("aftercare", "Tue 24-11 23:59"),
+                   ("aftercare_72h", "Thu 26-11 11:00"),  # the workbook's "within 72 hours", to the hour
+                   ("aftercare", "Sat 28-11 23:59"), ("aftercare", "Mon 07-12 23:59"),
+                   ("aftercare", "Mon 21-12 23:59"), ("aftercare", "Mon 04-01 23:59")]
+    assert {t.subject for t in tasks} == {None}, "the person affected"
+
+
+def test_a_colleague_or_witness_gets_the_same_talks_under_their_name() -> None:
+    tasks = aftercare_plan(SCHEDULE[:2], MONDAY_11, tz=AMS, subject="Jan Jansen")
+    assert [(t.kind, t.subject) for t in tasks] == [("aftercare", "Jan Jansen"), ("aftercare", "Jan Jansen"),
+                                                    ("aftercare_72h", "Jan Jansen")]
+
+
+def test_declined_aftercare_is_offered_again_weeks_later() -> None:
+    offer = renewed_offer(MONDAY_11, "Jan Jansen")
+    assert (offer.kind, offer.subject, offer.due_at) == ("renewed_offer", "Jan Jansen", MONDAY_11 + timedelta(weeks=3))
 
 
 def test_an_incident_late_in_the_evening_still_counts_its_own_day() -> None:
     late = datetime(2026, 3, 28, 22, 30, tzinfo=UTC)  # 23:30 local, the night the clocks go forward
-    [same_day, next_day] = aftercare_plan(SCHEDULE[:2], late, serious=False, now=late, tz=AMS)
+    [same_day, next_day, _] = aftercare_plan(SCHEDULE[:2], late, tz=AMS)
     assert same_day.due_at.astimezone(AMS) == datetime(2026, 3, 28, 23, 59, tzinfo=AMS)
     assert next_day.due_at.astimezone(AMS) == datetime(2026, 3, 29, 23, 59, tzinfo=AMS)  # summer time by then
 
 
-def test_a_serious_incident_adds_the_inspectie_szw_task_due_now() -> None:
+@pytest.mark.parametrize(("facts", "serious"), [
+    ({"hospital_admission": True}, True), ({"death": True}, True), ({"lasting_harm": True}, True),
+    ({"hospital_admission": False, "death": None, "lasting_harm": False}, False), ({}, False),
+])
+def test_art_6_4_applies_to_death_hospital_admission_and_lasting_harm(facts: dict[str, bool], serious: bool) -> None:
+    values = {"hospital_admission": None, "death": None, "lasting_harm": None, **facts}
+    assert is_serious(**values) is serious
+
+
+def test_the_arbeidsinspectie_duty_is_three_tasks_two_of_them_at_once() -> None:
     registered = MONDAY_11 + timedelta(days=2)
-    tasks = aftercare_plan(SCHEDULE, MONDAY_11, serious=True, now=registered, tz=AMS)
-    assert (tasks[0].kind, tasks[0].due_at) == ("inspectie_szw", registered)
-    assert len(tasks) == 7
+    tasks = inspection_plan(registered)
+    assert [(t.kind, t.due_at) for t in tasks] == [("inform_hrm", registered), ("ai_phone", registered),
+                                                   ("ai_written", registered + timedelta(days=1))]
+    assert all("Nederlandse Arbeidsinspectie" in t.title for t in tasks[1:])
+    assert "HRM" in tasks[0].title and "Afdelingshoofd" in tasks[0].title
+    assert not any("SZW" in t.title for t in tasks)
 
 
 def test_the_schedule_is_configurable_in_the_agreement_file() -> None:
@@ -99,6 +133,41 @@ def test_the_warning_letter_follows_the_protocols_example() -> None:
     assert "Op 20-11-2026 heeft u Gemeente Wormerland bezocht. Dit contact is niet correct verlopen." in letter
     assert "aanleiding zijn u de toegang tot ons gebouw te ontzeggen" in letter
     assert letter.splitlines()[2:4] == ["H. de Boer", "Dorpsstraat 1"]
+    # The afdelingshoofd signs on behalf of the board (art. 6 "Sanctiebeleid": "namens").
+    assert letter.splitlines()[-4:] == ["namens de directie van Gemeente Wormerland,", "", "C. Coördinator",
+                                        "afdelingshoofd"]
+
+
+@pytest.mark.parametrize(("kind", "words"), [
+    ("conversation", "Wij nodigen u daarom uit voor een gesprek"),
+    ("written_only", "vanaf 23-11-2026 alleen nog schriftelijk contact met ons kunt opnemen"),
+])
+def test_the_protocols_other_measures_have_their_letter(kind: str, words: str) -> None:
+    letter = warning_letter(organisation="Gemeente Wormerland", offender="H. de Boer", address=None,
+                            incident_on=date(2026, 11, 20), contact_kind="phone", kind=kind,
+                            starts_on=date(2026, 11, 23), ends_on=ban_ends(kind, date(2026, 11, 23)),
+                            today=date(2026, 11, 23), signed_by="M. van Dijk", reference="incident 7")
+    assert words in letter and "ontzeggen voor" not in letter
+    assert suggest_sanction(["verbaal_geweld"], repeat=False) is not None
+
+
+@pytest.mark.parametrize(("forms", "first", "repeat"), [
+    (["stalking"], "ban_6", "ban_12"),
+    (["seksuele_intimidatie"], "ban_6", "ban_12"),
+    (["vernieling"], "ban_6", "ban_12"),
+    (["wapen"], "ban_12", "ban_24"),
+])
+def test_the_protocols_other_forms_take_their_row_of_the_table(forms: list[str], first: str, repeat: str) -> None:
+    assert suggest_sanction(forms, repeat=False).kind == first  # type: ignore[union-attr]
+    assert suggest_sanction(forms, repeat=True).kind == repeat  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("forms", "abcd"), [
+    (["verbaal_geweld"], "C"), (["verbaal_geweld", "discriminatie"], "C"), (["intimidatie"], "D"),
+    (["verbaal_geweld", "stalking"], "D"), (["wapen"], "D"), ([], None),
+])
+def test_class_c_is_verbal_and_d_physical_threats_and_intimidation(forms: list[str], abcd: str | None) -> None:
+    assert class_of(forms) == abcd
 
 
 # ---- the form -------------------------------------------------------------------------------------------
@@ -135,6 +204,17 @@ def test_form_values_are_converted_as_a_dutch_coordinator_types_them() -> None:
     ({"police_report": "misschien"}, {"police_report": "not_yes_no"}),
     ({"affected_person_id": "nobody"}, {"affected_person_id": "unknown_person"}),
     ({"description": "x" * 5001}, {"description": "too_long"}),
+    # a threat is aggression, not a near-miss
+    ({"near_miss": True, "aggression_forms": ["intimidatie"]}, {"near_miss": "threat_is_aggression"}),
+    # ABCD and the forms agree
+    ({"abcd_class": "C", "aggression_forms": ["verbaal_geweld", "intimidatie"]}, {"abcd_class": "class_c_is_verbal"}),
+    ({"abcd_class": "D", "aggression_forms": ["discriminatie"]}, {"abcd_class": "class_d_not_verbal"}),
+    ({"offender_relation": "buurman"}, {"offender_relation": "not_a_choice"}),
+    ({"sanction": "ban_100"}, {"sanction": "not_a_choice"}),
+    ({"colleagues_involved": ["nobody"]}, {"colleagues_involved": "unknown_person"}),
+    ({"colleagues_involved": ["sanne"] * 51}, {"colleagues_involved": "not_a_choice"}),
+    ({"employee_signed_on": "2026-12-01"}, {"employee_signed_on": "in_future"}),
+    ({"lead_signed_name": "x" * 201}, {"lead_signed_name": "too_long"}),
 ])
 def test_wrong_values_are_named_per_field(raw: dict[str, object], errors: dict[str, str]) -> None:
     assert check(raw).errors == errors
@@ -146,6 +226,28 @@ def test_completing_asks_for_class_description_forms_and_a_place() -> None:
     done = check({"abcd_class": "B", "description": "Kritiek op de regels."}, complete=True,
                  current={"location": "Balie 2"})
     assert done.ok, "class B needs no form of aggression"
+
+
+def test_class_d_asks_whether_a_police_report_was_made() -> None:
+    base = {"abcd_class": "D", "aggression_forms": ["fysiek_persoonsgericht"], "description": "Geslagen.",
+            "location": "Balie 1"}
+    assert check(base, complete=True).errors == {"police_report": "aangifte_question"}
+    assert check({**base, "police_report": "nee"}, complete=True).ok
+
+
+def test_the_whole_registration_form_is_taken() -> None:
+    checked = check({"injured": "ja", "injury": "Blauw oog", "lasting_harm": "nee", "offender_relation": "client",
+                     "damage_personal": "ja", "damage_personal_description": "Bril", "damage_employer": "nee",
+                     "repeat_offender": "ja", "sanction": "other", "sanction_other": "Huisverbod van de wethouder",
+                     "employee_signed_name": "Sanne de Jong", "employee_signed_on": "2026-11-23",
+                     "lead_signed_name": "Marieke van Dijk", "lead_signed_on": "2026-11-23",
+                     "colleagues_involved": ["sanne", "sanne"], "team_meeting_on": "2026-12-03"})
+    assert checked.ok, checked.errors
+    assert checked.changes["colleagues_involved"] == ["sanne"]
+    assert checked.changes["repeat_offender"] is True and checked.changes["sanction"] == "other"
+    assert checked.changes["team_meeting_on"] == date(2026, 12, 3), "a meeting may lie ahead"
+    assert check({"sanction": "other", "abcd_class": "B", "description": "x", "location": "y"},
+                 complete=True).errors == {"sanction_other": "required"}
 
 
 # ---- access -------------------------------------------------------------------------------------------------
@@ -207,12 +309,15 @@ def test_the_report_counts_heat_map_and_percentiles() -> None:
     rows = [row(n, MONDAY_11 + timedelta(minutes=n)) for n in range(1, 11)]  # Monday 11:xx local
     rows.append(row(11, MONDAY_11 + timedelta(days=1), drill=True))  # a drill counts nowhere
     rows.append(row(12, MONDAY_11 + timedelta(days=2), outcome="false_alarm", abcd_class="A", forms=()))
+    rows.append(row(13, MONDAY_11 + timedelta(days=3), outcome="cancelled", abcd_class=None, forms=()))
+    rows.append(row(14, MONDAY_11 + timedelta(days=2), abcd_class="B", forms=()))
     report = build_report(rows, tz=AMS, quarters=[Quarter(2026, 3), Quarter(2026, 4)])
-    assert report.total == 11
+    assert report.total == 11, "incidents only: a false or cancelled alarm is not one"
+    assert (report.false_alarms, report.cancelled) == (1, 1), "counted apart, for the alarm system"
     assert report.heatmap[0][11] == 10 and report.heatmap[2][11] == 1 and report.peak == (0, 11, 10)
-    assert report.response.alarms == 10, "the false alarm is not a response"
-    assert (report.response.first_accept.median, report.response.first_accept.p90) == (50, 90)
-    assert dict(report.by_abcd) == {"A": 1, "B": 0, "C": 10, "D": 0}
+    assert report.response.alarms == 11, "the false and the cancelled alarm are not responses"
+    assert (report.response.first_accept.median, report.response.first_accept.p90) == (60, 100)
+    assert dict(report.by_abcd) == {"A": 0, "B": 1, "C": 10, "D": 0}
     assert dict(report.quarters)["2026-Q4"]["total"] == 11 and dict(report.quarters)["2026-Q3"]["total"] == 0
     assert report.by_location == [("Balie 1 (Stadhuis)", 11)]
 
@@ -271,6 +376,10 @@ def test_anonymising_keeps_what_the_reports_count_and_drops_who() -> None:
     assert changes["location"] == "Balie 1" and changes["injury"] == "(geanonimiseerd)"
     assert changes["description"] is None and changes["person_affected"] is None and changes["position"] is None
     assert anonymised_incident({"site_id": None, "location": "Dorpsstraat 12"})["location"] is None
+    # What Bijlage 10 and the debrief add that names or describes someone goes too.
+    for name in ("employee_signed_name", "lead_signed_name", "colleagues_involved", "damage_personal_description",
+                 "sanction_other", "debrief_what", "debrief_went_well", "debrief_change", "debrief_actions"):
+        assert name in changes and changes[name] is None, name
     data = anonymised_timeline({"recipient": "Jan de Vries", "role": 1, "step": "bhv", "code": "4",
                                 "text": "Jan belde", "where": "Dorpsstraat 12"})
     assert data == {"recipient": "anoniem", "role": 1, "step": "bhv", "code": "4"}
