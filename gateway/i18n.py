@@ -165,6 +165,26 @@ BOARD: dict[str, dict[str, str]] = {
         "responders": "Onderweg", "channel_failed": "{channel} mislukt", "closed": "afgesloten", "status": "Status",
         "back": "Terug naar het bord", "nobody": "nog niemand", "gathering": "Verzamelen", "agreement": "Afspraak",
         "open_alarm": "Open", "at_step": "huidige stap", "fault_free": "geen",
+        "approach": "Bekende bezoeker – afgesproken aanpak",
+        "nav_approaches": "Bekende bezoekers", "approaches_title": "Afspraken bekende bezoekers",
+        "approaches_intro": "Een afspraak met een bekende bezoeker (aanpak afgestemd met GGZ) geldt voor één ruimte "
+                            "of zone en één tijdvak. Een alarm uit die ruimte in dat tijdvak geeft de aanpak mee aan "
+                            "de BHV en toont die op het bord. De politie krijgt de aanpak nooit.",
+        "approach_place": "Ruimte of zone", "approach_from": "Van", "approach_until": "Tot",
+        "approach_visitor": "Bezoeker", "approach_visitor_hint": "(kort kenmerk dat de receptie herkent, "
+                                                                 "geen volledige naam)",
+        "approach_note": "Afgesproken aanpak", "approach_note_hint": "(kort: dit komt op de pieper)",
+        "approach_made_by": "Gemaakt door", "approach_now": "nu", "approach_end": "Beëindigen",
+        "no_approaches": "Geen lopende of komende afspraken.", "approach_new": "Nieuwe afspraak",
+        "approach_save": "Afspraak opslaan", "approach_past": "Afgelopen (de aanpak wordt na 7 dagen gewist)",
+        "approach_ended_by": "beëindigd door",
+        "approach_bad": "Deze afspraak kan niet worden opgeslagen. Controleer de velden.",
+        "approach_bad_place": "Kies een ruimte of zone uit de lijst.",
+        "approach_bad_starts_at": "Vul een geldige begintijd in.",
+        "approach_bad_ends_at": "Het eind moet na het begin liggen, nog niet voorbij zijn en hoogstens 14 dagen na "
+                                "het begin.",
+        "approach_bad_visitor": "Vul bij bezoeker een kort kenmerk in (hoogstens 60 tekens).",
+        "approach_bad_note": "Vul de afgesproken aanpak in (hoogstens 300 tekens).",
     },
     "en": {
         "title": "code4 control room", "alarms": "Alarms", "devices": "Devices", "signout": "Sign out",
@@ -195,6 +215,26 @@ BOARD: dict[str, dict[str, str]] = {
         "responders": "On the way", "channel_failed": "{channel} failed", "closed": "closed", "status": "Status",
         "back": "Back to the board", "nobody": "nobody yet", "gathering": "Gather at", "agreement": "Agreement",
         "open_alarm": "Open", "at_step": "current step", "fault_free": "none",
+        "approach": "Known visitor – agreed approach",
+        "nav_approaches": "Known visitors", "approaches_title": "Known visitor agreements",
+        "approaches_intro": "An agreement about a known visitor (approach agreed with the mental health team) holds "
+                            "for one room or zone and one time window. An alarm from that room in that window gives "
+                            "the approach to the BHV and shows it on the board. The police never get it.",
+        "approach_place": "Room or zone", "approach_from": "From", "approach_until": "Until",
+        "approach_visitor": "Visitor", "approach_visitor_hint": "(a short reference reception recognises, "
+                                                                "not a full name)",
+        "approach_note": "Agreed approach", "approach_note_hint": "(short: this goes onto the pager)",
+        "approach_made_by": "Made by", "approach_now": "now", "approach_end": "End",
+        "no_approaches": "No current or coming agreements.", "approach_new": "New agreement",
+        "approach_save": "Save agreement", "approach_past": "Past (the approach is erased after 7 days)",
+        "approach_ended_by": "ended by",
+        "approach_bad": "This agreement cannot be saved. Check the fields.",
+        "approach_bad_place": "Choose a room or zone from the list.",
+        "approach_bad_starts_at": "Enter a valid start time.",
+        "approach_bad_ends_at": "The end must come after the start, not be past yet, and be at most 14 days after "
+                                "the start.",
+        "approach_bad_visitor": "Enter a short reference for the visitor (at most 60 characters).",
+        "approach_bad_note": "Enter the agreed approach (at most 300 characters).",
     },
 }
 for _language, _words in BOARD.items():

@@ -75,6 +75,7 @@ class AlarmView(BaseModel):
     step: StepView
     where: Place
     person: str | None
+    approach: str | None = Field(None, description="the agreed approach for a known visitor of this place and time")
     position: dict[str, Any] | None
     responders: list[ResponderView]
     reached: list[ReachedView]
@@ -171,7 +172,7 @@ def alarm_view(incident_id: int, state: AlarmState, *, duress: bool) -> AlarmVie
                       of=len(plan.steps)),
         where=Place(site=plan.where.site_name, address=plan.where.address, zone=plan.where.zone_name,
                     location=plan.where.location_name, gathering_point=plan.where.gathering_point),
-        person=plan.device.person_name,
+        person=plan.device.person_name, approach=state.approach,
         position={k: v for k, v in vars(state.position).items() if v is not None} if state.position else None,
         responders=[ResponderView(name=r.name, role=r.role, channel=r.channel, accepted_at=r.accepted_at,
                                   on_scene_at=r.on_scene_at) for r in state.responders],

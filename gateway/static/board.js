@@ -77,7 +77,8 @@
     const kind = t["kind_" + a.kind] || a.kind;
     return el("article", {class: `alarm ${a.unanswered ? "unanswered" : ""} ${a.seen_at ? "" : "unseen"}`,
                           id: `alarm-${a.uid}`, "data-uid": a.uid},
-      el("h2", {}, where(a), " ", el("small", {}, kind)), badges, step,
+      el("h2", {}, where(a), " ", el("small", {}, kind)), badges,
+      a.approach && el("p", {class: "approach"}, el("b", {}, `${t.approach}: `), a.approach), step,
       accepted ? el("div", {}, el("h3", {}, t.responders), responders) : null,
       el("div", {}, el("h3", {}, t.reached), reached), actions);
   }
