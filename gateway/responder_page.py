@@ -39,14 +39,15 @@ TEXT = {
            "on_scene_status": "Je bent ter plaatse.", "closed": "Dit alarm is afgesloten.", "you": "jij",
            "expired": "Deze link is verlopen.", "invalid": "Deze link is ongeldig.",
            "problem_hint": "Antwoord op de sms of bel de meldkamer.", "offline": "Verbinding weg, opnieuw verbinden…",
-           "duress": WORDS["nl"]["duress"]},
+           "duress": WORDS["nl"]["duress"], "approach": WORDS["nl"]["approach"]},
     "en": {"title": "Call-out", "where": "Location", "gather": "Gather at", "others": "On the way",
            "nobody": "Nobody yet", "accept": "I'm coming", "decline": "Can't come", "on_scene": "On scene",
            "pending": "Can you come?", "accepted": "You are coming.", "declined": "You said you cannot come.",
            "on_scene_status": "You are on scene.", "closed": "This alarm is closed.", "you": "you",
            "expired": "This link has expired.", "invalid": "This link is not valid.",
            "problem_hint": "Reply to the text message or call the control room.",
-           "offline": "Connection lost, reconnecting…", "duress": WORDS["en"]["duress"]},
+           "offline": "Connection lost, reconnecting…", "duress": WORDS["en"]["duress"],
+           "approach": WORDS["en"]["approach"]},
 }
 
 
@@ -74,6 +75,7 @@ def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, An
         "headline": f"{headline(message, language)}: {KIND[language].get(state.kind, state.kind)}",
         "location": location_text(message, language),
         "gathering_point": message.where.gathering_point,
+        "approach": message.approach,  # never set for an outside contact (the core decides)
         "duress": state.duress and responder_told_of_duress(coming=me is not None, asked=status == "pending"),
         "status": status,
         "status_text": status_text,

@@ -4,14 +4,19 @@ board; outside the window, or from another room, there is no note; the police ne
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+import sqlalchemy as sa
 import structlog
 from structlog.testing import capture_logs
 
 from dispatcher.clock import FakeClock
+from dispatcher.store.schema import ApproachAgreement
 from gateway.broker import Mosquitto
 from tests.conftest import FIXTURES
 from tests.integration.harness import Harness
@@ -88,6 +93,17 @@ async def test_coordinators_make_and_end_operators_only_read(code4: Harness) -> 
     alarm = await code4.alarm_when(lambda a: a["where"]["location"] == "Spreekkamer A")
     assert alarm["approach"] is None
 
+    # A week after it ended, the visitor reference and the note are erased; the rest stays.
+    assert code4.service is not None
+    store = code4.service.approach_store
+    assert await asyncio.to_thread(store.erase_old, code4.clock.now() + timedelta(days=6)) == 0
+    assert [a.note for a in await asyncio.to_thread(store.recent, code4.clock.now())] == [NOTE]
+    assert await asyncio.to_thread(store.erase_old, code4.clock.now() + timedelta(days=7)) == 1
+    assert await asyncio.to_thread(store.recent, code4.clock.now()) == []
+    with code4.service.store.session() as session:
+        [kept] = session.scalars(sa.select(ApproachAgreement)).all()
+    assert (kept.visitor, kept.note, kept.location_id, kept.made_by) == ("–", "–", "spreekkamer-a", "carla")
+
 
 async def test_a_failing_lookup_never_holds_up_the_alarm(code4: Harness) -> None:
     assert code4.service is not None
@@ -131,3 +147,14 @@ async def test_the_police_never_hear_the_approach(phones: Harness) -> None:
     button.press_again(alarm_id)  # beyond on_severe: the police
     told = await twilio.message_to(POLICE, contains="Balie 1")
     assert NOTE not in told.body and "aanpak" not in told.body
+    # The one-tap pages behind the links: the BHV-er's shows the approach, the police's does not.
+    async with httpx.AsyncClient(timeout=10) as client:
+        bhv_view = (await client.get(link_in(sms.body) + "/view")).json()
+        police_view = (await client.get(link_in(told.body) + "/view")).json()
+        bhv_page = (await client.get(link_in(sms.body))).text
+    assert bhv_view["approach"] == NOTE and NOTE in bhv_page
+    assert police_view["approach"] is None
+
+
+def link_in(text: str) -> str:
+    return next(word for word in text.split() if "/r/" in word)
