@@ -22,8 +22,9 @@ from gateway.accounts import Principal
 from gateway.api import Services
 from gateway.auth import SESSION_COOKIE, require, safe_next, same_secret
 from gateway.bodies import form_fields
+from gateway.callouts import my_callouts as callouts_of
 from gateway.i18n import BOARD, LANGUAGES
-from gateway.views import alarm_view, chain_view, device_views, timeline_view
+from gateway.views import alarm_view, chain_view, device_views, local_time, timeline_view
 
 ALARM_PAGE_WORDS = ("close_confirm", "resolved", "cancelled", "false_alarm_outcome", "drill_outcome")
 
@@ -167,13 +168,14 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
 
     @router.get("/me")
     async def my_callouts(request: Request, principal: Principal = Depends(require(page=True))) -> Response:
-        key = f"person:{principal.person_id}" if principal.person_id else None
-        mine = []
-        for state in dispatcher.open_alarms() if key and principal.has("responder") else []:
-            pages = [p for p in state.pages if p.recipient == key]
-            if pages:
-                mine.append((state.plan.where.describe() or state.device_id, services.links.url(pages[-1].page_id)))
-        return render(request, "me.html", principal, callouts=mine)
+        """Your open call-outs (responders) and the alarms you are informed of (an afdelingshoofd,
+        whatever their role), each with its one-tap link."""
+        found = callouts_of(dispatcher.open_alarms(), f"person:{principal.person_id}",
+                            responder=principal.has("responder")) if principal.person_id else []
+        mine = [{"where": c.state.plan.where.describe() or c.state.device_id, "inform": c.inform,
+                 "kind": c.state.kind, "raised_at": c.state.raised_at, "link": services.links.url(c.page.page_id)}
+                for c in found]
+        return render(request, "me.html", principal, callouts=mine, when=local_time(dispatcher.directory))
 
     return router
 

@@ -165,7 +165,7 @@ BOARD: dict[str, dict[str, str]] = {
         "responders": "Onderweg", "channel_failed": "{channel} mislukt", "closed": "afgesloten", "status": "Status",
         "back": "Terug naar het bord", "nobody": "nog niemand", "gathering": "Verzamelen", "agreement": "Afspraak",
         "open_alarm": "Open", "at_step": "huidige stap", "fault_free": "geen",
-        "approach": "Bekende bezoeker – afgesproken aanpak",
+        "approach": "Bekende bezoeker – afgesproken aanpak", "for_information": "ter informatie",
         "nav_approaches": "Bekende bezoekers", "approaches_title": "Afspraken bekende bezoekers",
         "approaches_intro": "Een afspraak met een bekende bezoeker (aanpak afgestemd met GGZ) geldt voor één ruimte "
                             "of zone en één tijdvak. Een alarm uit die ruimte in dat tijdvak geeft de aanpak mee aan "
@@ -215,7 +215,7 @@ BOARD: dict[str, dict[str, str]] = {
         "responders": "On the way", "channel_failed": "{channel} failed", "closed": "closed", "status": "Status",
         "back": "Back to the board", "nobody": "nobody yet", "gathering": "Gather at", "agreement": "Agreement",
         "open_alarm": "Open", "at_step": "current step", "fault_free": "none",
-        "approach": "Known visitor – agreed approach",
+        "approach": "Known visitor – agreed approach", "for_information": "for information",
         "nav_approaches": "Known visitors", "approaches_title": "Known visitor agreements",
         "approaches_intro": "An agreement about a known visitor (approach agreed with the mental health team) holds "
                             "for one room or zone and one time window. An alarm from that room in that window gives "

@@ -7,6 +7,7 @@ reached them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -231,6 +232,16 @@ def device_views(directory: Directory, facts: dict[str, Any]) -> list[DeviceView
             drill=device.drill or bool(place and place.site and place.site.drill),
         ))
     return sorted(views, key=lambda v: (not v.faults, v.id))
+
+
+def local_time(directory: Directory) -> Callable[..., str]:
+    """Times as people read them: in the organisation's time zone (stored and sent as UTC)."""
+    tz = directory.org.tz
+
+    def fmt(moment: datetime | None, pattern: str = "%d-%m-%Y %H:%M") -> str:
+        return moment.astimezone(tz).strftime(pattern) if moment else "–"
+
+    return fmt
 
 
 def _display(actor: str | None) -> str | None:
