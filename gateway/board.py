@@ -130,7 +130,8 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
     @router.get("/board")
     async def board(request: Request, principal: Principal = Depends(require("operator", page=True))) -> Response:
         lang = language(request, principal)
-        config = {"csrf": principal.csrf_token, "lang": lang, "t": BOARD[lang]}
+        config = {"csrf": principal.csrf_token, "lang": lang, "t": BOARD[lang],
+                  "tz": dispatcher.directory.org.timezone}  # times on the board: the organisation's
         return render(request, "board.html", principal, config=_json(config))
 
     @router.get("/board/alarms/{uid}")
@@ -148,13 +149,13 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
                   "t": {word: BOARD[lang][word] for word in ALARM_PAGE_WORDS}}
         return render(request, "alarm.html", principal, alarm=view, chain=chain_view(state),
                       timeline=timeline_view(entries, lang, duress=duress), operator=principal.has("operator"),
-                      config=_json(config))
+                      config=_json(config), when=local_time(dispatcher.directory))
 
     @router.get("/board/devices")
     async def devices_page(request: Request,
                            principal: Principal = Depends(require("operator", "admin", page=True))) -> Response:
         views = device_views(dispatcher.directory, services.devices.facts())
-        return render(request, "devices.html", principal, devices=views)
+        return render(request, "devices.html", principal, devices=views, when=local_time(dispatcher.directory))
 
     @router.get("/board/devices/{device_id}")
     async def device_page(device_id: str, request: Request,
@@ -164,7 +165,8 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
         if view is None:
             raise HTTPException(404, f"no device {device_id}")
         events = await asyncio.to_thread(store.device_events, device_id)
-        return render(request, "device.html", principal, device=view, events=events)
+        return render(request, "device.html", principal, device=view, events=events,
+                      when=local_time(dispatcher.directory))
 
     @router.get("/me")
     async def my_callouts(request: Request, principal: Principal = Depends(require(page=True))) -> Response:

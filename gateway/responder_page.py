@@ -34,12 +34,14 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templat
                         autoescape=select_autoescape(["html"]))
 
 TEXT = {
-    "nl": {"title": "Oproep", "where": "Locatie", "gather": "Verzamelen", "others": "Onderweg",
+    "nl": {"title": "Oproep", "where": "Locatie", "gather": "Verzamelen uit het zicht", "others": "Onderweg",
            "nobody": "Nog niemand", "accept": "Ik kom", "decline": "Kan niet", "on_scene": "Ter plaatse",
-           "pending": "Kun je komen?", "accepted": "Je komt.", "declined": "Je hebt laten weten dat je niet kunt.",
+           "pending": "Kun je komen?", "accepted": "Je komt.",
+           "declined": "Je hebt laten weten dat je niet kunt komen.",
            "on_scene_status": "Je bent ter plaatse.", "closed": "Dit alarm is afgesloten.", "you": "jij",
            "expired": "Deze link is verlopen.", "invalid": "Deze link is ongeldig.",
-           "problem_hint": "Antwoord op de sms of bel de meldkamer.", "offline": "Verbinding weg, opnieuw verbinden…",
+           "problem_hint": "Antwoord op de sms of bel de centrale post.",
+           "offline": "Geen verbinding. Opnieuw verbinden…",
            "duress": WORDS["nl"]["duress"], "approach": WORDS["nl"]["approach"],
            "inform_title": "Ter informatie",
            "informed": "Ter informatie: je krijgt dit bericht als afdelingshoofd. Je hoeft niet te antwoorden."},

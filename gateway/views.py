@@ -201,7 +201,7 @@ def timeline_view(entries: list[TimelineEntry], language: str, *, duress: bool,
     """The entries this reader may see, in their language. `duress`: as for `alarm_view`;
     `running`: an incident record whose alarm is not closed yet (dispatcher/visibility.py)."""
     visible = timeline_for(((e.kind, e.data) for e in entries), duress=duress, running=running)
-    return [TimelineView(at=e.at, kind=e.kind, actor=_display(e.actor) or e.actor, channel=e.channel,
+    return [TimelineView(at=e.at, kind=e.kind, actor=_display(e.actor, language) or e.actor, channel=e.channel,
                          notice=e.notice, data=data,
                          text=timeline_text(e.kind, {**data, "channel": e.channel}, language))
             for e, data in zip(entries, visible, strict=True) if data is not None]
@@ -244,7 +244,17 @@ def local_time(directory: Directory) -> Callable[..., str]:
     return fmt
 
 
-def _display(actor: str | None) -> str | None:
+ON_BEHALF = {"nl": "namens", "en": "on behalf of"}
+
+
+def _display(actor: str | None, language: str = "nl") -> str | None:
+    """An actor as people read it: the operator's name; one who answered for someone on the
+    phone (the core writes "operator:<user> for <name>") as "<user> namens <name>"."""
     if actor is None:
         return None
+    if not actor.startswith("operator:"):
+        return actor
+    user, found, name = actor.removeprefix("operator:").rpartition(" for ")
+    if found and user and name:
+        return f"{user} {ON_BEHALF.get(language, ON_BEHALF['nl'])} {name}"
     return actor.removeprefix("operator:")
