@@ -192,6 +192,7 @@ BOARD: dict[str, dict[str, str]] = {
         "event_visit_checked_in": "ingecheckt", "event_visit_ended": "bezoek afgesloten",
         "event_visit_pre_alert": "check-in bijna te laat: apparaat gewaarschuwd",
         "event_visit_missed": "check-in gemist",
+        "type_fixed_button": "vaste alarmknop", "type_mobile_alarm": "mobiel alarm", "type_responder_pager": "pieper",
         "nav_approaches": "Bekende bezoekers", "approaches_title": "Afspraken bekende bezoekers",
         "approaches_intro": "Een afspraak met een bekende bezoeker (aanpak afgestemd met GGZ) geldt voor één ruimte "
                             "of zone en één tijdvak. Een alarm uit die ruimte in dat tijdvak geeft de aanpak mee aan "
@@ -246,6 +247,7 @@ BOARD: dict[str, dict[str, str]] = {
         "event_fault_cleared": "fault cleared", "event_visit_started": "visit started",
         "event_visit_checked_in": "checked in", "event_visit_ended": "visit ended",
         "event_visit_pre_alert": "check-in nearly late: device warned", "event_visit_missed": "check-in missed",
+        "type_fixed_button": "fixed button", "type_mobile_alarm": "mobile alarm", "type_responder_pager": "pager",
         "nav_approaches": "Known visitors", "approaches_title": "Known visitor agreements",
         "approaches_intro": "An agreement about a known visitor (approach agreed with the mental health team) holds "
                             "for one room or zone and one time window. An alarm from that room in that window gives "

@@ -3,12 +3,14 @@ window (start inclusive, end exclusive, ended early by hand)."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from dispatcher.approaches import (
     Approach,
+    ApproachBook,
     ApproachPlace,
     InvalidApproach,
     approach_for,
@@ -97,3 +99,34 @@ def test_windows_and_texts_are_bounded() -> None:
     for bad in ("", "   ", "x" * 301):
         with pytest.raises(InvalidApproach):
             check_text("note", bad, 300)
+
+
+async def test_the_book_follows_the_database_and_keeps_its_copy_when_it_is_away() -> None:
+    """Another instance adds an agreement: the book has it after the next read. The database
+    away: the last copy stays and alarms still get their note."""
+    stored: list[Approach] = []
+    away = False
+
+    def load(_now: datetime) -> list[Approach]:
+        if away:
+            raise ConnectionError("database away")
+        return list(stored)
+
+    book = ApproachBook(load=load, now=lambda: T0)
+    rounds = 0
+
+    async def sleep(_seconds: float) -> None:
+        nonlocal rounds, away
+        rounds += 1
+        if rounds == 1:
+            stored.append(agreement(ROOM))  # made elsewhere
+        elif rounds == 2:
+            assert book.note_for(ROOM_A, T0) == "Rustig benaderen, geen uniform"
+            away = True
+        elif rounds == 3:
+            raise asyncio.CancelledError
+
+    assert book.note_for(ROOM_A, T0) is None
+    with pytest.raises(asyncio.CancelledError):
+        await book.run(sleep=sleep)
+    assert book.note_for(ROOM_A, T0) == "Rustig benaderen, geen uniform", "kept while the database is away"
