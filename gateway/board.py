@@ -148,7 +148,8 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
         config = {"csrf": principal.csrf_token, "lang": lang, "uid": uid,
                   "t": {word: BOARD[lang][word] for word in ALARM_PAGE_WORDS}}
         return render(request, "alarm.html", principal, alarm=view, chain=chain_view(state),
-                      timeline=timeline_view(entries, lang, duress=duress), operator=principal.has("operator"),
+                      timeline=timeline_view(entries, lang, duress=duress, approach=True),
+                      operator=principal.has("operator"),
                       config=_json(config), when=local_time(dispatcher.directory))
 
     @router.get("/board/devices")

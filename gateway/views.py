@@ -197,10 +197,14 @@ def chain_view(state: AlarmState) -> ChainView:
 
 
 def timeline_view(entries: list[TimelineEntry], language: str, *, duress: bool,
-                  running: bool = False) -> list[TimelineView]:
+                  running: bool = False, approach: bool = False) -> list[TimelineView]:
     """The entries this reader may see, in their language. `duress`: as for `alarm_view`;
-    `running`: an incident record whose alarm is not closed yet (dispatcher/visibility.py)."""
+    `running`: an incident record whose alarm is not closed yet (dispatcher/visibility.py);
+    `approach`: the reader is the centrale post or the coordinator, who may read the approach
+    agreed for a known visitor (about a client's mental health: not for everyone who reads a record)."""
     visible = timeline_for(((e.kind, e.data) for e in entries), duress=duress, running=running)
+    if not approach:
+        visible = [None if data is None else {k: v for k, v in data.items() if k != "approach"} for data in visible]
     return [TimelineView(at=e.at, kind=e.kind, actor=_display(e.actor, language) or e.actor, channel=e.channel,
                          notice=e.notice, data=data,
                          text=timeline_text(e.kind, {**data, "channel": e.channel}, language))

@@ -50,6 +50,11 @@ async def test_an_alarm_from_the_flagged_room_in_the_window_carries_the_approach
     assert alarm["approach"] == NOTE
     detail = await code4.call(carla, f"/board/alarms/{alarm['uid']}")
     assert NOTE in detail.text and "Bekende bezoeker" in detail.text
+    raised = (await code4.api(f"/api/alarms/{alarm['uid']}"))["timeline"][0]
+    assert (raised["kind"], raised["data"]["approach"]) == ("alarm_raised", NOTE)
+    # The incident record, which the person affected and the team lead read too, leaves it out.
+    record = await code4.call(carla, f"/api/incidents/{alarm['incident_id']}")
+    assert NOTE not in record.text
     await code4.api(f"/api/alarms/{alarm['uid']}/close", method="POST", json={})
 
     # Another room in the same window: nothing.
