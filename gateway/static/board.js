@@ -211,6 +211,19 @@
   setInterval(faults, 10000);
   faults();
 
+  // Known visitors with an agreed approach, now: reception and the centrale post know before an alarm.
+  async function knownVisitors() {
+    try {
+      const now = (await api("/api/approaches")).filter((a) => a.active);
+      const strip = document.getElementById("known-visitors");
+      strip.hidden = now.length === 0;
+      strip.textContent = `${t.approaches_now}: ` + now.map((a) =>
+        `${a.place_name} (${t.approach_until.toLowerCase()} ${localTime(a.ends_at)}): ${a.note}`).join(" · ");
+    } catch (error) { /* the connection banner says enough */ }
+  }
+  setInterval(knownVisitors, 30000);
+  knownVisitors();
+
   // The service's own health (database, broker, queue): a banner while it is degraded.
   async function health() {
     try {

@@ -47,6 +47,8 @@ async def test_a_coordinator_flags_a_visitor_and_the_board_shows_the_approach(co
     page = await context.new_page()
     errors += script_errors(page)
     await sign_in(page, base, "ria", OPERATOR_PASSWORD, "/board")
+    await expect(page.locator("#known-visitors")).to_have_text(
+        f"Bekende bezoekers nu: Spreekkamer A, Spreekkamers, Stadhuis Testdorp (tot 12:00): {NOTE}")
     code4.button("knop-spreekkamer-a").press()
     card = page.locator("article.alarm")
     await expect(card.locator(".approach")).to_have_text(f"Bekende bezoeker – afgesproken aanpak: {NOTE}")
