@@ -59,8 +59,8 @@ TIMELINE = {
         "help_organised": "Genoeg hulp onderweg ({accepted} van {required})",
         "on_scene": "{recipient} is ter plaatse",
         "new_press": "Opnieuw op de knop gedrukt ({press}e keer)",
-        "cancel_refused": "Annuleren geweigerd: {reason}",
-        "duress": "DWANG: geannuleerd met de dwang-PIN",
+        "cancel_refused": "Intrekken geweigerd: {reason}",
+        "duress": "DWANG: ingetrokken met de dwang-PIN",
         "cancel_ignored_after_duress": "Intrekken na de dwang-PIN genegeerd",
         "closed": "Afgesloten: {outcome}",
         "channel_failed": "Oproep via {channel} aan {recipient} mislukt ({reason}){next_text}",
@@ -197,7 +197,7 @@ BOARD: dict[str, dict[str, str]] = {
         "nav_approaches": "Bekende bezoekers", "approaches_title": "Afspraken bekende bezoekers",
         "approaches_intro": "Een afspraak met een bekende bezoeker (aanpak afgestemd met GGZ) geldt voor één ruimte "
                             "of zone en één tijdvak. Een alarm uit die ruimte in dat tijdvak geeft de aanpak mee aan "
-                            "de BHV en toont die op het bord. De politie krijgt de aanpak nooit.",
+                            "de BHV en toont die bij het alarm. De politie krijgt de aanpak nooit.",
         "approach_place": "Ruimte of zone", "approach_from": "Van", "approach_until": "Tot",
         "approach_visitor": "Bezoeker", "approach_visitor_hint": "(kort kenmerk dat de receptie herkent, "
                                                                  "geen volledige naam)",
