@@ -43,7 +43,9 @@ TEXT = {
            "problem_hint": "Antwoord op de sms of bel de centrale post.",
            "offline": "Geen verbinding. Opnieuw verbinden…",
            "duress": WORDS["nl"]["duress"], "approach": WORDS["nl"]["approach"],
-           "inform_title": "Ter informatie",
+           "inform_title": "Ter informatie", "before": "Voor je benadert",
+           "establish": "Verzamel eerst achtergrondinformatie en stel vast om welk soort agressie het gaat: "
+                        "frustratie, instrumenteel of psychotisch. Eigen veiligheid gaat voor.",
            "informed": "Ter informatie: je krijgt dit bericht als afdelingshoofd. Je hoeft niet te antwoorden."},
     "en": {"title": "Call-out", "where": "Location", "gather": "Gather at", "others": "On the way",
            "nobody": "Nobody yet", "accept": "I'm coming", "decline": "Can't come", "on_scene": "On scene",
@@ -52,9 +54,14 @@ TEXT = {
            "expired": "This link has expired.", "invalid": "This link is not valid.",
            "problem_hint": "Reply to the text message or call the control room.",
            "offline": "Connection lost, reconnecting…", "duress": WORDS["en"]["duress"],
-           "approach": WORDS["en"]["approach"], "inform_title": "For information",
+           "approach": WORDS["en"]["approach"], "inform_title": "For information", "before": "Before you approach",
+           "establish": "First gather background and establish the kind of aggression: frustration, instrumental "
+                        "or psychotic. Your own safety comes first.",
            "informed": "For information: you get this as the head of department. You need not answer."},
 }
+
+
+AGGRESSION_KINDS = frozenset({"panic", "assist"})
 
 
 def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, Any]:
@@ -80,6 +87,8 @@ def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, An
     role = me.role if me is not None else None
     return {
         "inform": inform,  # read-only: no answer buttons, no role
+        # The Leidraad BHV-ers: background first, then the kind of aggression (not for a man-down).
+        "establish": not inform and state.kind in AGGRESSION_KINDS,
         "open": state.is_open,
         "code": short_code(state.uid),
         "headline": f"{headline(message, language)}: {KIND[language].get(state.kind, state.kind)}",

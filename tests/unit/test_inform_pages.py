@@ -17,7 +17,7 @@ from escalation.links import ResponderLinks
 from escalation.plan import Recipient, Route
 from gateway.callouts import my_callouts
 from gateway.live import LiveFeed
-from gateway.responder_page import TEMPLATES, responder_router, responder_view
+from gateway.responder_page import TEMPLATES, TEXT, responder_router, responder_view
 from tests.factories import T0, standard_plan
 
 MARIEKE = "person:marieke"
@@ -65,8 +65,10 @@ def test_the_one_tap_page_is_read_only_for_the_afdelingshoofd() -> None:
     sanne_page = next(p for p in state.pages if p.recipient == "person:sanne")
     answering = responder_view(state, sanne_page, "nl")
     assert not answering["inform"] and answering["status"] == "pending"
-    assert 'id="answers"' in TEMPLATES.get_template("responder.html").render(
-        t={"title": "Oproep"}, language="nl", view=answering, token="x", nonce="n")
+    assert answering["establish"] and not view["establish"], "the Leidraad's first steps are for who may come"
+    html = TEMPLATES.get_template("responder.html").render(t=TEXT["nl"], language="nl", view=answering, token="x",
+                                                           nonce="n")
+    assert 'id="answers"' in html and "stel vast om welk soort agressie het gaat" in html
 
 
 class FakeDispatcher:
