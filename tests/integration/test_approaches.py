@@ -19,7 +19,7 @@ from dispatcher.clock import FakeClock
 from dispatcher.store.schema import ApproachAgreement
 from gateway.broker import Mosquitto
 from tests.conftest import FIXTURES
-from tests.integration.harness import Harness
+from tests.integration.harness import OPERATOR_PASSWORD, Harness
 
 NOTE = "Rustig en met twee benaderen, niet aanraken, afgesproken met GGZ"
 POLICE = "+31880000000"
@@ -163,3 +163,31 @@ async def test_the_police_never_hear_the_approach(phones: Harness) -> None:
 
 def link_in(text: str) -> str:
     return next(word for word in text.split() if "/r/" in word)
+
+
+async def test_the_page_form_needs_its_csrf_token_and_refuses_what_cannot_be(code4: Harness) -> None:
+    assert code4.service is not None
+    accounts = code4.service.accounts
+    await code4.add_user("carla", ["coordinator"])
+    principal = await asyncio.to_thread(accounts.authenticate, "carla", OPERATOR_PASSWORD)
+    assert principal is not None
+    cookie, csrf = await asyncio.to_thread(accounts.open_session, principal)
+    good = {"place": "stadhuis/spreekkamer-a", "starts_at": "2026-11-23T10:30", "ends_at": "2026-11-23T12:00",
+            "visitor": "K.", "note": NOTE}
+    async with httpx.AsyncClient(base_url=code4.service.http_url, cookies={"code4_session": cookie},
+                                 timeout=10) as browser:
+        assert (await browser.post("/approaches", data=good)).status_code == 403, "no CSRF token"
+        for wrong, says in (({"note": "x" * 5000}, "hoogstens 300 tekens"), ({"ends_at": "gisteren"}, "Het eind"),
+                            ({"place": "stadhuis/kelder"}, "Kies een ruimte"), ({"starts_at": "0001-01-01T00:00"},
+                                                                               "geldige begintijd")):
+            answer = await browser.post("/approaches", data=good | wrong | {"csrf_token": csrf})
+            assert answer.status_code == 422 and says in answer.text, wrong
+        assert (await code4.call(code4.token or "", "/api/approaches")).json() == []
+        made = await browser.post("/approaches", data=good | {"csrf_token": csrf})
+        assert made.status_code == 303
+        [approach] = (await code4.call(code4.token or "", "/api/approaches")).json()
+        for bad in ("abc", "99999999999", "0"):
+            assert (await browser.post(f"/approaches/{bad}/end", data={"csrf_token": csrf})).status_code in (404, 422)
+        ended = await browser.post(f"/approaches/{approach['id']}/end", data={"csrf_token": csrf})
+        assert ended.status_code == 303
+    assert (await code4.call(code4.token or "", "/api/approaches")).json() == []
