@@ -18,7 +18,7 @@ from structlog.testing import capture_logs
 from dispatcher.clock import FakeClock
 from dispatcher.store.schema import ApproachAgreement
 from gateway.broker import Mosquitto
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, _postgres_database
 from tests.integration.harness import OPERATOR_PASSWORD, Harness
 
 NOTE = "Rustig en met twee benaderen, niet aanraken, afgesproken met GGZ"
@@ -191,3 +191,36 @@ async def test_the_page_form_needs_its_csrf_token_and_refuses_what_cannot_be(cod
         ended = await browser.post(f"/approaches/{approach['id']}/end", data={"csrf_token": csrf})
         assert ended.status_code == 303
     assert (await code4.call(code4.token or "", "/api/approaches")).json() == []
+
+
+@pytest.fixture
+async def pair(mosquitto: Mosquitto, clock: FakeClock, tmp_path: Path) -> AsyncIterator[tuple[Harness, Harness]]:
+    for url in _postgres_database():
+        leader = Harness(mosquitto=mosquitto, database_url=url, clock=clock, tmp_path=tmp_path / "a")
+        standby = Harness(mosquitto=mosquitto, database_url=url, clock=clock, tmp_path=tmp_path / "b")
+        await leader.start()
+        standby.token = leader.token
+        await standby.start()
+        try:
+            yield leader, standby
+        finally:
+            await standby.close()
+            await leader.close()
+
+
+async def test_an_agreement_made_on_a_standby_reaches_the_dispatching_instance(
+        pair: tuple[Harness, Harness]) -> None:
+    leader, standby = pair
+    assert leader.service is not None and standby.service is not None
+    assert standby.service.role == "standby"
+    carla = await standby.add_user("carla", ["coordinator"])
+    await flag(standby, carla, "stadhuis/spreekkamer-a", "2026-11-23T10:30", "2026-11-23T12:00")
+    book = leader.service.approaches
+    for _ in range(200):  # read again every few seconds
+        if book.current():
+            break
+        await asyncio.sleep(0.05)
+    assert [a.note for a in book.current()] == [NOTE]
+    leader.button("knop-spreekkamer-a").press()
+    alarm = await leader.alarm_when(lambda a: a["where"]["location"] == "Spreekkamer A")
+    assert alarm["approach"] == NOTE
