@@ -208,6 +208,7 @@ async def pair(mosquitto: Mosquitto, clock: FakeClock, tmp_path: Path) -> AsyncI
             await leader.close()
 
 
+@pytest.mark.postgres
 async def test_an_agreement_made_on_a_standby_reaches_the_dispatching_instance(
         pair: tuple[Harness, Harness]) -> None:
     leader, standby = pair
