@@ -59,6 +59,7 @@ from dispatcher.store.repository import AlarmWrite, Outgoing, StaleWrite, Store
 from escalation.channels import Channel, FeedbackSender
 from escalation.directory import Directory
 from escalation.pins import PinDigests
+from escalation.plan import Where
 from escalation.planning import emergency_plan, plan_alarm
 
 log = structlog.get_logger("code4.dispatcher")
@@ -162,8 +163,10 @@ class Dispatcher:
         last_position: Callable[[str], Position | None] = lambda _: None,
         metrics: EngineMetrics | None = None,
         may_send: Callable[[], bool] = lambda: True,
+        approach_for: Callable[[Where, datetime], str | None] = lambda *_: None,
     ) -> None:
         self._pins = pins
+        self._approach_for = approach_for  # an agreed approach for a known visitor (from memory, never waits)
         self.measure = metrics or EngineMetrics()
         self._taken_in = 0.0  # when the item being decided was taken in (monotonic)
         self._store = store
@@ -505,8 +508,18 @@ class Dispatcher:
                 log.exception("planning failed; the alarm opens for the control room without a chain")
                 plan = emergency_plan(self._directory.org.organisation, device_id)
             event = AlarmRaised(uid, device_id, alarm_id, press, kind, silent, plan, position, device_time, note,
-                                unreadable)
+                                unreadable, self._approach(plan.where, now))
             self._apply(None, event, now)
+
+    def _approach(self, where: Where, now: datetime) -> str | None:
+        """The agreed approach for a known visitor of this place now, if any. A failing lookup
+        never holds up the alarm: it goes out without the note."""
+        try:
+            return self._approach_for(where, now)
+        except Exception:
+            self.metrics["approach_lookup_errors"] += 1
+            log.exception("approach lookup failed; the alarm goes out without an agreed approach")
+            return None
 
     def _fresh_uid(self, now: datetime) -> str:
         """An alarm id no alarm of the day has: five letters give 28 million a day, so a busy day

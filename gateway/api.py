@@ -274,7 +274,7 @@ def api_router(services: Services) -> APIRouter:
         duress = sees_duress(principal.roles)
         language = pick_language(lang, request.headers.get("accept-language")) if lang else principal.language
         return AlarmDetail(alarm=alarm_view(incident, state, duress=duress), chain=chain_view(state),
-                           timeline=timeline_view(entries, language, duress=duress))
+                           timeline=timeline_view(entries, language, duress=duress, approach=True))
 
     async def act(uid: str, event: Event) -> AlarmView:  # operators only: they see duress
         try:

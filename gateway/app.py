@@ -26,6 +26,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from devices.adapters import Adapters
 from devices.endpoint import MqttEndpoint
 from devices.protocol import FeedbackPayload, Topics, encode
+from dispatcher.approaches import ApproachBook
 from dispatcher.clock import Clock, SystemClock
 from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
@@ -35,6 +36,7 @@ from dispatcher.logs import error_line
 from dispatcher.metrics import EngineMetrics
 from dispatcher.outbox import RetryPolicy
 from dispatcher.service import Dispatcher, RaiseAlarm
+from dispatcher.store.approaches import ApproachStore
 from dispatcher.store.incidents import IncidentRecords
 from dispatcher.store.lease import Lease, LeaseLost, SingleInstance, instance_name
 from dispatcher.store.repository import Store
@@ -50,6 +52,7 @@ from escalation.pins import PinDigests
 from escalation.plan import Position
 from escalation.twilio_api import TwilioApi, TwilioConfig, WebhookUrls
 from gateway.accounts import Accounts
+from gateway.approaches import approach_router
 from gateway.broker import Broker, embedded_broker
 from gateway.edge import MAX_HEAD_BYTES, BodyLimits, head_timeout_protocol
 from gateway.http import IMPORT_PATH, create_app
@@ -181,6 +184,13 @@ class Code4Service:
         else:
             log.warning("Twilio is not configured: sms, voice and app steps fall back to other channels "
                         "or count as unreachable")
+        self.approach_store = ApproachStore(self.store)
+        self.approaches = ApproachBook(load=self.approach_store.not_over, housekeeping=self.approach_store.erase_old,
+                                       now=self.clock.now)
+        try:
+            await self.approaches.refresh()
+        except Exception as exc:  # read again every few seconds: no reason to hold up the alarms
+            log.error("approach agreements not read at start-up", error=error_line(exc))
         self.dispatcher = Dispatcher(
             store=self.store,
             directory=Directory(loaded.organisation),
@@ -193,6 +203,7 @@ class Code4Service:
             last_position=lambda device_id: self.devices.last_position(device_id),
             metrics=self.metrics,
             may_send=self.may_act,
+            approach_for=self.approaches.note_for,
         )
         self.devices = DeviceWatch(
             store=self.store, directory=self.dispatcher.directory, clock=self.clock,
@@ -210,7 +221,10 @@ class Code4Service:
                                  clock=self.clock)
         self.accounts = Accounts(self.store, now=self.clock.now)
         self.throttle = LoginThrottle(clock=self.clock.monotonic)
-        routers = [responder_router(dispatcher=self.dispatcher, links=self.links, live=self.live)]
+        routers = [responder_router(dispatcher=self.dispatcher, links=self.links, live=self.live),
+                   approach_router(book=self.approaches, store=self.approach_store,
+                                   directory=lambda: self.dispatcher.directory, clock=self.clock,
+                                   secure_cookies=self.public_url.startswith("https://"))]
         if self.twilio is not None:
             routers.append(twilio_router(
                 dispatcher=self.dispatcher, auth_token=self.twilio.config.auth_token, public_url=self.public_url,
@@ -269,6 +283,7 @@ class Code4Service:
             tasks.create_task(self._lead(), name="leadership")
             tasks.create_task(self._watch_agreements(), name="agreement-watch")
             tasks.create_task(_tend_memory(), name="memory")
+            tasks.create_task(self.approaches.run(), name="approach-agreements")
             assert self._server is not None
             try:
                 await self._server.serve()

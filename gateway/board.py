@@ -22,8 +22,9 @@ from gateway.accounts import Principal
 from gateway.api import Services
 from gateway.auth import SESSION_COOKIE, require, safe_next, same_secret
 from gateway.bodies import form_fields
+from gateway.callouts import my_callouts as callouts_of
 from gateway.i18n import BOARD, LANGUAGES
-from gateway.views import alarm_view, chain_view, device_views, timeline_view
+from gateway.views import alarm_view, chain_view, device_views, local_time, timeline_view
 
 ALARM_PAGE_WORDS = ("close_confirm", "resolved", "cancelled", "false_alarm_outcome", "drill_outcome")
 
@@ -129,7 +130,8 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
     @router.get("/board")
     async def board(request: Request, principal: Principal = Depends(require("operator", page=True))) -> Response:
         lang = language(request, principal)
-        config = {"csrf": principal.csrf_token, "lang": lang, "t": BOARD[lang]}
+        config = {"csrf": principal.csrf_token, "lang": lang, "t": BOARD[lang],
+                  "tz": dispatcher.directory.org.timezone}  # times on the board: the organisation's
         return render(request, "board.html", principal, config=_json(config))
 
     @router.get("/board/alarms/{uid}")
@@ -146,14 +148,15 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
         config = {"csrf": principal.csrf_token, "lang": lang, "uid": uid,
                   "t": {word: BOARD[lang][word] for word in ALARM_PAGE_WORDS}}
         return render(request, "alarm.html", principal, alarm=view, chain=chain_view(state),
-                      timeline=timeline_view(entries, lang, duress=duress), operator=principal.has("operator"),
-                      config=_json(config))
+                      timeline=timeline_view(entries, lang, duress=duress, approach=True),
+                      operator=principal.has("operator"),
+                      config=_json(config), when=local_time(dispatcher.directory))
 
     @router.get("/board/devices")
     async def devices_page(request: Request,
                            principal: Principal = Depends(require("operator", "admin", page=True))) -> Response:
         views = device_views(dispatcher.directory, services.devices.facts())
-        return render(request, "devices.html", principal, devices=views)
+        return render(request, "devices.html", principal, devices=views, when=local_time(dispatcher.directory))
 
     @router.get("/board/devices/{device_id}")
     async def device_page(device_id: str, request: Request,
@@ -163,17 +166,19 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
         if view is None:
             raise HTTPException(404, f"no device {device_id}")
         events = await asyncio.to_thread(store.device_events, device_id)
-        return render(request, "device.html", principal, device=view, events=events)
+        return render(request, "device.html", principal, device=view, events=events,
+                      when=local_time(dispatcher.directory))
 
     @router.get("/me")
     async def my_callouts(request: Request, principal: Principal = Depends(require(page=True))) -> Response:
-        key = f"person:{principal.person_id}" if principal.person_id else None
-        mine = []
-        for state in dispatcher.open_alarms() if key and principal.has("responder") else []:
-            pages = [p for p in state.pages if p.recipient == key]
-            if pages:
-                mine.append((state.plan.where.describe() or state.device_id, services.links.url(pages[-1].page_id)))
-        return render(request, "me.html", principal, callouts=mine)
+        """Your open call-outs (responders) and the alarms you are informed of (an afdelingshoofd,
+        whatever their role), each with its one-tap link."""
+        found = callouts_of(dispatcher.open_alarms(), f"person:{principal.person_id}",
+                            responder=principal.has("responder")) if principal.person_id else []
+        mine = [{"where": c.state.plan.where.describe() or c.state.device_id, "inform": c.inform,
+                 "kind": c.state.kind, "raised_at": c.state.raised_at, "link": services.links.url(c.page.page_id)}
+                for c in found]
+        return render(request, "me.html", principal, callouts=mine, when=local_time(dispatcher.directory))
 
     return router
 

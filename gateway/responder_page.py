@@ -26,6 +26,7 @@ from dispatcher.visibility import responder_told_of_duress
 from escalation.links import LinkExpired, LinkInvalid, ResponderLinks
 from escalation.texts import KIND, OUTCOME, ROLE, WORDS, headline, lang, location_text, short_code
 from gateway.bodies import form_fields, is_form, json_object
+from gateway.callouts import is_inform
 from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
 
 log = structlog.get_logger("code4.responder")
@@ -33,21 +34,34 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templat
                         autoescape=select_autoescape(["html"]))
 
 TEXT = {
-    "nl": {"title": "Oproep", "where": "Locatie", "gather": "Verzamelen", "others": "Onderweg",
+    "nl": {"title": "Oproep", "where": "Locatie", "gather": "Verzamelen uit het zicht", "others": "Onderweg",
            "nobody": "Nog niemand", "accept": "Ik kom", "decline": "Kan niet", "on_scene": "Ter plaatse",
-           "pending": "Kun je komen?", "accepted": "Je komt.", "declined": "Je hebt laten weten dat je niet kunt.",
+           "pending": "Kun je komen?", "accepted": "Je komt.",
+           "declined": "Je hebt laten weten dat je niet kunt komen.",
            "on_scene_status": "Je bent ter plaatse.", "closed": "Dit alarm is afgesloten.", "you": "jij",
            "expired": "Deze link is verlopen.", "invalid": "Deze link is ongeldig.",
-           "problem_hint": "Antwoord op de sms of bel de meldkamer.", "offline": "Verbinding weg, opnieuw verbinden…",
-           "duress": WORDS["nl"]["duress"]},
+           "problem_hint": "Antwoord op de sms of bel de centrale post.",
+           "offline": "Geen verbinding. Opnieuw verbinden…",
+           "duress": WORDS["nl"]["duress"], "approach": WORDS["nl"]["approach"],
+           "inform_title": "Ter informatie", "before": "Voor je benadert",
+           "establish": "Verzamel eerst achtergrondinformatie en stel vast om welk soort agressie het gaat: "
+                        "frustratie, instrumenteel of psychotisch. Eigen veiligheid gaat voor.",
+           "informed": "Ter informatie: je krijgt dit bericht als afdelingshoofd. Je hoeft niet te antwoorden."},
     "en": {"title": "Call-out", "where": "Location", "gather": "Gather at", "others": "On the way",
            "nobody": "Nobody yet", "accept": "I'm coming", "decline": "Can't come", "on_scene": "On scene",
            "pending": "Can you come?", "accepted": "You are coming.", "declined": "You said you cannot come.",
            "on_scene_status": "You are on scene.", "closed": "This alarm is closed.", "you": "you",
            "expired": "This link has expired.", "invalid": "This link is not valid.",
            "problem_hint": "Reply to the text message or call the control room.",
-           "offline": "Connection lost, reconnecting…", "duress": WORDS["en"]["duress"]},
+           "offline": "Connection lost, reconnecting…", "duress": WORDS["en"]["duress"],
+           "approach": WORDS["en"]["approach"], "inform_title": "For information", "before": "Before you approach",
+           "establish": "First gather background and establish the kind of aggression: frustration, instrumental "
+                        "or psychotic. Your own safety comes first.",
+           "informed": "For information: you get this as the head of department. You need not answer."},
 }
+
+
+AGGRESSION_KINDS = frozenset({"panic", "assist"})
 
 
 def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, Any]:
@@ -67,13 +81,20 @@ def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, An
         status, status_text = "declined", words["declined"]
     else:
         status, status_text = "pending", words["pending"]
+    inform = is_inform(page)
+    if inform and state.is_open:
+        status, status_text = "inform", words["informed"]
     role = me.role if me is not None else None
     return {
+        "inform": inform,  # read-only: no answer buttons, no role
+        # The Leidraad BHV-ers: background first, then the kind of aggression (not for a man-down).
+        "establish": not inform and state.kind in AGGRESSION_KINDS,
         "open": state.is_open,
         "code": short_code(state.uid),
         "headline": f"{headline(message, language)}: {KIND[language].get(state.kind, state.kind)}",
         "location": location_text(message, language),
         "gathering_point": message.where.gathering_point,
+        "approach": message.approach,  # never set for an outside contact (the core decides)
         "duress": state.duress and responder_told_of_duress(coming=me is not None, asked=status == "pending"),
         "status": status,
         "status_text": status_text,
@@ -128,6 +149,8 @@ def responder_router(*, dispatcher: Dispatcher, links: ResponderLinks, live: Liv
         state, page = await resolve(token)
         form = is_form(request)
         data: dict[str, Any] = await form_fields(request) if form else await json_object(request)
+        if is_inform(page):
+            raise HTTPException(409, "this page is for information only: there is nothing to answer")
         try:
             answer = Answer(data.get("response"))
         except ValueError:

@@ -7,6 +7,7 @@ reached them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -75,6 +76,7 @@ class AlarmView(BaseModel):
     step: StepView
     where: Place
     person: str | None
+    approach: str | None = Field(None, description="the agreed approach for a known visitor of this place and time")
     position: dict[str, Any] | None
     responders: list[ResponderView]
     reached: list[ReachedView]
@@ -173,7 +175,7 @@ def alarm_view(incident_id: int, state: AlarmState, *, duress: bool) -> AlarmVie
                       of=len(plan.steps)),
         where=Place(site=plan.where.site_name, address=plan.where.address, zone=plan.where.zone_name,
                     location=plan.where.location_name, gathering_point=plan.where.gathering_point),
-        person=plan.device.person_name,
+        person=plan.device.person_name, approach=state.approach,
         position={k: v for k, v in vars(state.position).items() if v is not None} if state.position else None,
         responders=[ResponderView(name=r.name, role=r.role, channel=r.channel, accepted_at=r.accepted_at,
                                   on_scene_at=r.on_scene_at) for r in state.responders],
@@ -197,11 +199,15 @@ def chain_view(state: AlarmState) -> ChainView:
 
 
 def timeline_view(entries: list[TimelineEntry], language: str, *, duress: bool,
-                  running: bool = False) -> list[TimelineView]:
+                  running: bool = False, approach: bool = False) -> list[TimelineView]:
     """The entries this reader may see, in their language. `duress`: as for `alarm_view`;
-    `running`: an incident record whose alarm is not closed yet (dispatcher/visibility.py)."""
+    `running`: an incident record whose alarm is not closed yet (dispatcher/visibility.py);
+    `approach`: the reader is the centrale post or the coordinator, who may read the approach
+    agreed for a known visitor (about a client's mental health: not for everyone who reads a record)."""
     visible = timeline_for(((e.kind, e.data) for e in entries), duress=duress, running=running)
-    return [TimelineView(at=e.at, kind=e.kind, actor=_display(e.actor) or e.actor, channel=e.channel,
+    if not approach:
+        visible = [None if data is None else {k: v for k, v in data.items() if k != "approach"} for data in visible]
+    return [TimelineView(at=e.at, kind=e.kind, actor=_display(e.actor, language) or e.actor, channel=e.channel,
                          notice=e.notice, data=data,
                          text=timeline_text(e.kind, {**data, "channel": e.channel}, language))
             for e, data in zip(entries, visible, strict=True) if data is not None]
@@ -234,7 +240,27 @@ def device_views(directory: Directory, facts: dict[str, Any]) -> list[DeviceView
     return sorted(views, key=lambda v: (not v.faults, v.id))
 
 
-def _display(actor: str | None) -> str | None:
+def local_time(directory: Directory) -> Callable[..., str]:
+    """Times as people read them: in the organisation's time zone (stored and sent as UTC)."""
+    tz = directory.org.tz
+
+    def fmt(moment: datetime | None, pattern: str = "%d-%m-%Y %H:%M") -> str:
+        return moment.astimezone(tz).strftime(pattern) if moment else "–"
+
+    return fmt
+
+
+ON_BEHALF = {"nl": "namens", "en": "on behalf of"}
+
+
+def _display(actor: str | None, language: str = "nl") -> str | None:
+    """An actor as people read it: the operator's name; one who answered for someone on the
+    phone (the core writes "operator:<user> for <name>") as "<user> namens <name>"."""
     if actor is None:
         return None
+    if not actor.startswith("operator:"):
+        return actor
+    user, found, name = actor.removeprefix("operator:").rpartition(" for ")
+    if found and user and name:
+        return f"{user} {ON_BEHALF.get(language, ON_BEHALF['nl'])} {name}"
     return actor.removeprefix("operator:")

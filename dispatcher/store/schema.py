@@ -372,3 +372,26 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(32))
     incident_id: Mapped[int | None] = mapped_column(Integer, index=True)
     detail: Mapped[dict[str, Any]]
+
+
+class ApproachAgreement(Base):
+    """An agreed approach for a known visitor of a room (or zone) in a time window
+    (dispatcher/approaches.py). The visitor reference and the note are erased a week after
+    the window ends."""
+
+    __tablename__ = "approach_agreements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(String(64))
+    location_id: Mapped[str | None] = mapped_column(String(64))
+    zone_id: Mapped[str | None] = mapped_column(String(64))
+    place_name: Mapped[str] = mapped_column(String(300))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    visitor: Mapped[str] = mapped_column(String(60))
+    note: Mapped[str] = mapped_column(String(300))
+    made_by: Mapped[str] = mapped_column(String(200))
+    made_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(200))
+    erased_at: Mapped[datetime | None]

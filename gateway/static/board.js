@@ -32,6 +32,12 @@
     return response.json();
   }
 
+  // Times as the organisation reads them, whatever the browser's own time zone.
+  const clockFormat = new Intl.DateTimeFormat(config.lang === "en" ? "en-GB" : "nl-NL",
+    {timeZone: config.tz, hour: "2-digit", minute: "2-digit"});
+  const localTime = (iso) => clockFormat.format(new Date(iso));
+  const channel = (c) => t["channel_" + c] || c;
+
   function serverNow() { return Date.now() + clockOffset; }
   function setClock(iso) { clockOffset = Date.parse(iso) - Date.now(); }
 
@@ -65,10 +71,10 @@
       t.accepted_of.replace("{n}", accepted).replace("{m}", a.step.required), " ",
       el("span", {class: "countdown", "data-uid": a.uid}, countdown(a)));
     const responders = el("ul", {class: "responders"}, ...a.responders.map((r) =>
-      el("li", {}, `${r.name}${r.role ? " (" + r.role + ")" : ""} – ${r.channel}${r.on_scene_at ? " – " + t.on_scene : ""}`)));
+      el("li", {}, `${r.name}${r.role ? " (" + r.role + ")" : ""} – ${channel(r.channel)}${r.on_scene_at ? " – " + t.on_scene : ""}`)));
     const reached = el("ul", {class: "reached"}, ...a.reached.filter((p) => p.status !== "accepted").map((p) =>
-      el("li", {class: p.status}, `${p.name} – ${p.channel} – ${t[p.status] || p.status}`,
-        ...p.failed_channels.map((c) => el("span", {class: "badge warn"}, t.channel_failed.replace("{channel}", c))))));
+      el("li", {class: p.status}, `${p.name} – ${channel(p.channel)} – ${t[p.status] || p.status}`,
+        ...p.failed_channels.map((c) => el("span", {class: "badge warn"}, t.channel_failed.replace("{channel}", channel(c)))))));
     const actions = el("p", {class: "actions"},
       !a.seen_at && button(t.seen, () => act(a.uid, "seen"), "seen"),
       button(t.escalate, () => act(a.uid, "escalate"), "escalate"),
@@ -77,7 +83,9 @@
     const kind = t["kind_" + a.kind] || a.kind;
     return el("article", {class: `alarm ${a.unanswered ? "unanswered" : ""} ${a.seen_at ? "" : "unseen"}`,
                           id: `alarm-${a.uid}`, "data-uid": a.uid},
-      el("h2", {}, where(a), " ", el("small", {}, kind)), badges, step,
+      el("h2", {}, where(a), " ", el("small", {}, kind, " · ",
+        el("time", {datetime: a.raised_at, class: "raised"}, localTime(a.raised_at)))), badges,
+      a.approach && el("p", {class: "approach"}, el("b", {}, `${t.approach}: `), a.approach), step,
       accepted ? el("div", {}, el("h3", {}, t.responders), responders) : null,
       el("div", {}, el("h3", {}, t.reached), reached), actions);
   }
@@ -202,6 +210,19 @@
   }
   setInterval(faults, 10000);
   faults();
+
+  // Known visitors with an agreed approach, now: reception and the centrale post know before an alarm.
+  async function knownVisitors() {
+    try {
+      const now = (await api("/api/approaches")).filter((a) => a.active);
+      const strip = document.getElementById("known-visitors");
+      strip.hidden = now.length === 0;
+      strip.textContent = `${t.approaches_now}: ` + now.map((a) =>
+        `${a.place_name} (${t.approach_until.toLowerCase()} ${localTime(a.ends_at)}): ${a.note}`).join(" · ");
+    } catch (error) { /* the connection banner says enough */ }
+  }
+  setInterval(knownVisitors, 30000);
+  knownVisitors();
 
   // The service's own health (database, broker, queue): a banner while it is degraded.
   async function health() {

@@ -72,13 +72,13 @@ async def test_an_alarm_appears_live_and_the_operator_handles_it(code4: Harness,
 
     # Jan accepts on his pager: the board shows him with his role.
     jan.respond(page_to_jan["page_id"], "accept")
-    await expect(card.locator("ul.responders")).to_contain_text("Jan de Vries (1) – pager")
+    await expect(card.locator("ul.responders")).to_contain_text("Jan de Vries (1) – pieper")
     await expect(card).to_contain_text("1 van 2 bevestigd")
     await page.screenshot(path=SCREENSHOTS / "board-2-responder-accepted.png")
 
     # The detail page: timeline, chain, incident link; closing asks for confirmation.
     await card.get_by_role("link", name="Details").click()
-    await expect(page.locator("#timeline")).to_contain_text("Opgeschaald door de meldkamer")
+    await expect(page.locator("#timeline")).to_contain_text("Opgeschaald door de centrale post")
     await expect(page.locator("ol.chain li.current")).to_contain_text("bhv (code 4)")
     await expect(page.locator("#incident-link")).to_be_visible()
     await page.screenshot(path=SCREENSHOTS / "board-3-alarm-detail.png", full_page=True)
@@ -86,9 +86,9 @@ async def test_an_alarm_appears_live_and_the_operator_handles_it(code4: Harness,
     await page.locator("#outcome").select_option("resolved")
     await page.get_by_role("button", name="Afsluiten").click()
     await expect(page.locator("#status")).to_have_text("afgesloten: opgelost")
-    await expect(page.locator("#timeline")).to_contain_text("Afgesloten: Alarm afgesloten")
+    await expect(page.locator("#timeline")).to_contain_text("Afgesloten: opgelost")
     await code4.wait(fatima.wait_for, "feedback", lambda f: f["state"] == "closed")
-    await page.get_by_role("link", name="Terug naar het bord").click()
+    await page.get_by_role("link", name="Terug naar de alarmen").click()
     await expect(page.locator("#alarms")).to_have_text("Geen open alarmen.")
     assert errors == []
 
@@ -128,7 +128,7 @@ async def test_the_board_says_when_code4_cannot_reach_its_broker(code4: Harness,
     await expect(page.locator("#degraded")).to_be_hidden()
     code4.mosquitto.stop_sync()
     await expect(page.locator("#degraded")).to_be_visible(timeout=10000)
-    await expect(page.locator("#degraded")).to_contain_text("code4 bereikt de database of de broker niet")
+    await expect(page.locator("#degraded")).to_contain_text("code4 bereikt de database of de berichtenserver niet")
     await page.screenshot(path=SCREENSHOTS / "board-6-degraded.png")
     code4.mosquitto.start_sync()
     await expect(page.locator("#degraded")).to_be_hidden(timeout=20000)
@@ -153,10 +153,10 @@ async def test_the_device_board_lists_faults_first(code4: Harness, browser: Brow
         await page.screenshot(path=SCREENSHOTS / "board-6-devices.png", full_page=True)
         await page.get_by_role("link", name="knop-balie-1").click()
         await expect(page.locator("#faults")).to_have_text("batterij bijna leeg")
-        await expect(page.locator("#events")).to_contain_text("fault raised: batterij bijna leeg")
+        await expect(page.locator("#events")).to_contain_text("storing: batterij bijna leeg")
         await page.goto(f"{code4.service.http_url}/board")  # the alarm board shows the fault too
         strip = page.locator("#faults")
-        await expect(strip).to_contain_text("Storingen aan apparaten: knop-balie-1 (batterij bijna leeg)")
+        await expect(strip).to_contain_text("Apparaten met een storing: knop-balie-1 (batterij bijna leeg)")
         await page.get_by_role("link", name="English").click()
         await expect(page.locator("#faults")).to_contain_text("Device faults: knop-balie-1 (battery low)")
     finally:

@@ -118,6 +118,6 @@ async def test_the_page_works_without_javascript(phones: Harness, browser: Brows
         phones.button("knop-balie-1").press(kind="man_down")
         await page.goto(await link_for(phones, JAN))
         await page.get_by_role("button", name="Kan niet").tap()
-        await expect(page.locator("#status")).to_have_text("Je hebt laten weten dat je niet kunt.")
+        await expect(page.locator("#status")).to_have_text("Je hebt laten weten dat je niet kunt komen.")
     finally:
         await context.close()

@@ -357,7 +357,10 @@ async def test_accepting_on_behalf_records_the_operator(site: Site) -> None:
     assert [(r["name"], r["role"], r["channel"]) for r in alarm["responders"]] == [("Jan de Vries", 1, "operator")]
     detail = await harness.api(f"/api/alarms/{site.uid}")
     accepted = next(e for e in detail["timeline"] if e["kind"] == "accepted")
-    assert accepted["actor"] == "Ria Meldkamer for Jan de Vries" and accepted["data"]["on_behalf"] is True
+    assert accepted["actor"] == "Ria Meldkamer namens Jan de Vries" and accepted["data"]["on_behalf"] is True
+    english = await harness.api(f"/api/alarms/{site.uid}", lang="en")
+    assert next(e for e in english["timeline"] if e["kind"] == "accepted")["actor"] == \
+        "Ria Meldkamer on behalf of Jan de Vries"
     with pytest.raises(httpx.HTTPStatusError) as unknown:
         await harness.api(f"/api/alarms/{site.uid}/accept", method="POST", json={"recipient": "person:nobody"})
     assert unknown.value.response.status_code == 409

@@ -36,7 +36,7 @@ async def test_channels_that_fail_move_on_and_end_visibly_unanswered(
         assert failures == [("app", "sms"), ("sms", None)]
         assert all(e["notice"] for e in record["timeline"] if e["kind"] in ("channel_failed", "unreachable"))
         failed = next(e for e in record["timeline"] if e["kind"] == "channel_failed")
-        assert failed["text"] == "app naar Sam Taylor mislukt (channel app is not configured on this " \
+        assert failed["text"] == "Oproep via app aan Sam Taylor mislukt (channel app is not configured on this " \
                                  "installation); verder via sms"
 
         # Nobody answers: after the BHV's 45 s the police by voice, which cannot be reached here either.

@@ -69,7 +69,7 @@ async def test_press_escalates_to_bhv_and_help_arrives(code4: Harness) -> None:
         ("closed", None),
     ]
     notified = [e["text"] for e in record["timeline"] if e["kind"] == "notified"]
-    assert notified == [f"{name} opgeroepen via pager" for name in (
+    assert notified == [f"{name} opgeroepen via pieper" for name in (
         "Sanne de Jong", "Mohamed Yilmaz", "Jan de Vries", "Fatima El Amrani", "Kees Bakker")]
     english = await code4.api(f"/api/incidents/{alarm['incident_id']}", lang="en")
     accepted = [e["text"] for e in english["timeline"] if e["kind"] == "accepted"]

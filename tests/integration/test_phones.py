@@ -145,7 +145,8 @@ async def test_an_undelivered_sms_falls_back_to_a_voice_call_and_the_control_roo
     await twilio.call_to(FATIMA)
     failed = next(e for e in await timeline(phones, alarm) if e["kind"] == "channel_failed")
     assert failed["notice"] and failed["data"]["recipient"] == "Fatima El Amrani"
-    assert failed["text"] == "sms naar Fatima El Amrani mislukt (sms undelivered (error 30003)); verder via voice"
+    assert failed["text"] == ("Oproep via sms aan Fatima El Amrani mislukt (sms undelivered (error 30003)); "
+                              "verder via telefoon")
 
 
 async def test_api_5xx_is_retried_then_falls_back(phones: Harness) -> None:

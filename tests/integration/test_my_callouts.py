@@ -1,0 +1,25 @@
+"""/me: a responder's open call-outs with their one-tap links, in local time; someone linked to
+a person without the responder role (an afdelingshoofd) sees only what they are informed of."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.harness import Harness
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+async def test_me_lists_my_call_outs(code4: Harness) -> None:
+    jan = await code4.add_user("jan", ["responder"], person="jan")
+    marieke = await code4.add_user("marieke", ["employee"], person="marieke")
+    pager = code4.pager("pager-jan")
+    code4.button("knop-balie-2").press(kind="man_down")  # straight to the BHV
+    await code4.wait(pager.page, lambda p: p["code"] == "4")
+    mine = (await code4.call(jan, "/me")).text
+    assert "Balie 2, Publiekshal, Stadhuis Testdorp</a>" in mine and "/r/" in mine
+    assert "man-down (persoon ligt), 11:00" in mine, "raised at 10:00 UTC: 11:00 in Amsterdam"
+    assert "ter informatie" not in mine
+    # Marieke is paged as a colleague in no step of this alarm, and answers nothing: nothing here.
+    theirs = (await code4.call(marieke, "/me")).text
+    assert "Geen open oproepen." in theirs and 'href="/me"' in theirs

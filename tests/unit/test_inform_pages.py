@@ -1,0 +1,103 @@
+"""The afdelingshoofd is informed of every alarm in their team: /me lists it "ter informatie"
+and the one-tap page shows it read-only — where, what, who is coming — with no answer buttons.
+
+The core's inform page (`Page.inform`) is built elsewhere; here a page with `inform=True`
+stands for it."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from dispatcher.core import AlarmRaised, AlarmState, Page, PageStatus, Responded, Response, decide
+from escalation.links import ResponderLinks
+from escalation.plan import Recipient, Route
+from gateway.callouts import my_callouts
+from gateway.live import LiveFeed
+from gateway.responder_page import TEMPLATES, TEXT, responder_router, responder_view
+from tests.factories import T0, standard_plan
+
+MARIEKE = "person:marieke"
+
+
+@dataclasses.dataclass(frozen=True)
+class InformPage(Page):
+    inform: bool = True
+
+
+def informed_alarm() -> AlarmState:
+    """Jan was paged and accepted (role 1); Marieke, afdelingshoofd, was informed."""
+    plan = standard_plan()
+    plan = dataclasses.replace(plan, recipients=(*plan.recipients, Recipient(MARIEKE, "Marieke van Dijk")))
+    state, _ = decide(None, AlarmRaised("a-20261123-abcde", "knop-1", "dev-1", 1, "panic", True, plan), T0)
+    inform = InformPage(f"{state.uid}.99", MARIEKE, 0, 1, (Route("pager", "pager-marieke"),), 0,
+                        PageStatus.PENDING, T0)
+    return dataclasses.replace(state, pages=(*state.pages, inform))
+
+
+def test_me_lists_the_alarm_for_information_whatever_the_role() -> None:
+    state = informed_alarm()
+    [mine] = my_callouts([state], MARIEKE, responder=False)
+    assert mine.inform and mine.page.page_id.endswith(".99")
+    assert my_callouts([state], MARIEKE, responder=True)[0].inform
+    [sanne] = my_callouts([state], "person:sanne", responder=True)
+    assert not sanne.inform
+    assert my_callouts([state], "person:sanne", responder=False) == [], "answering is for responders"
+
+
+def test_the_one_tap_page_is_read_only_for_the_afdelingshoofd() -> None:
+    state = informed_alarm()
+    page = state.page(f"{state.uid}.99")
+    assert page is not None
+    view = responder_view(state, page, "nl")
+    assert view["inform"] and view["status"] == "inform" and view["role"] is None
+    assert "als afdelingshoofd" in view["status_text"] and "niet te antwoorden" in view["status_text"]
+    assert view["location"] and "Balie 1" in view["location"]
+    html = TEMPLATES.get_template("responder.html").render(t={"title": "Oproep", "inform_title": "Ter informatie"},
+                                                           language="nl", view=view, token="x", nonce="n")
+    assert 'id="answers"' not in html and "Ter informatie" in html
+    english = responder_view(state, page, "en")
+    assert "head of department" in english["status_text"]
+
+    sanne_page = next(p for p in state.pages if p.recipient == "person:sanne")
+    answering = responder_view(state, sanne_page, "nl")
+    assert not answering["inform"] and answering["status"] == "pending"
+    assert answering["establish"] and not view["establish"], "the Leidraad's first steps are for who may come"
+    html = TEMPLATES.get_template("responder.html").render(t=TEXT["nl"], language="nl", view=answering, token="x",
+                                                           nonce="n")
+    assert 'id="answers"' in html and "stel vast om welk soort agressie het gaat" in html
+
+
+class FakeDispatcher:
+    def __init__(self, state: AlarmState) -> None:
+        self.state = state
+        self.commands: list[object] = []
+
+    async def alarm(self, uid: str) -> AlarmState | None:
+        return self.state if uid == self.state.uid else None
+
+    async def command(self, uid: str, event: object, **_: object) -> AlarmState:
+        self.commands.append(event)
+        return self.state
+
+
+def test_an_inform_page_cannot_be_answered() -> None:
+    state = informed_alarm()
+    dispatcher = FakeDispatcher(state)
+    links = ResponderLinks(secret="s" * 32, public_url="http://code4.test", ttl_s=3600,
+                           now=lambda: T0 + timedelta(seconds=1))
+    app = FastAPI()
+    app.include_router(responder_router(dispatcher=dispatcher, links=links, live=LiveFeed()))  # type: ignore[arg-type]
+    client = TestClient(app)
+    token = links.url(f"{state.uid}.99").rsplit("/", 1)[1]
+    shown = client.get(f"/r/{token}")
+    assert shown.status_code == 200 and "als afdelingshoofd" in shown.text and 'id="answers"' not in shown.text
+    refused = client.post(f"/r/{token}/respond", json={"response": "accept"})
+    assert refused.status_code == 409 and dispatcher.commands == []
+    sanne = next(p for p in state.pages if p.recipient == "person:sanne")
+    answered = client.post(f"/r/{links.url(sanne.page_id).rsplit('/', 1)[1]}/respond", json={"response": "accept"})
+    assert answered.status_code == 200
+    assert dispatcher.commands == [Responded(sanne.page_id, Response.ACCEPT, "app", "")]
