@@ -60,7 +60,7 @@ async def test_the_coordinator_completes_the_record_of_a_real_alarm(code4: Harne
     await expect(page.get_by_label("Vestiging")).to_have_value("stadhuis")
     await expect(page.get_by_label("Plaats (balie, kamer, adres)")).to_have_value(
         "Balie 1, Publiekshal, Stadhuis Testdorp")
-    await expect(page.locator("#responders")).to_contain_text("Sanne de Jong: kwam (nr 1) om 23-11-2026 11:00")
+    await expect(page.locator("#responders")).to_contain_text("Sanne de Jong: kwam (nr 3) om 23-11-2026 11:00")
     await expect(page.locator("#employer-address")).to_contain_text("adres van de werkgever")
 
     # Aftercare started when the alarm closed: the talks are there before any paperwork.

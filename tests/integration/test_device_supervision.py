@@ -232,6 +232,6 @@ async def test_a_the_things_stack_long_press_is_a_man_down(site: Harness) -> Non
     }
     publish(site, "v3/code4-test@ttn/devices/ws101-oefen/up", json.dumps(uplink))
     page = await site.wait(sanne.page)  # this agreement has no on_severe: its first step
-    assert "man-down" in page["text"] and page["text"].startswith("OEFENING:")
+    assert "persoon ligt op de grond" in page["text"] and page["text"].startswith("OEFENING:")
     [alarm] = await site.alarms()
     assert (alarm["kind"], alarm["device_id"]) == ("man_down", "knop-oefen")

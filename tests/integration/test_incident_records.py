@@ -151,7 +151,7 @@ async def test_an_alarm_record_is_prefilled_and_completed(code4: Harness, people
     assert (record["site"], record["location"]) == ("Stadhuis Testdorp", "Balie 1, Publiekshal, Stadhuis Testdorp")
     assert record["registration"]["site_id"] == "stadhuis"
     [came] = record["responders"]
-    assert (came["name"], came["role"]) == ("Sanne de Jong", 1)
+    assert (came["name"], came["role"]) == ("Sanne de Jong", 3)
     assert came["accepted_at"].startswith("2026-11-23T10:00:08")
     assert came["on_scene_at"].startswith("2026-11-23T10:00:58")
     # Aftercare started when the alarm closed, before any paperwork.
