@@ -24,6 +24,7 @@ T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, 11:00 in Wormer
 PEOPLE = {
     "jan": "Jan de Vries", "fatima": "Fatima El Amrani", "sanne": "Sanne de Jong",
     "kees": "Kees Bakker", "anouk": "Anouk Visser", "mohamed": "Mohamed Yilmaz", "ingrid": "Ingrid Kok",
+    "marieke": "Marieke van Dijk",
 }
 BHV = {"jan", "fatima", "kees", "anouk"}  # BHV-trained, as in the example organisation
 

@@ -18,8 +18,21 @@ async def test_me_lists_my_call_outs(code4: Harness) -> None:
     await code4.wait(pager.page, lambda p: p["code"] == "4")
     mine = (await code4.call(jan, "/me")).text
     assert "Balie 2, Publiekshal, Stadhuis Testdorp</a>" in mine and "/r/" in mine
-    assert "man-down (persoon ligt), 11:00" in mine, "raised at 10:00 UTC: 11:00 in Amsterdam"
+    assert "persoon ligt op de grond, 11:00" in mine, "raised at 10:00 UTC: 11:00 in Amsterdam"
     assert "ter informatie" not in mine
     # Marieke is paged as a colleague in no step of this alarm, and answers nothing: nothing here.
     theirs = (await code4.call(marieke, "/me")).text
     assert "Geen open oproepen." in theirs and 'href="/me"' in theirs
+
+
+async def test_the_afdelingshoofd_is_informed_on_the_pager_and_sees_it_on_me(code4: Harness) -> None:
+    marieke = await code4.add_user("marieke", ["employee"], person="marieke")
+    pager = code4.pager("pager-marieke")
+    code4.button("mob-piet").press()  # Piet is in her team buitendienst
+    told = await code4.wait(pager.page, lambda p: p["text"].startswith("Ter informatie"))
+    assert "afdelingshoofd" in told["text"] and "Piet Jansen" in told["text"]
+    mine = (await code4.call(marieke, "/me")).text
+    assert "ter informatie" in mine and "/r/" in mine
+    [alarm] = await code4.alarms()
+    assert [(r["name"], r["status"]) for r in alarm["reached"] if r["name"] == "Marieke van Dijk"] == [
+        ("Marieke van Dijk", "informed")]

@@ -1,47 +1,34 @@
 """The afdelingshoofd is informed of every alarm in their team: /me lists it "ter informatie"
-and the one-tap page shows it read-only — where, what, who is coming — with no answer buttons.
-
-The core's inform page (`Page.inform`) is built elsewhere; here a page with `inform=True`
-stands for it."""
+and the one-tap page shows it read-only — where, what, who is coming — with no answer buttons."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from dispatcher.core import AlarmRaised, AlarmState, Page, PageStatus, Responded, Response, decide
+from dispatcher.core import AlarmRaised, AlarmState, Responded, Response, decide
 from escalation.links import ResponderLinks
-from escalation.plan import Recipient, Route
 from gateway.callouts import my_callouts
 from gateway.live import LiveFeed
 from gateway.responder_page import TEMPLATES, TEXT, responder_router, responder_view
-from tests.factories import T0, standard_plan
+from tests.factories import T0, standard_plan, target
 
 MARIEKE = "person:marieke"
 
 
-@dataclasses.dataclass(frozen=True)
-class InformPage(Page):
-    inform: bool = True
-
-
 def informed_alarm() -> AlarmState:
-    """Jan was paged and accepted (role 1); Marieke, afdelingshoofd, was informed."""
-    plan = standard_plan()
-    plan = dataclasses.replace(plan, recipients=(*plan.recipients, Recipient(MARIEKE, "Marieke van Dijk")))
+    """Marieke, afdelingshoofd, was informed by the core when the alarm was raised."""
+    plan = standard_plan(informed=(target("marieke", "pager"),))
     state, _ = decide(None, AlarmRaised("a-20261123-abcde", "knop-1", "dev-1", 1, "panic", True, plan), T0)
-    inform = InformPage(f"{state.uid}.99", MARIEKE, 0, 1, (Route("pager", "pager-marieke"),), 0,
-                        PageStatus.PENDING, T0)
-    return dataclasses.replace(state, pages=(*state.pages, inform))
+    return state
 
 
 def test_me_lists_the_alarm_for_information_whatever_the_role() -> None:
     state = informed_alarm()
     [mine] = my_callouts([state], MARIEKE, responder=False)
-    assert mine.inform and mine.page.page_id.endswith(".99")
+    assert mine.inform and mine.page.inform
     assert my_callouts([state], MARIEKE, responder=True)[0].inform
     [sanne] = my_callouts([state], "person:sanne", responder=True)
     assert not sanne.inform
@@ -50,7 +37,7 @@ def test_me_lists_the_alarm_for_information_whatever_the_role() -> None:
 
 def test_the_one_tap_page_is_read_only_for_the_afdelingshoofd() -> None:
     state = informed_alarm()
-    page = state.page(f"{state.uid}.99")
+    page = next(p for p in state.pages if p.inform)
     assert page is not None
     view = responder_view(state, page, "nl")
     assert view["inform"] and view["status"] == "inform" and view["role"] is None
@@ -92,7 +79,7 @@ def test_an_inform_page_cannot_be_answered() -> None:
     app = FastAPI()
     app.include_router(responder_router(dispatcher=dispatcher, links=links, live=LiveFeed()))  # type: ignore[arg-type]
     client = TestClient(app)
-    token = links.url(f"{state.uid}.99").rsplit("/", 1)[1]
+    token = links.url(next(p for p in state.pages if p.inform).page_id).rsplit("/", 1)[1]
     shown = client.get(f"/r/{token}")
     assert shown.status_code == 200 and "als afdelingshoofd" in shown.text and 'id="answers"' not in shown.text
     refused = client.post(f"/r/{token}/respond", json={"response": "accept"})
