@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from devices.endpoint import MqttEndpoint
 from devices.protocol import DEFAULT_PREFIX, Topics
+from gateway.accounts import ROLES
 
 if TYPE_CHECKING:
     from gateway.accounts import Accounts
@@ -136,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     add = user_commands.add_parser("add", help="add a user (the first admin, too); asks for the password")
     add.add_argument("username")
     add.add_argument("--role", action="append", required=True,
-                     choices=["operator", "coordinator", "admin", "responder", "employee"], help="give once per role")
+                     choices=list(ROLES), help="give once per role")
     add.add_argument("--name", help="the name shown on the timeline (default: the user name)")
     add.add_argument("--person", help="the person in the agreement file (for responders)")
     add.add_argument("--language", choices=["nl", "en"], default="nl")
