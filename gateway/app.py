@@ -28,6 +28,7 @@ from devices.endpoint import MqttEndpoint
 from devices.protocol import FeedbackPayload, Topics, encode
 from dispatcher.approaches import ApproachBook
 from dispatcher.clock import Clock, SystemClock
+from dispatcher.core import AlarmState
 from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
 from dispatcher.intake import Intake
@@ -199,7 +200,7 @@ class Code4Service:
             feedback=DeviceFeedback(self.session, self.topics),
             retry=self._retry,
             pins=PinDigests(self._secret_key()),
-            listeners=[self.live.publish],
+            listeners=[self.live.publish, self._alarm_changed],
             last_position=lambda device_id: self.devices.last_position(device_id),
             metrics=self.metrics,
             may_send=self.may_act,
@@ -385,6 +386,11 @@ class Code4Service:
         await self.stop()
 
     # ---- glue ---------------------------------------------------------------------------------
+
+    def _alarm_changed(self, state: AlarmState) -> None:
+        desk: IncidentDesk | None = getattr(self, "desk", None)  # made once the dispatcher is
+        if desk is not None:
+            desk.alarm_changed(state)  # a closed alarm gets its aftercare at once
 
     def handle_message(self, topic: str, payload: bytes, retained: bool = False) -> None:
         """The MQTT loop's one call per message: parse and queue, never wait, never raise."""

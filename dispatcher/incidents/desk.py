@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import structlog
 
 from dispatcher.clock import Clock
+from dispatcher.core import AlarmState
 from dispatcher.core.effects import TIMELINE_KINDS
 from dispatcher.incidents.access import Access, Reader, access_to
 from dispatcher.incidents.registration import Checked, check_registration
@@ -82,6 +83,7 @@ class IncidentDesk:
         self.records = records
         self._directory = directory
         self.clock = clock
+        self._closed = asyncio.Event()  # an alarm closed: plan its aftercare now, not at the next round
 
     @property
     def directory(self) -> Directory:
@@ -216,6 +218,11 @@ class IncidentDesk:
         if aftercare_tasks := [t for t in added if t.kind in AFTERCARE_KINDS]:
             log.info("aftercare planned for the team lead", incident_id=incident.id, tasks=len(aftercare_tasks),
                      people=len({t.subject for t in aftercare_tasks}), first_due=aftercare_tasks[0].due_at.isoformat())
+
+    def alarm_changed(self, state: AlarmState) -> None:
+        """A dispatcher listener: a closed alarm wakes the housekeeping round at once."""
+        if not state.is_open:
+            self._closed.set()
 
     def plan_closed_alarms(self) -> list[int]:
         """Aftercare for every alarm that closed since the last look: the talks start at the alarm,
@@ -498,7 +505,17 @@ class IncidentDesk:
                 await asyncio.to_thread(self.plan_closed_alarms)
             except Exception:  # the next round, or the next read, plans them
                 log.exception("planning aftercare for closed alarms failed; trying again shortly")
-            await self.clock.sleep_until(min(night, self.clock.now() + SWEEP_EVERY))
+            await self._sleep_or_closed(min(night, self.clock.now() + SWEEP_EVERY))
+
+    async def _sleep_or_closed(self, until: datetime) -> None:
+        sleeping = asyncio.ensure_future(self.clock.sleep_until(until))
+        woken = asyncio.ensure_future(self._closed.wait())
+        try:
+            await asyncio.wait((sleeping, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeping.cancel()
+            woken.cancel()
+            self._closed.clear()
 
     def _next_night(self, now: datetime) -> datetime:
         local = now.astimezone(self.tz)

@@ -210,6 +210,20 @@ async def test_a_closed_alarm_has_its_day_0_aftercare_task_at_once(code4: Harnes
     assert len(again["tasks"]) == 14
 
 
+async def test_aftercare_is_planned_the_moment_the_alarm_closes(code4: Harness) -> None:
+    # The clock stands still after the close, so the 15-second round cannot be what plans it;
+    # nobody reads a record or a task list either.
+    await closed_alarm(code4)
+    assert code4.service is not None
+    records = code4.service.desk.records
+    for _ in range(200):
+        if not await asyncio.to_thread(records.closed_without_aftercare):
+            break
+        await asyncio.sleep(0.02)
+    else:
+        pytest.fail("the closed alarm is still waiting for its aftercare")
+
+
 async def test_a_cancelled_alarm_gets_no_aftercare(code4: Harness, people: People) -> None:
     code4.pager("pager-sanne")
     button = code4.button("knop-balie-2")
