@@ -15,9 +15,12 @@ $(VENV)/.installed: pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/code4 run
 
+# Two workers for everything but the chaos tests, which kill and freeze processes against
+# real-time bounds and so run alone, after.
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --ignore=tests/chaos
+	$(BIN)/python -m pytest tests/chaos
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
