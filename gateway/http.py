@@ -5,6 +5,7 @@ signature)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from importlib.metadata import version
 from pathlib import Path
 
 import fastapi_offline
@@ -34,7 +35,7 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
         title="code4",
         description="Alarm and assistance dispatch: alarms, operator actions, incident records, devices, users. "
                     "Sign in with a session (the pages) or `Authorization: Bearer <API token>`.",
-        version="0.2.0",
+        version=version("code4"),
         openapi_url=None, docs_url=None, redoc_url=None,
     )
     app.state.accounts = services.accounts

@@ -1,8 +1,8 @@
 """The registration form's fields and their checks, shared by the API (JSON) and the web form
 (strings from a POST). Pure: values in, column values and error codes out.
 
-Error codes are words, not sentences: the screens turn them into Dutch or English
-(gateway/i18n.py `FORM_ERRORS`), the API into English.
+Error codes are words, not sentences: the pages and the API turn them into the reader's
+language (`error_messages` and the `err_*` words in gateway/i18n_records.py).
 """
 
 from __future__ import annotations
@@ -41,30 +41,6 @@ MAX_COLLEAGUES = 50
 # Everything the coordinator can set; the rest of the record comes from the alarm or is derived.
 FIELDS = ("occurred_at", "site_id", "affected_person_id", "contact_kind", "abcd_class", "aggression_forms",
           *TEXT_LIMITS, *BOOLEANS, *AMOUNTS, *DATES, *CHOICES, "colleagues_involved")
-
-ENGLISH = {
-    "required": "required to complete the record",
-    "too_long": "too long",
-    "not_a_choice": "not one of the choices",
-    "not_a_date": "not a date (use YYYY-MM-DD)",
-    "not_a_time": "not a date and time (use YYYY-MM-DDTHH:MM)",
-    "in_future": "lies in the future",
-    "not_an_amount": "not an amount in euros (e.g. 125,50)",
-    "negative": "cannot be negative",
-    "too_large": "implausibly large",
-    "not_yes_no": "answer yes or no",
-    "forms_need_c_or_d": "classes A and B are not aggression: choose C or D when there was a form of aggression",
-    "forms_needed": "choose at least one form of aggression for class C or D",
-    "before_incident": "lies before the incident",
-    "report_not_done": "tick 'police report made' or leave the date and reference empty",
-    "unknown_person": "not a person in the agreement file",
-    "unknown_site": "not a site in the agreement file",
-    "threat_is_aggression": "a threat is aggression (intimidation), not a near-incident: untick near-incident",
-    "class_c_is_verbal": "class C is verbal aggression: with physical violence, threats or intimidation choose D",
-    "class_d_not_verbal": "class D is physical violence, threats or intimidation: for verbal aggression choose C",
-    "aangifte_question": "class D: answer whether a police report was made",
-    "team_meeting_before": "the team meeting lies before the incident",
-}
 
 
 @dataclass

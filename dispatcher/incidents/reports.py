@@ -112,9 +112,6 @@ class ResponseSummary:
     police: int
     unanswered: int
 
-    def share(self, part: int) -> float | None:
-        return part / self.alarms if self.alarms else None
-
 
 @dataclass(frozen=True)
 class Quarter:

@@ -180,17 +180,6 @@ class Store:
             rows = session.scalars(select(Alarm).where(Alarm.is_open).order_by(Alarm.raised_at))
             return [(load_state(row.state), row.version) for row in rows]
 
-    def latest_alarm(self, device_id: str, device_alarm_id: str) -> AlarmState | None:
-        """The open alarm with this key, else the most recent closed one."""
-        with self.session() as session:
-            row = session.scalars(
-                select(Alarm)
-                .where(Alarm.device_id == device_id, Alarm.device_alarm_id == device_alarm_id)
-                .order_by(Alarm.is_open.desc(), Alarm.raised_at.desc())
-                .limit(1)
-            ).first()
-            return load_state(row.state) if row else None
-
     def alarm_uids(self, prefix: str) -> list[str]:
         """Every alarm id that starts so (one day's: `a-20261123-`)."""
         with self.session() as session:
@@ -335,11 +324,6 @@ class Store:
             return False
         return True
 
-    def mark_attempt(self, item_id: int, error: str) -> None:
-        with self.dispatching() as session:
-            session.execute(update(OutboxItem).where(OutboxItem.id == item_id)
-                            .values(attempts=OutboxItem.attempts + 1, last_error=error[:2000]))
-
     def mark_failed(self, item_id: int, at: datetime, error: str) -> None:
         with self.dispatching() as session:
             session.execute(update(OutboxItem).where(OutboxItem.id == item_id)
@@ -403,11 +387,6 @@ class Store:
             return _visit(row)
 
     # ---- read side for the API -------------------------------------------------------------------
-
-    def open_alarm_rows(self) -> list[tuple[Alarm, AlarmState]]:
-        with self.session() as session:
-            rows = session.scalars(select(Alarm).where(Alarm.is_open).order_by(Alarm.raised_at.desc()))
-            return [(row, load_state(row.state)) for row in rows]
 
     def alarm_page(self, *, state: str = "open", site: str | None = None, since: datetime | None = None,
                    until: datetime | None = None, limit: int = 50, offset: int = 0,
