@@ -1,4 +1,4 @@
-"""Device protocol v1 over MQTT (DESIGN.md, "Device protocol v1").
+"""Device protocol v1 over MQTT (README, "Device protocol v1 (MQTT)").
 
 Topics are `{prefix}/dev/{device_id}/{kind}`; the device id is the topic segment (the broker
 ACL ties credentials to it), never the payload. Payloads are UTF-8 JSON of at most 4 KiB;

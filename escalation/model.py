@@ -1,4 +1,4 @@
-"""The assistance agreement file as a typed model (see DESIGN.md, "Assistance agreements").
+"""The assistance agreement file as a typed model (README, "The agreement file").
 
 Only shape and single-field rules live here; references between sections are checked
 in `escalation.references` so that every error can point at a line of the file.

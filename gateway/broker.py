@@ -1,7 +1,7 @@
 """A broker of our own for laptops, demos and tests: Mosquitto when installed, otherwise the
 embedded amqtt broker. Production points code4 at its own Mosquitto with CODE4_MQTT_URL.
 
-The Mosquitto configuration written here follows DESIGN.md "Broker facts that lose alarms":
+The Mosquitto configuration written here follows docs/architecture.md "Broker facts that lose alarms if ignored":
 persistence with a save after every change, and a queue per offline client large enough for
 the dispatcher's persistent session. Loopback only, so anonymous access stays on this machine.
 """

@@ -1,7 +1,7 @@
 """The alarm lifecycle as one pure function: `decide(state, event, now) -> (state, effects)`.
 
 No I/O, no clock, no randomness: the same state, event and time always give the same result,
-so every rule below is a plain unit test. The rules (DESIGN.md, "Alarm lifecycle"):
+so every rule below is a plain unit test. The rules (docs/architecture.md, "The alarm lifecycle"):
 
 * A step notifies its targets on their first route and waits `ack_timeout`. Too few accepts by
   the deadline: the next step starts; earlier targets may still accept (accepts from any step

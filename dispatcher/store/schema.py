@@ -51,7 +51,7 @@ class Base(DeclarativeBase):
 
 
 class Incident(Base):
-    """The incident record (DESIGN.md "Incident record"). Opened automatically for every alarm;
+    """The incident record (README, "Incident records: the coordinator's side"). Opened automatically for every alarm;
     most fields are completed later by the coordinator."""
 
     __tablename__ = "incidents"

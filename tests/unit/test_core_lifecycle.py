@@ -1,4 +1,4 @@
-"""The alarm lifecycle rules of DESIGN.md, one test per rule, fed straight into `decide`.
+"""The alarm lifecycle rules (docs/architecture.md), one test per rule, fed straight into `decide`.
 
 Time is a parameter: `Run.send(event, after=seconds)` moves the fake clock forward.
 """
