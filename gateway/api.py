@@ -47,6 +47,7 @@ from escalation.links import ResponderLinks
 from escalation.texts import headline, location_text
 from gateway.accounts import AccountError, Accounts, Principal, token_lifetime
 from gateway.auth import require
+from gateway.callouts import my_callouts
 from gateway.i18n import pick_language
 from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
 from gateway.params import MAX_ID, Id, Moment
@@ -200,7 +201,7 @@ class CallOut(BaseModel):
     page_id: str
     headline: str
     location: str
-    status: str
+    status: str  # pending | accepted | declined | informed (the afdelingshoofd: nothing to answer)
     link: str
 
 
@@ -432,22 +433,21 @@ def api_router(services: Services) -> APIRouter:
 
     @router.get("/me/callouts", response_model=list[CallOut], tags=["responders"])
     async def callouts(principal: Principal = Depends(require("responder"))) -> list[CallOut]:
-        """Your open call-outs, each with its one-tap link. Only your own."""
+        """Your open call-outs, each with its one-tap link, oldest first; an alarm you are only
+        informed of as afdelingshoofd has the status `informed`. Only your own."""
         if not principal.person_id:
             return []
         key = f"person:{principal.person_id}"
         found = []
-        for state in dispatcher.open_alarms():
-            mine = [p for p in state.pages if p.recipient == key]
-            if mine:
-                page = mine[-1]
-                message = message_for_page(state, page)
-                status = "accepted" if state.responder(key) else (
-                    "declined" if page.status is PageStatus.DECLINED else "pending")
-                found.append(CallOut(alarm_uid=state.uid, page_id=page.page_id,
-                                     headline=headline(message, principal.language),
-                                     location=location_text(message, principal.language), status=status,
-                                     link=services.links.url(page.page_id)))
+        for mine in my_callouts(dispatcher.open_alarms(), key, responder=True):
+            state, page = mine.state, mine.page
+            message = message_for_page(state, page)
+            status = "informed" if mine.inform else "accepted" if state.responder(key) else (
+                "declined" if page.status is PageStatus.DECLINED else "pending")
+            found.append(CallOut(alarm_uid=state.uid, page_id=page.page_id,
+                                 headline=headline(message, principal.language),
+                                 location=location_text(message, principal.language), status=status,
+                                 link=services.links.url(page.page_id)))
         return found
 
     return router

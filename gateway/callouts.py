@@ -10,11 +10,6 @@ from dataclasses import dataclass
 from dispatcher.core import AlarmState, Page
 
 
-def is_inform(page: Page) -> bool:
-    """A page that only informs (the afdelingshoofd): no answer, no role."""
-    return bool(getattr(page, "inform", False))
-
-
 @dataclass(frozen=True)
 class MyCallout:
     state: AlarmState
@@ -28,8 +23,8 @@ def my_callouts(states: Iterable[AlarmState], person_key: str, *, responder: boo
     found = []
     for state in sorted(states, key=lambda s: s.raised_at):
         pages = [p for p in state.pages if p.recipient == person_key]
-        answerable = [p for p in pages if not is_inform(p)]
-        informed = [p for p in pages if is_inform(p)]
+        answerable = [p for p in pages if p.asks]
+        informed = [p for p in pages if p.inform]
         if responder and answerable:
             found.append(MyCallout(state, answerable[-1], False))
         elif informed:

@@ -26,7 +26,6 @@ from dispatcher.visibility import responder_told_of_duress
 from escalation.links import LinkExpired, LinkInvalid, ResponderLinks
 from escalation.texts import KIND, OUTCOME, ROLE, WORDS, headline, lang, location_text, short_code
 from gateway.bodies import form_fields, is_form, json_object
-from gateway.callouts import is_inform
 from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
 
 log = structlog.get_logger("code4.responder")
@@ -81,7 +80,7 @@ def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, An
         status, status_text = "declined", words["declined"]
     else:
         status, status_text = "pending", words["pending"]
-    inform = is_inform(page)
+    inform = page.inform
     if inform and state.is_open:
         status, status_text = "inform", words["informed"]
     role = me.role if me is not None else None
@@ -149,7 +148,7 @@ def responder_router(*, dispatcher: Dispatcher, links: ResponderLinks, live: Liv
         state, page = await resolve(token)
         form = is_form(request)
         data: dict[str, Any] = await form_fields(request) if form else await json_object(request)
-        if is_inform(page):
+        if page.inform:
             raise HTTPException(409, "this page is for information only: there is nothing to answer")
         try:
             answer = Answer(data.get("response"))

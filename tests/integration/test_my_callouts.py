@@ -36,3 +36,13 @@ async def test_the_afdelingshoofd_is_informed_on_the_pager_and_sees_it_on_me(cod
     [alarm] = await code4.alarms()
     assert [(r["name"], r["status"]) for r in alarm["reached"] if r["name"] == "Marieke van Dijk"] == [
         ("Marieke van Dijk", "informed")]
+
+
+async def test_the_api_lists_an_alarm_a_responder_is_only_informed_of(code4: Harness) -> None:
+    # Marieke leads the field team; with the responder role she reads her call-outs by the API.
+    marieke = await code4.add_user("marieke", ["responder"], person="marieke")
+    pager = code4.pager("pager-marieke")
+    code4.button("mob-piet").press()
+    await code4.wait(pager.page, lambda p: p["text"].startswith("Ter informatie"))
+    [callout] = (await code4.call(marieke, "/api/me/callouts")).json()
+    assert callout["status"] == "informed" and "/r/" in callout["link"]
