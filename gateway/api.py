@@ -51,6 +51,7 @@ from gateway.callouts import my_callouts
 from gateway.i18n import pick_language
 from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
 from gateway.params import MAX_ID, Id, Moment
+from gateway.throttle import LoginThrottle
 from gateway.views import (
     AlarmDetail,
     AlarmView,
@@ -69,6 +70,7 @@ class Services(Protocol):
     desk: IncidentDesk
     devices: DeviceWatch
     accounts: Accounts
+    throttle: LoginThrottle
     live: LiveFeed
     links: ResponderLinks
     clock: Clock

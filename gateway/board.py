@@ -63,7 +63,7 @@ class Renderer:
 def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     accounts, store, dispatcher = services.accounts, services.store, services.dispatcher
-    throttle = services.throttle  # type: ignore[attr-defined]
+    throttle = services.throttle
     pages = Renderer(secure_cookies=secure_cookies)
     language, render = pages.language, pages.render
 
