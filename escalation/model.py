@@ -244,6 +244,10 @@ class Duty(_Strict):
             raise ValueError("a duty rule names a `role`, a place it works `at` (site/location), or both")
         return self
 
+    def holds_at(self, minute: int) -> bool:
+        """In force at this minute of the week (always without `when`)."""
+        return self.when is None or self.when.contains_minute(minute)
+
 
 class Target(_Strict):
     team: str | None = None

@@ -52,8 +52,7 @@ def _matches(
 
 def on_duty(directory: Directory, person_id: str, role: str, minute: int) -> bool:
     return any(
-        rule.person == person_id and rule.role == role
-        and (rule.when is None or rule.when.contains_minute(minute))
+        rule.person == person_id and rule.role == role and rule.holds_at(minute)
         for rule in directory.org.duty
     )
 
@@ -69,7 +68,7 @@ def people_in_danger(directory: Directory, device: Device | None, place: Place, 
     if device is not None and device.type == "fixed_button" and place.location_id is not None:
         for rule in directory.org.duty:
             if (rule.at and rule.person in directory.people and rule.at in (place.key, place.location_id)
-                    and (rule.when is None or rule.when.contains_minute(minute))):
+                    and rule.holds_at(minute)):
                 found.append(directory.people[rule.person])
     return list({p.id: p for p in found}.values())
 
