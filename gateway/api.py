@@ -3,10 +3,10 @@
 | role | may |
 | --- | --- |
 | operator | the board: alarms (with duress: dispatcher/visibility.py), their actions, devices, the live feed |
-| coordinator | alarms (read-only); incident records: see gateway/incidents_api.py |
+| coordinator | alarms (read-only); incident records: see gateway/records/api.py |
 | admin | users, API tokens, devices, service status |
 | responder | their own call-outs |
-| employee | report an incident about themselves and follow it (gateway/incidents_api.py) |
+| employee | report an incident about themselves and follow it (gateway/records/api.py) |
 """
 
 from __future__ import annotations
@@ -15,13 +15,12 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from dispatcher.clock import Clock
 from dispatcher.core import (
     CloseRequested,
     EscalateRequested,
@@ -37,22 +36,10 @@ from dispatcher.core import (
     Seen,
     message_for_page,
 )
-from dispatcher.devicewatch import DeviceWatch
-from dispatcher.incidents.desk import IncidentDesk
-from dispatcher.metrics import EngineMetrics
-from dispatcher.service import Dispatcher
-from dispatcher.store.repository import Store
 from dispatcher.visibility import sees_duress
-from escalation.links import ResponderLinks
 from escalation.texts import headline, location_text
-from gateway.accounts import AccountError, Accounts, Principal, token_lifetime
-from gateway.auth import require
-from gateway.callouts import my_callouts
-from gateway.i18n import pick_language
-from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
-from gateway.params import MAX_ID, Id, Moment
-from gateway.throttle import LoginThrottle
-from gateway.views import (
+from gateway.board.live import KEEPALIVE, changes_or_keepalives
+from gateway.board.views import (
     AlarmDetail,
     AlarmView,
     DeviceView,
@@ -62,29 +49,12 @@ from gateway.views import (
     timeline_view,
     urgency,
 )
-
-
-class Services(Protocol):
-    store: Store
-    dispatcher: Dispatcher
-    desk: IncidentDesk
-    devices: DeviceWatch
-    accounts: Accounts
-    throttle: LoginThrottle
-    live: LiveFeed
-    links: ResponderLinks
-    clock: Clock
-    metrics: EngineMetrics
-
-    @property
-    def mqtt_connected(self) -> bool: ...
-
-    @property
-    def organisation(self) -> str: ...
-
-    def counters(self) -> dict[str, int]: ...
-
-    async def health_checks(self) -> dict[str, Any]: ...
+from gateway.deps import Services
+from gateway.identity.accounts import AccountError, Principal, token_lifetime
+from gateway.identity.auth import require
+from gateway.responder.callouts import my_callouts
+from gateway.web.i18n import pick_language
+from gateway.web.params import MAX_ID, Id, Moment
 
 
 class Paged(BaseModel):

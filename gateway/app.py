@@ -52,17 +52,17 @@ from escalation.phone_channels import AppLinkChannel, SmsChannel, VoiceChannel
 from escalation.pins import PinDigests
 from escalation.plan import Position
 from escalation.twilio_api import TwilioApi, TwilioConfig, WebhookUrls
-from gateway.accounts import Accounts
-from gateway.approaches import approach_router
-from gateway.broker import Broker, embedded_broker
-from gateway.edge import MAX_HEAD_BYTES, BodyLimits, head_timeout_protocol
+from gateway.board.live import LiveFeed
 from gateway.http import IMPORT_PATH, create_app
-from gateway.live import LiveFeed
-from gateway.mqtt import MqttSession
-from gateway.responder_page import responder_router
+from gateway.identity.accounts import Accounts
+from gateway.identity.throttle import LoginThrottle
+from gateway.mqtt.broker import Broker, embedded_broker
+from gateway.mqtt.session import MqttSession
+from gateway.records.approaches import approach_router
+from gateway.responder.page import responder_router
 from gateway.settings import Settings
-from gateway.throttle import LoginThrottle
-from gateway.twilio_webhooks import twilio_router
+from gateway.web.edge import MAX_HEAD_BYTES, BodyLimits, head_timeout_protocol
+from gateway.webhooks.twilio import twilio_router
 
 log = structlog.get_logger("code4.service")
 

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 from devices.endpoint import MqttEndpoint
 from devices.protocol import DEFAULT_PREFIX, Topics
-from gateway.accounts import ROLES
+from gateway.identity.accounts import ROLES
 
 if TYPE_CHECKING:
-    from gateway.accounts import Accounts
+    from gateway.identity.accounts import Accounts
     from gateway.settings import Settings
     from simulators.twilio_server import TwilioSimulator
 
@@ -277,7 +277,7 @@ async def _simulated_phones(settings: Settings) -> tuple[TwilioSimulator, Settin
     import structlog
     from pydantic import SecretStr
 
-    from gateway.broker import free_port, port_is_free
+    from gateway.mqtt.broker import free_port, port_is_free
     from simulators.twilio_server import TwilioSimulator
 
     token = secrets.token_urlsafe(24)
@@ -624,7 +624,7 @@ def _devices_credentials(args: argparse.Namespace) -> int:
 def _accounts() -> Accounts:
     from dispatcher.clock import SystemClock
     from dispatcher.store.repository import Store
-    from gateway.accounts import Accounts
+    from gateway.identity.accounts import Accounts
     from gateway.settings import Settings
 
     settings = Settings.load()
@@ -645,7 +645,7 @@ def _password(from_stdin: bool) -> str:
 
 
 def _users_add(args: argparse.Namespace) -> int:
-    from gateway.accounts import AccountError
+    from gateway.identity.accounts import AccountError
 
     accounts = _accounts()
     try:
@@ -659,7 +659,7 @@ def _users_add(args: argparse.Namespace) -> int:
 
 
 def _users_passwd(args: argparse.Namespace) -> int:
-    from gateway.accounts import AccountError
+    from gateway.identity.accounts import AccountError
 
     try:
         _accounts().set_password(args.username, _password(args.password_stdin))
@@ -678,7 +678,7 @@ def _users_list(_: argparse.Namespace) -> int:
 
 
 def _users_token(args: argparse.Namespace) -> int:
-    from gateway.accounts import AccountError, token_lifetime
+    from gateway.identity.accounts import AccountError, token_lifetime
 
     try:
         lifetime = token_lifetime(args.expires) if args.expires else None
@@ -734,7 +734,7 @@ LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from gateway.broker import wait_for_port
+    from gateway.mqtt.broker import wait_for_port
     from simulators.bench import Options, run_bench
 
     if args.failover:

@@ -15,14 +15,15 @@ from fastapi.staticfiles import StaticFiles
 
 from dispatcher.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from dispatcher.service import NotDispatching
-from gateway.accounts import Principal
-from gateway.api import Services, api_router
-from gateway.auth import NotSignedIn, PageForbidden, current_principal, login_redirect, require
-from gateway.board import TEMPLATES, _page_headers, board_router
-from gateway.edge import BodyLimits, LimitedBodies, Scope, StorableText
-from gateway.i18n import BOARD
-from gateway.incident_pages import incident_pages
-from gateway.incidents_api import incidents_router
+from gateway.api import api_router
+from gateway.board.pages import TEMPLATES, _page_headers, board_router
+from gateway.deps import Services
+from gateway.identity.accounts import Principal
+from gateway.identity.auth import NotSignedIn, PageForbidden, current_principal, login_redirect, require
+from gateway.records.api import incidents_router
+from gateway.records.pages import incident_pages
+from gateway.web.edge import BodyLimits, LimitedBodies, Scope, StorableText
+from gateway.web.i18n import BOARD
 
 STATIC = Path(__file__).parent / "static"
 SWAGGER_UI = Path(fastapi_offline.__file__).parent / "static"  # Swagger UI's files, shipped in a package
@@ -39,6 +40,8 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
         openapi_url=None, docs_url=None, redoc_url=None,
     )
     app.state.accounts = services.accounts
+    app.state.services = services  # for gateway/deps.py
+    app.state.secure_cookies = secure_cookies
     # Added last runs first: bodies are bounded before their text is checked, both before any route.
     app.add_middleware(StorableText)
     app.add_middleware(LimitedBodies, limits=limits or BodyLimits(), signed_in=_signed_in)

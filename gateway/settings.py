@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None  # the sender number, e.g. +3197010000000
     twilio_api_base: str = "https://api.twilio.com"
-    # The HTTP edge (gateway/edge.py). Sizes in bytes or with a unit: 64KiB, 8MiB.
+    # The HTTP edge (gateway/web/edge.py). Sizes in bytes or with a unit: 64KiB, 8MiB.
     http_max_body: ByteSize = Field(ByteSize(64 * 1024), gt=0)
     http_max_import_body: ByteSize = Field(ByteSize(8 * 1024 * 1024), gt=0)  # POST /api/incidents/import
     http_body_timeout_s: float = Field(30.0, gt=0)

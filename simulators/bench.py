@@ -41,7 +41,7 @@ import httpx
 import paho.mqtt.client as mqtt
 
 from devices.endpoint import MqttEndpoint
-from gateway.broker import Mosquitto, free_port
+from gateway.mqtt.broker import Mosquitto, free_port
 from simulators.devices import no_delay
 
 PAGERS_PER_ZONE = 4

@@ -27,7 +27,7 @@ import httpx
 
 from devices.endpoint import MqttEndpoint
 from devices.protocol import Topics
-from gateway.broker import free_port
+from gateway.mqtt.broker import free_port
 from simulators.devices import SimButton, SimPager
 
 BUTTONS = 50

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TESTORG = FIXTURES / "testorg.yaml"

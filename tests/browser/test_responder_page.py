@@ -13,7 +13,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 from tests.browser.conftest import SCREENSHOTS, script_errors
 from tests.conftest import FIXTURES
 from tests.integration.harness import Harness

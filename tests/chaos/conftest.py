@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from devices.endpoint import MqttEndpoint
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 from simulators.cluster import Cluster, Site
 from tests.conftest import _postgres_database
 

@@ -11,7 +11,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from gateway.broker import free_port, wait_for_port
+from gateway.mqtt.broker import free_port, wait_for_port
 
 NODES = 3
 

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gateway.broker import free_port
+from gateway.mqtt.broker import free_port
 
 BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
 

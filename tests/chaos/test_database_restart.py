@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from devices.endpoint import MqttEndpoint
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 from simulators.cluster import Cluster, Site, write_site
 from tests.chaos.conftest import cannot_run, figures
 from tests.chaos.own_postgres import OwnPostgres

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from devices.endpoint import MqttEndpoint
-from gateway.broker import Mosquitto, free_port
+from gateway.mqtt.broker import Mosquitto, free_port
 from simulators.cluster import Cluster, Site, write_site
 from tests.chaos.conftest import cannot_run, figures
 from tests.chaos.netns import NetNamespace

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 from tests.conftest import FIXTURES
 from tests.integration.harness import Harness
 

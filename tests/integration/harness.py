@@ -18,7 +18,7 @@ from devices.endpoint import MqttEndpoint
 from dispatcher.clock import FakeClock
 from dispatcher.outbox import RetryPolicy
 from gateway.app import Code4Service
-from gateway.broker import Mosquitto, free_port
+from gateway.mqtt.broker import Mosquitto, free_port
 from gateway.settings import Settings
 from simulators.devices import SimButton, SimDevice, SimPager
 from simulators.twilio_server import TwilioSimulator

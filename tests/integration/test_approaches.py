@@ -17,7 +17,7 @@ from structlog.testing import capture_logs
 
 from dispatcher.clock import FakeClock
 from dispatcher.store.schema import ApproachAgreement
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 from tests.conftest import FIXTURES, _postgres_database
 from tests.integration.harness import OPERATOR_PASSWORD, Harness
 

@@ -16,8 +16,8 @@ import pytest
 from structlog.testing import capture_logs
 
 from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto, free_port, wait_for_port
 from gateway.cli import main
+from gateway.mqtt.broker import Mosquitto, free_port, wait_for_port
 from tests.conftest import FIXTURES
 from tests.integration.harness import Harness
 

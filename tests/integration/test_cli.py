@@ -18,7 +18,7 @@ import paho.mqtt.client as mqtt
 import pytest
 
 from devices.endpoint import MqttEndpoint
-from gateway.broker import Mosquitto, free_port, wait_for_port
+from gateway.mqtt.broker import Mosquitto, free_port, wait_for_port
 from tests.conftest import FIXTURES
 
 ROOT = Path(__file__).parents[2]

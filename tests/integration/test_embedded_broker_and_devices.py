@@ -11,7 +11,7 @@ import pytest
 from devices.endpoint import MqttEndpoint
 from dispatcher.clock import FakeClock
 from gateway.app import Code4Service
-from gateway.broker import EmbeddedAmqtt
+from gateway.mqtt.broker import EmbeddedAmqtt
 from gateway.settings import Settings
 from simulators.devices import SimButton, SimPager
 from tests.conftest import TESTORG

@@ -20,7 +20,7 @@ from dispatcher.core import Seen, decide
 from dispatcher.store.repository import AlarmWrite, Store
 from escalation.notices import Notice
 from escalation.plan import Route
-from gateway.broker import Mosquitto, free_port
+from gateway.mqtt.broker import Mosquitto, free_port
 from tests.integration.harness import Harness
 from tests.integration.test_device_supervision import publish
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 from tests.integration.harness import Harness
 
 EXAMPLE = Path(__file__).parents[2] / "deploy" / "examples" / "wormerland.yaml"

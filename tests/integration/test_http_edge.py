@@ -17,7 +17,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 from tests.integration.harness import OPERATOR_PASSWORD, Harness
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

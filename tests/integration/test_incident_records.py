@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 from tests.conftest import TESTORG
 from tests.integration.harness import OPERATOR_PASSWORD, Harness
 

@@ -20,8 +20,8 @@ from dispatcher.clock import FakeClock
 from escalation.channels import TemporaryFailure
 from escalation.notices import Notice
 from escalation.plan import Route
-from gateway.broker import Mosquitto
 from gateway.logging import configure
+from gateway.mqtt.broker import Mosquitto
 from simulators.twilio_server import TwilioSimulator
 from tests.conftest import FIXTURES
 from tests.integration.harness import TWILIO_TOKEN, Harness

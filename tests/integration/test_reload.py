@@ -8,7 +8,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 from tests.conftest import TESTORG
 from tests.integration.harness import Harness
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.broker import free_port, wait_for_port
+from gateway.mqtt.broker import free_port, wait_for_port
 
 SCENARIOS = Path(__file__).parents[2] / "simulators" / "scenarios"
 GREEN = ["balie-escalatie", "dwang", "alleenwerker"]

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from dispatcher.clock import FakeClock
-from gateway.broker import Mosquitto
+from gateway.mqtt.broker import Mosquitto
 from tests.conftest import _postgres_database
 from tests.integration.harness import Harness
 

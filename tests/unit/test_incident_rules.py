@@ -26,8 +26,8 @@ from dispatcher.incidents.rules import (
     warning_letter,
 )
 from escalation.model import DEFAULT_AFTERCARE, Records
-from gateway.i18n import BOARD, TIMELINE
-from gateway.record_views import Registration
+from gateway.records.views import Registration
+from gateway.web.i18n import BOARD, TIMELINE
 
 AMS = ZoneInfo("Europe/Amsterdam")
 MONDAY_11 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)

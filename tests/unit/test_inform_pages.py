@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 
 from dispatcher.core import AlarmRaised, AlarmState, Responded, Response, decide
 from escalation.links import ResponderLinks
-from gateway.callouts import my_callouts
-from gateway.live import LiveFeed
-from gateway.responder_page import TEMPLATES, TEXT, responder_router, responder_view
+from gateway.board.live import LiveFeed
+from gateway.responder.callouts import my_callouts
+from gateway.responder.page import TEMPLATES, TEXT, responder_router, responder_view
 from tests.factories import T0, standard_plan, target
 
 MARIEKE = "person:marieke"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.passwords import password_problem
-from gateway.throttle import LoginThrottle, address_key
+from gateway.identity.passwords import password_problem
+from gateway.identity.throttle import LoginThrottle, address_key
 
 
 class Ticks:

@@ -9,9 +9,9 @@ import pytest
 from escalation.notices import Feedback, FeedbackState, Helper, Message, Purpose
 from escalation.plan import Position, Where
 from escalation.texts import feedback_text, location_text, page_text
-from gateway.i18n import pick_language, timeline_text
 from gateway.logging import mask_phone
 from gateway.settings import Settings, SettingsError
+from gateway.web.i18n import pick_language, timeline_text
 
 WHERE = Where("stadhuis", "Gemeentehuis", "Koetserstraat 1", "publiekshal", "Publiekshal", "balie-1", "Balie 1",
               "Trap naast de lift")

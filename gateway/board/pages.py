@@ -18,18 +18,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dispatcher.visibility import sees_duress
-from gateway.accounts import Principal
-from gateway.api import Services
-from gateway.auth import SESSION_COOKIE, require, safe_next, same_secret
-from gateway.bodies import form_fields
-from gateway.callouts import my_callouts as callouts_of
-from gateway.i18n import BOARD, LANGUAGES
-from gateway.views import alarm_view, chain_view, device_views, local_time, timeline_view
+from gateway.board.views import alarm_view, chain_view, device_views, local_time, timeline_view
+from gateway.deps import Services
+from gateway.identity.accounts import Principal
+from gateway.identity.auth import SESSION_COOKIE, require, safe_next, same_secret
+from gateway.responder.callouts import my_callouts as callouts_of
+from gateway.web.bodies import form_fields
+from gateway.web.i18n import BOARD, LANGUAGES
 
 ALARM_PAGE_WORDS = ("close_confirm", "resolved", "cancelled", "false_alarm_outcome", "drill_outcome")
 
 log = structlog.get_logger("code4.auth")
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
                         autoescape=select_autoescape(["html"]))
 PRELOGIN_COOKIE = "code4_prelogin"
 LANG_COOKIE = "code4_lang"

@@ -17,7 +17,7 @@ from dispatcher.incidents.rules import INSPECTION_KINDS, is_serious
 from dispatcher.store.incidents import Record
 from dispatcher.store.schema import AftercareTask, Incident, Sanction
 from dispatcher.visibility import sees_offenders
-from gateway.views import TimelineView, timeline_view
+from gateway.board.views import TimelineView, timeline_view
 
 
 class ResponderSeen(BaseModel):

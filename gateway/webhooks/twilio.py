@@ -38,7 +38,7 @@ from escalation.texts import (
     voice_page_script,
 )
 from escalation.twilio_api import WebhookUrls
-from gateway.bodies import form_fields
+from gateway.web.bodies import form_fields
 
 log = structlog.get_logger("code4.twilio")
 

@@ -1,6 +1,6 @@
 """Words for the incident record pages: the registration form, the employee's report, aftercare,
 sanctions and the learning reports. Dutch first; English for those who asked for it. Merged into
-`BOARD` (gateway/i18n.py), so templates reach them as `t.<key>`."""
+`BOARD` (gateway/web/i18n.py), so templates reach them as `t.<key>`."""
 
 from __future__ import annotations
 

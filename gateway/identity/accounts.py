@@ -3,7 +3,7 @@
 Passwords are argon2 hashes. Session cookies and API tokens are random values of which only
 a SHA-256 is stored, so a copy of the database signs nobody in. API tokens may expire, and
 all of a user's tokens end when their password changes or they are disabled. New passwords
-must be hard to guess (gateway/passwords.py); failed sign-ins are slowed by gateway/throttle.py.
+must be hard to guess (gateway/identity/passwords.py); failed sign-ins are slowed by gateway/identity/throttle.py.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from dispatcher.store.repository import Store
 from dispatcher.store.schema import ApiToken, SessionRecord, User
 from escalation.weekly import parse_duration_seconds
-from gateway.passwords import MIN_LENGTH, password_problem
+from gateway.identity.passwords import MIN_LENGTH, password_problem
 
 # hrm: reports to the Arbeidsinspectie (werkprotocol art. 6.4) and sees only those tasks
 ROLES = ("operator", "coordinator", "admin", "responder", "employee", "hrm")

@@ -17,8 +17,8 @@ from urllib.parse import quote
 import structlog
 from fastapi import HTTPException, Request
 
-from gateway.accounts import Accounts, Principal
-from gateway.bodies import form_fields, is_form
+from gateway.identity.accounts import Accounts, Principal
+from gateway.web.bodies import form_fields, is_form
 
 log = structlog.get_logger("code4.auth")
 

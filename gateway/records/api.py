@@ -25,12 +25,10 @@ from dispatcher.incidents.access import Reader
 from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFound
 from dispatcher.incidents.reports import Figures, Quarter, Report
 from dispatcher.visibility import sees_duress
-from gateway.accounts import Principal
 from gateway.api import as_utc
-from gateway.auth import require
-from gateway.i18n import BOARD, pick_language
-from gateway.params import MAX_ID, Day, Id, Moment
-from gateway.record_views import (
+from gateway.identity.accounts import Principal
+from gateway.identity.auth import require
+from gateway.records.views import (
     IncidentSummary,
     ProgressView,
     RecordView,
@@ -42,6 +40,8 @@ from gateway.record_views import (
     summary,
     task_view,
 )
+from gateway.web.i18n import BOARD, pick_language
+from gateway.web.params import MAX_ID, Day, Id, Moment
 
 T = TypeVar("T")
 

@@ -17,7 +17,7 @@ from dispatcher.core import AlarmState, PageStatus
 from dispatcher.store.schema import TimelineEntry
 from dispatcher.visibility import timeline_for
 from escalation.directory import Directory
-from gateway.i18n import timeline_text
+from gateway.web.i18n import timeline_text
 
 
 class Place(BaseModel):

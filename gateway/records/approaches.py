@@ -35,12 +35,12 @@ from dispatcher.approaches import (
 from dispatcher.clock import Clock
 from dispatcher.store.approaches import ApproachStore
 from escalation.directory import Directory
-from gateway.accounts import Principal
-from gateway.auth import require
-from gateway.board import Renderer
-from gateway.bodies import form_fields
-from gateway.i18n import BOARD
-from gateway.params import Id, Moment, form_id
+from gateway.board.pages import Renderer
+from gateway.identity.accounts import Principal
+from gateway.identity.auth import require
+from gateway.web.bodies import form_fields
+from gateway.web.i18n import BOARD
+from gateway.web.params import Id, Moment, form_id
 
 log = structlog.get_logger("code4.approaches")
 

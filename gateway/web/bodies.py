@@ -1,6 +1,6 @@
 """Bodies that handlers read themselves (forms of the pages, Twilio's webhooks, the one-tap
 page's JSON): parsed strictly, and refused with 400 and a message when they are not what they
-claim to be. Their size is bounded before any handler runs (gateway/edge.py)."""
+claim to be. Their size is bounded before any handler runs (gateway/web/edge.py)."""
 
 from __future__ import annotations
 

@@ -25,11 +25,11 @@ from dispatcher.service import Dispatcher
 from dispatcher.visibility import responder_told_of_duress
 from escalation.links import LinkExpired, LinkInvalid, ResponderLinks
 from escalation.texts import KIND, OUTCOME, ROLE, WORDS, headline, lang, location_text, short_code
-from gateway.bodies import form_fields, is_form, json_object
-from gateway.live import KEEPALIVE, LiveFeed, changes_or_keepalives
+from gateway.board.live import KEEPALIVE, LiveFeed, changes_or_keepalives
+from gateway.web.bodies import form_fields, is_form, json_object
 
 log = structlog.get_logger("code4.responder")
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
                         autoescape=select_autoescape(["html"]))
 
 TEXT = {
