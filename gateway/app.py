@@ -46,23 +46,21 @@ from escalation.check import load_organisation
 from escalation.directory import Directory
 from escalation.feedback import DeviceFeedback
 from escalation.links import ResponderLinks
-from escalation.loader import AgreementFileError
+from escalation.loader import AgreementFileError, LoadedOrganisation
 from escalation.pager import PagerChannel
 from escalation.phone_channels import AppLinkChannel, SmsChannel, VoiceChannel
 from escalation.pins import PinDigests
 from escalation.plan import Position
 from escalation.twilio_api import TwilioApi, TwilioConfig, WebhookUrls
 from gateway.board.live import LiveFeed
+from gateway.deps import TwilioWebhooks
 from gateway.http import IMPORT_PATH, create_app
 from gateway.identity.accounts import Accounts
 from gateway.identity.throttle import LoginThrottle
 from gateway.mqtt.broker import Broker, embedded_broker
 from gateway.mqtt.session import MqttSession
-from gateway.records.approaches import approach_router
-from gateway.responder.page import responder_router
 from gateway.settings import Settings
 from gateway.web.edge import MAX_HEAD_BYTES, BodyLimits, head_timeout_protocol
-from gateway.webhooks.twilio import twilio_router
 
 log = structlog.get_logger("code4.service")
 
@@ -71,8 +69,26 @@ class CannotListen(RuntimeError):
     """The HTTP address is taken (or not this machine's)."""
 
 
-
 class Code4Service:
+    # The running parts, made by `start` in this order (the HTTP handlers reach them through
+    # gateway/deps.py `Services`).
+    store: Store
+    topics: Topics
+    adapters: Adapters
+    session: MqttSession
+    public_url: str
+    live: LiveFeed
+    links: ResponderLinks
+    twilio: TwilioApi | None
+    approach_store: ApproachStore
+    approaches: ApproachBook
+    dispatcher: Dispatcher
+    devices: DeviceWatch
+    intake: Intake
+    desk: IncidentDesk
+    accounts: Accounts
+    throttle: LoginThrottle
+
     def __init__(
         self,
         settings: Settings,
@@ -139,26 +155,53 @@ class Code4Service:
             self._broker = None
 
     async def _start(self, ready_timeout: float) -> None:
-        settings = self.settings
+        loaded = self._read_agreements()
+        self._open_store()
+        if self.settings.mqtt_url is None:
+            self._broker = embedded_broker(self.settings.data_dir)
+            await self._broker.start()
+            self.mqtt_url = self._broker.url
+        await self._migrate()  # before anything can read or write
+        self._connect(loaded)
+        channels = self._channels()
+        await self._read_approaches()
+        self._assemble(loaded, channels)
+        self._serve_metrics()
+        self._server = self._http_server()
+        self._runner = asyncio.create_task(self._run(), name="code4")
+        await self._until_ready(ready_timeout)
+        self._write_run_file()
+        gc.collect()
+        gc.freeze()  # what start-up built lives as long as the service: see `_tend_memory`
+        log.info("code4 running", organisation=self.organisation, http=self.http_url, broker=self.broker_display,
+                 agreements=str(self.agreement_file), role=self.role)
+
+    def _read_agreements(self) -> LoadedOrganisation:
+        """The agreement file; a broken one stops start-up here."""
         # The database, the link key and the broker's queue live here: for this account only.
-        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        settings.data_dir.chmod(0o700)
-        loaded, issues = load_organisation(self.agreement_file)  # a broken file stops start-up here
+        self.settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.settings.data_dir.chmod(0o700)
+        loaded, issues = load_organisation(self.agreement_file)
         for issue in issues:
             (log.error if issue.severity == "error" else log.warning)("agreement file", problem=str(issue))
         self._file_stamp = _stamp(self.agreement_file)
-        self.store = Store(settings.effective_database_url)
+        return loaded
+
+    def _open_store(self) -> None:
+        """The database, and who may write to it: one instance per SQLite file; on PostgreSQL
+        the holder of the dispatcher lease."""
+        self.store = Store(self.settings.effective_database_url)
         if self.store.sqlite_path is not None:
             self._single = SingleInstance(self.store.sqlite_path)
             self._single.take()  # a second instance on the same file stops here, saying why
         elif not self.store.is_sqlite:
-            self.leadership = Leadership(Lease(self.store.engine, holder=instance_name(), ttl_s=settings.lease_ttl_s))
+            self.leadership = Leadership(Lease(self.store.engine, holder=instance_name(),
+                                               ttl_s=self.settings.lease_ttl_s))
             self.store.fence = _not_leading  # until this instance holds the lease
-        if settings.mqtt_url is None:
-            self._broker = embedded_broker(settings.data_dir)
-            await self._broker.start()
-            self.mqtt_url = self._broker.url
-        await self._migrate()  # before anything can read or write
+
+    def _connect(self, loaded: LoadedOrganisation) -> None:
+        """The MQTT session, the live feed for pages, and the signed responder links."""
+        settings = self.settings
         self.topics = Topics(settings.topic_prefix)
         self.adapters = Adapters(loaded.organisation.adapters)
         self.session = MqttSession(
@@ -170,8 +213,12 @@ class Code4Service:
         self.live = LiveFeed()
         self.links = ResponderLinks(secret=self._secret_key(), public_url=self.public_url,
                                     ttl_s=settings.link_ttl_s, now=self.clock.now)
+
+    def _channels(self) -> dict[str, Channel]:
+        """The pager always; SMS, voice and the app link when Twilio is configured."""
+        settings = self.settings
         channels: dict[str, Channel] = {"pager": PagerChannel(self.session, self.topics)}
-        self.twilio: TwilioApi | None = None
+        self.twilio = None
         if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from:
             self.twilio = TwilioApi(TwilioConfig(
                 account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token.get_secret_value(),
@@ -185,6 +232,9 @@ class Code4Service:
         else:
             log.warning("Twilio is not configured: sms, voice and app steps fall back to other channels "
                         "or count as unreachable")
+        return channels
+
+    async def _read_approaches(self) -> None:
         self.approach_store = ApproachStore(self.store)
         self.approaches = ApproachBook(load=self.approach_store.not_over, housekeeping=self.approach_store.erase_old,
                                        now=self.clock.now)
@@ -192,6 +242,10 @@ class Code4Service:
             await self.approaches.refresh()
         except Exception as exc:  # read again every few seconds: no reason to hold up the alarms
             log.error("approach agreements not read at start-up", error=error_line(exc))
+
+    def _assemble(self, loaded: LoadedOrganisation, channels: dict[str, Channel]) -> None:
+        """The dispatcher, device supervision and the intake between them and the broker; the
+        records desk and the accounts."""
         self.dispatcher = Dispatcher(
             store=self.store,
             directory=Directory(loaded.organisation),
@@ -214,27 +268,31 @@ class Code4Service:
         self.intake = Intake(topics=self.topics, adapters=lambda: self.adapters, now=self.clock.now,
                              dispatch=self.dispatcher.put, observe=self.devices.observe)
         self.metrics.read_from(self._snapshot)
-        if settings.metrics_http:
-            host, _, port = settings.metrics_http.rpartition(":")
-            self._metrics_server, _ = start_http_server(int(port), addr=host, registry=self.metrics.registry)
-            log.info("metrics listening without sign-in", address=settings.metrics_http)
         self.desk = IncidentDesk(IncidentRecords(self.store), directory=lambda: self.dispatcher.directory,
                                  clock=self.clock)
         self.accounts = Accounts(self.store, now=self.clock.now)
         self.throttle = LoginThrottle(clock=self.clock.monotonic)
-        routers = [responder_router(dispatcher=self.dispatcher, links=self.links, live=self.live),
-                   approach_router(book=self.approaches, store=self.approach_store,
-                                   directory=lambda: self.dispatcher.directory, clock=self.clock,
-                                   secure_cookies=self.public_url.startswith("https://"))]
+
+    def _serve_metrics(self) -> None:
+        """Metrics on a port of their own, without sign-in, when the settings ask for it."""
+        settings = self.settings
+        if settings.metrics_http:
+            host, _, port = settings.metrics_http.rpartition(":")
+            self._metrics_server, _ = start_http_server(int(port), addr=host, registry=self.metrics.registry)
+            log.info("metrics listening without sign-in", address=settings.metrics_http)
+
+    def _http_server(self) -> _HttpServer:
+        settings = self.settings
+        twilio = None
         if self.twilio is not None:
-            routers.append(twilio_router(
-                dispatcher=self.dispatcher, auth_token=self.twilio.config.auth_token, public_url=self.public_url,
-                first_time=lambda key: asyncio.to_thread(self.store.first_receipt, key, self.clock.now())))
+            twilio = TwilioWebhooks(
+                auth_token=self.twilio.config.auth_token, public_url=self.public_url,
+                first_time=lambda key: asyncio.to_thread(self.store.first_receipt, key, self.clock.now()))
         limits = BodyLimits(default=settings.http_max_body, timeout_s=settings.http_body_timeout_s,
                             larger={("POST", IMPORT_PATH): settings.http_max_import_body})
-        self._server = _HttpServer(uvicorn.Config(
-            create_app(self, routers=routers, secure_cookies=self.public_url.startswith("https://"), limits=limits),
-            host=settings.http_host, port=settings.http_port,
+        app = create_app(self, twilio=twilio, secure_cookies=self.public_url.startswith("https://"), limits=limits)
+        return _HttpServer(uvicorn.Config(
+            app, host=settings.http_host, port=settings.http_port,
             log_level="warning", lifespan="off", access_log=False, timeout_graceful_shutdown=2,
             # Our h11 (whatever else is installed), with a deadline and a size for each request head.
             http=head_timeout_protocol(settings.http_head_timeout_s), h11_max_incomplete_event_size=MAX_HEAD_BYTES,
@@ -242,7 +300,11 @@ class Code4Service:
             # code4 only from the proxies it is told of.
             proxy_headers=bool(settings.trusted_proxies), forwarded_allow_ips=settings.trusted_proxies or [],
         ))
-        self._runner = asyncio.create_task(self._run(), name="code4")
+
+    async def _until_ready(self, ready_timeout: float) -> None:
+        """Until this instance dispatches (or stands by), its broker session is up and the HTTP
+        server listens; a run that fails meanwhile raises its error."""
+        assert self._runner is not None
         runner = asyncio.ensure_future(self._runner)
         waiting = [asyncio.ensure_future(self.dispatcher.ready.wait()), asyncio.ensure_future(self._standby.wait()),
                    runner]
@@ -258,11 +320,6 @@ class Code4Service:
                 log.error("broker not reachable yet; alarms wait at the broker until it is",
                           broker=self.broker_display)
         await self._wait_for_http(ready_timeout)
-        self._write_run_file()
-        gc.collect()
-        gc.freeze()  # what start-up built lives as long as the service: see `_tend_memory`
-        log.info("code4 running", organisation=self.organisation, http=self.http_url, broker=self.broker_display,
-                 agreements=str(self.agreement_file), role=self.role)
 
     async def _migrate(self) -> None:
         """Bring the schema up to date; a database that is away (restarting, failing over) is

@@ -1,15 +1,18 @@
 """What the HTTP handlers need from the running service, handed to them by FastAPI's `Depends`.
 
 `create_app` puts the service on `app.state.services`; handlers name what they use
-(`services: ServicesDep`) and tests may replace it with `app.dependency_overrides[services]`.
-The composition root (gateway/app.py) is the one implementation of `Services`.
+(`services: ServicesDep`, `pages: Pages`) and tests may replace any provider here with
+`app.dependency_overrides[provider]`. The composition root (gateway/app.py) is the one
+implementation of `Services`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Protocol
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request
 
 from dispatcher.approaches import ApproachBook
 from dispatcher.clock import Clock
@@ -23,6 +26,7 @@ from escalation.links import ResponderLinks
 from gateway.board.live import LiveFeed
 from gateway.identity.accounts import Accounts
 from gateway.identity.throttle import LoginThrottle
+from gateway.web.pages import Renderer
 
 
 class Services(Protocol):
@@ -50,8 +54,19 @@ class Services(Protocol):
     async def health_checks(self) -> dict[str, Any]: ...
 
 
+@dataclass(frozen=True)
+class TwilioWebhooks:
+    """What Twilio's webhooks are checked against; `create_app` has it only when Twilio is configured."""
+
+    auth_token: str  # signs every request (X-Twilio-Signature)
+    public_url: str  # the address Twilio was given: signatures are over it, not over the one asked
+    first_time: Callable[[str], Awaitable[bool]]  # True the first time a request key is seen (stored: a
+    # restart does not forget it)
+
+
 def services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]  # Starlette's State is untyped
+    found: Services = request.app.state.services  # Starlette's State is untyped
+    return found
 
 
 def secure_cookies(request: Request) -> bool:
@@ -59,5 +74,18 @@ def secure_cookies(request: Request) -> bool:
     return bool(request.app.state.secure_cookies)
 
 
+def renderer(secure: Annotated[bool, Depends(secure_cookies)]) -> Renderer:
+    return Renderer(secure_cookies=secure)
+
+
+def twilio_webhooks(request: Request) -> TwilioWebhooks:
+    found: TwilioWebhooks | None = getattr(request.app.state, "twilio", None)
+    if found is None:  # the routes are there only with Twilio configured: a test app without it
+        raise HTTPException(404, "Twilio is not configured")
+    return found
+
+
 ServicesDep = Annotated[Services, Depends(services)]
 SecureCookies = Annotated[bool, Depends(secure_cookies)]
+Pages = Annotated[Renderer, Depends(renderer)]
+TwilioWebhooksDep = Annotated[TwilioWebhooks, Depends(twilio_webhooks)]

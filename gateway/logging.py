@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -12,7 +13,7 @@ import structlog
 from escalation.privacy import mask_phone
 
 
-def _mask(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
+def _mask(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in event.items():
         if isinstance(value, str) and "+" in value:
             event[key] = mask_phone(value)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import ByteSize, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -132,9 +132,9 @@ class Settings(BaseSettings):
         return REPO_EXAMPLE if REPO_EXAMPLE.exists() else PACKAGED_EXAMPLE
 
     @classmethod
-    def load(cls, **overrides: object) -> Settings:
+    def load(cls, **overrides: Any) -> Settings:
         try:
-            return cls(**overrides)  # type: ignore[arg-type]
+            return cls(**overrides)
         except ValidationError as exc:
             problems = [f"CODE4_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}" if e["loc"] else e["msg"]
                         for e in exc.errors()]

@@ -15,19 +15,19 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, Result, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatcher.store.repository import Store
 from dispatcher.store.schema import ApiToken, SessionRecord, User
 from escalation.weekly import parse_duration_seconds
 from gateway.identity.passwords import MIN_LENGTH, password_problem
+from gateway.identity.roles import ROLES, Role
 
-# hrm: reports to the Arbeidsinspectie (werkprotocol art. 6.4) and sees only those tasks
-ROLES = ("operator", "coordinator", "admin", "responder", "employee", "hrm")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 MIN_PASSWORD = MIN_LENGTH
 SESSION_TTL = timedelta(hours=12)  # a control-room shift
@@ -45,12 +45,12 @@ class Principal:
     user_id: int
     username: str
     display_name: str
-    roles: frozenset[str]
+    roles: frozenset[Role]
     person_id: str | None
     language: str
     csrf_token: str | None  # set for browser sessions; API tokens need none
 
-    def has(self, *roles: str) -> bool:
+    def has(self, *roles: Role) -> bool:
         return bool(self.roles & set(roles))
 
     @property
@@ -75,11 +75,9 @@ class Accounts:
     def add_user(self, username: str, password: str, roles: Iterable[str], *, display_name: str | None = None,
                  person_id: str | None = None, language: str = "nl") -> int:
         username = username.strip().lower()
-        roles = sorted(set(roles))
         if not USERNAME.match(username):
             raise AccountError("a user name is 2-64 lower-case letters, digits, '.', '_' or '-'")
-        if not roles or not set(roles) <= set(ROLES):
-            raise AccountError(f"roles are one or more of {', '.join(ROLES)}")
+        roles = _valid_roles(roles)
         _check_password(password, username, display_name, person_id)
         with self._store.session() as session:
             if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -105,10 +103,7 @@ class Accounts:
     def update_user(self, user_id: int, *, roles: Iterable[str] | None = None, active: bool | None = None) -> None:
         values: dict[str, object] = {}
         if roles is not None:
-            roles = sorted(set(roles))
-            if not roles or not set(roles) <= set(ROLES):
-                raise AccountError(f"roles are one or more of {', '.join(ROLES)}")
-            values["roles"] = roles
+            values["roles"] = _valid_roles(roles)
         if active is not None:
             values["active"] = active
         with self._store.session() as session:
@@ -116,7 +111,7 @@ class Accounts:
                 if session.get(User, user_id) is None:
                     raise AccountError(f"no user {user_id}")
                 return
-            if not session.execute(update(User).where(User.id == user_id).values(**values)).rowcount:
+            if not _changed(session.execute(update(User).where(User.id == user_id).values(**values))):
                 raise AccountError(f"no user {user_id}")
             if active is False:  # stays so when enabled again: they get new tokens
                 self._end_access(session, user_id)
@@ -217,7 +212,7 @@ class Accounts:
         with self._store.session() as session:
             result = session.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
                                      .values(revoked_at=self._now()))
-            return bool(result.rowcount)
+            return bool(_changed(result))
 
     def _verify(self, hashed: str, password: str) -> bool:
         try:
@@ -247,6 +242,19 @@ def token_lifetime(value: object) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def _valid_roles(roles: Iterable[str]) -> list[str]:
+    """One or more known roles, each once, as stored: plain strings, sorted."""
+    chosen = sorted({str(role) for role in roles})
+    if not chosen or not set(chosen) <= set(ROLES):
+        raise AccountError(f"roles are one or more of {', '.join(ROLES)}")
+    return chosen
+
+
+def _changed(result: Result[Any]) -> int:
+    """Rows an UPDATE changed: an UPDATE's result is a cursor result, typed as any result."""
+    return cast(CursorResult[Any], result).rowcount
+
+
 def _check_password(password: str, *own_words: str | None) -> None:
     words = [part for word in own_words if word for part in re.split(r"[\s._-]+", word)]
     if problem := password_problem(password, [*words, *(w for w in own_words if w)]):
@@ -254,5 +262,5 @@ def _check_password(password: str, *own_words: str | None) -> None:
 
 
 def _principal(user: User, csrf: str | None) -> Principal:
-    return Principal(user.id, user.username, user.display_name, frozenset(user.roles), user.person_id,
-                     user.language, csrf)
+    roles = frozenset(Role(role) for role in user.roles if role in ROLES)  # add_user lets no other in
+    return Principal(user.id, user.username, user.display_name, roles, user.person_id, user.language, csrf)

@@ -17,7 +17,9 @@ from urllib.parse import quote
 import structlog
 from fastapi import HTTPException, Request
 
+from gateway.deps import Services, ServicesDep
 from gateway.identity.accounts import Accounts, Principal
+from gateway.identity.roles import Role
 from gateway.web.bodies import form_fields, is_form
 
 log = structlog.get_logger("code4.auth")
@@ -34,14 +36,15 @@ class NotSignedIn(Exception):
 
 
 class PageForbidden(Exception):
-    def __init__(self, roles: tuple[str, ...]) -> None:
+    def __init__(self, roles: tuple[Role, ...]) -> None:
         self.roles = roles
 
 
-async def current_principal(request: Request) -> Principal | None:
+async def current_principal(request: Request, accounts: Accounts) -> Principal | None:
+    """Who asks (None: nobody signed in), looked up once per request."""
     if hasattr(request.state, "principal"):
-        return request.state.principal  # type: ignore[no-any-return]
-    accounts: Accounts = request.app.state.accounts
+        known: Principal | None = request.state.principal  # Starlette's State is untyped
+        return known
     principal = None
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
@@ -54,11 +57,11 @@ async def current_principal(request: Request) -> Principal | None:
     return principal
 
 
-def require(*roles: str, page: bool = False) -> Callable[[Request], Awaitable[Principal]]:
+def require(*roles: Role, page: bool = False) -> Callable[[Request, Services], Awaitable[Principal]]:
     """A dependency admitting signed-in users with any of `roles` (any user without roles)."""
 
-    async def dependency(request: Request) -> Principal:
-        principal = await current_principal(request)
+    async def dependency(request: Request, services: ServicesDep) -> Principal:
+        principal = await current_principal(request, services.accounts)
         if principal is None:
             if page:
                 raise NotSignedIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
@@ -66,7 +69,7 @@ def require(*roles: str, page: bool = False) -> Callable[[Request], Awaitable[Pr
                                 headers={"WWW-Authenticate": "Bearer"})
         if roles and not principal.has(*roles):
             log.warning("access refused: role missing", security=True, user=principal.username,
-                        path=request.url.path, needs=list(roles))
+                        path=request.url.path, needs=[str(role) for role in roles])
             if page:
                 raise PageForbidden(roles)
             raise HTTPException(403, f"this needs the role {' or '.join(roles)}")

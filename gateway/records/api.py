@@ -25,7 +25,6 @@ from dispatcher.incidents.access import Reader
 from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFound
 from dispatcher.incidents.reports import Figures, Quarter, Report
 from dispatcher.visibility import sees_duress
-from gateway.api import as_utc
 from gateway.identity.accounts import Principal
 from gateway.identity.auth import require
 from gateway.records.views import (
@@ -41,7 +40,7 @@ from gateway.records.views import (
     task_view,
 )
 from gateway.web.i18n import BOARD, pick_language
-from gateway.web.params import MAX_ID, Day, Id, Moment
+from gateway.web.params import MAX_ID, Day, Id, Moment, as_utc
 
 T = TypeVar("T")
 

@@ -35,11 +35,11 @@ from dispatcher.approaches import (
 from dispatcher.clock import Clock
 from dispatcher.store.approaches import ApproachStore
 from escalation.directory import Directory
-from gateway.board.pages import Renderer
 from gateway.identity.accounts import Principal
 from gateway.identity.auth import require
 from gateway.web.bodies import form_fields
 from gateway.web.i18n import BOARD
+from gateway.web.pages import Renderer
 from gateway.web.params import Id, Moment, form_id
 
 log = structlog.get_logger("code4.approaches")

@@ -33,7 +33,6 @@ from dispatcher.incidents.rules import (
     SANCTIONS,
 )
 from dispatcher.visibility import sees_duress, story_ends_at_cancel
-from gateway.board.pages import Renderer
 from gateway.identity.accounts import Principal
 from gateway.identity.auth import require, safe_next
 from gateway.records import charts
@@ -41,6 +40,7 @@ from gateway.records.api import on_desk, reader_of
 from gateway.records.views import record_view, registration, task_view
 from gateway.web.bodies import form_pairs
 from gateway.web.i18n import BOARD
+from gateway.web.pages import Renderer
 from gateway.web.params import Id, form_day, form_id
 
 MULTI = {"aggression_forms", "colleagues_involved"}

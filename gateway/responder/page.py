@@ -11,26 +11,23 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import structlog
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dispatcher.core import AlarmState, Page, PageStatus, Responded, message_for_page
 from dispatcher.core import Response as Answer
-from dispatcher.service import Dispatcher
 from dispatcher.visibility import responder_told_of_duress
-from escalation.links import LinkExpired, LinkInvalid, ResponderLinks
+from escalation.links import LinkExpired, LinkInvalid
 from escalation.texts import KIND, OUTCOME, ROLE, WORDS, headline, lang, location_text, short_code
-from gateway.board.live import KEEPALIVE, LiveFeed, changes_or_keepalives
+from gateway.board.live import KEEPALIVE, changes_or_keepalives
+from gateway.deps import Services, ServicesDep
 from gateway.web.bodies import form_fields, is_form, json_object
+from gateway.web.pages import TEMPLATES
 
 log = structlog.get_logger("code4.responder")
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
-                        autoescape=select_autoescape(["html"]))
 
 TEXT = {
     "nl": {"title": "Oproep", "where": "Locatie", "gather": "Verzamelen uit het zicht", "others": "Onderweg",
@@ -104,83 +101,87 @@ def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, An
     }
 
 
-def responder_router(*, dispatcher: Dispatcher, links: ResponderLinks, live: LiveFeed) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
-    async def resolve(token: str) -> tuple[AlarmState, Page]:
-        try:
-            page_id = links.page_id(token)
-        except LinkExpired:
-            raise HTTPException(410, "expired") from None
-        except LinkInvalid:
-            log.warning("responder link refused: bad signature", security=True)
-            raise HTTPException(404, "invalid") from None
-        state = await dispatcher.alarm(page_id.rsplit(".", 1)[0])
-        page = state.page(page_id) if state else None
-        if state is None or page is None:
-            raise HTTPException(404, "invalid")
-        return state, page
 
-    def language_of(state: AlarmState, page: Page, requested: str | None) -> str:
-        return lang(requested) if requested in TEXT else lang(state.plan.recipient(page.recipient).language)
+async def _resolve(services: Services, token: str) -> tuple[AlarmState, Page]:
+    """The alarm and the page a link is for: 410 when expired, 404 when forged or gone."""
+    try:
+        page_id = services.links.page_id(token)
+    except LinkExpired:
+        raise HTTPException(410, "expired") from None
+    except LinkInvalid:
+        log.warning("responder link refused: bad signature", security=True)
+        raise HTTPException(404, "invalid") from None
+    state = await services.dispatcher.alarm(page_id.rsplit(".", 1)[0])
+    page = state.page(page_id) if state else None
+    if state is None or page is None:
+        raise HTTPException(404, "invalid")
+    return state, page
 
-    @router.get("/r/{token}", response_class=HTMLResponse)
-    async def show(token: str, lang_: str | None = Query(None, alias="lang")) -> Response:
-        try:
-            state, page = await resolve(token)
-        except HTTPException as exc:
-            return _problem(exc.status_code, lang_)
-        language = language_of(state, page, lang_)
-        nonce = secrets.token_urlsafe(16)
-        body = TEMPLATES.get_template("responder.html").render(
-            t=TEXT[language], language=language, view=responder_view(state, page, language), token=token,
-            nonce=nonce,
-        )
-        return HTMLResponse(body, headers=_headers(nonce))
 
-    @router.get("/r/{token}/view")
-    async def view(token: str, lang_: str | None = Query(None, alias="lang")) -> JSONResponse:
-        state, page = await resolve(token)
-        return JSONResponse(responder_view(state, page, language_of(state, page, lang_)), headers=_headers())
+def _language_of(state: AlarmState, page: Page, requested: str | None) -> str:
+    return lang(requested) if requested in TEXT else lang(state.plan.recipient(page.recipient).language)
 
-    @router.post("/r/{token}/respond")
-    async def respond(token: str, request: Request) -> Response:
-        state, page = await resolve(token)
-        form = is_form(request)
-        data: dict[str, Any] = await form_fields(request) if form else await json_object(request)
-        if page.inform:
-            raise HTTPException(409, "this page is for information only: there is nothing to answer")
-        try:
-            answer = Answer(data.get("response"))
-        except ValueError:
-            raise HTTPException(422, "response is accept, decline or on_scene") from None
-        with structlog.contextvars.bound_contextvars(alarm_id=state.uid):
-            log.info("one-tap answer", response=answer.value, page_id=page.page_id)
-            new_state = await dispatcher.command(state.uid, Responded(page.page_id, answer, "app", ""))
-        if form:
-            return RedirectResponse(f"/r/{token}", status_code=303)
-        language = language_of(state, page, None)
-        return JSONResponse(responder_view(new_state or state, page, language), headers=_headers())
 
-    @router.get("/r/{token}/events")
-    async def events(token: str) -> StreamingResponse:
-        state, page = await resolve(token)
-        language = language_of(state, page, None)
+@router.get("/r/{token}", response_class=HTMLResponse)
+async def show(token: str, services: ServicesDep, lang_: str | None = Query(None, alias="lang")) -> Response:
+    try:
+        state, page = await _resolve(services, token)
+    except HTTPException as exc:
+        return _problem(exc.status_code, lang_)
+    language = _language_of(state, page, lang_)
+    nonce = secrets.token_urlsafe(16)
+    body = TEMPLATES.get_template("responder.html").render(
+        t=TEXT[language], language=language, view=responder_view(state, page, language), token=token,
+        nonce=nonce,
+    )
+    return HTMLResponse(body, headers=_headers(nonce))
 
-        async def stream() -> AsyncIterator[str]:
-            with live.subscribe(state.uid) as changes:
-                yield "retry: 2000\n"
-                current = await dispatcher.alarm(state.uid) or state
-                yield f"data: {json.dumps(responder_view(current, page, language))}\n\n"
-                async for changed in changes_or_keepalives(changes):
-                    if changed is None:
-                        yield KEEPALIVE
-                        continue
-                    yield f"data: {json.dumps(responder_view(changed, page, language))}\n\n"
 
-        return StreamingResponse(stream(), media_type="text/event-stream", headers=_headers())
+@router.get("/r/{token}/view")
+async def view(token: str, services: ServicesDep, lang_: str | None = Query(None, alias="lang")) -> JSONResponse:
+    state, page = await _resolve(services, token)
+    return JSONResponse(responder_view(state, page, _language_of(state, page, lang_)), headers=_headers())
 
-    return router
+
+@router.post("/r/{token}/respond")
+async def respond(token: str, request: Request, services: ServicesDep) -> Response:
+    state, page = await _resolve(services, token)
+    form = is_form(request)
+    data: dict[str, Any] = await form_fields(request) if form else await json_object(request)
+    if page.inform:
+        raise HTTPException(409, "this page is for information only: there is nothing to answer")
+    try:
+        answer = Answer(str(data.get("response")))
+    except ValueError:
+        raise HTTPException(422, "response is accept, decline or on_scene") from None
+    with structlog.contextvars.bound_contextvars(alarm_id=state.uid):
+        log.info("one-tap answer", response=answer.value, page_id=page.page_id)
+        new_state = await services.dispatcher.command(state.uid, Responded(page.page_id, answer, "app", ""))
+    if form:
+        return RedirectResponse(f"/r/{token}", status_code=303)
+    language = _language_of(state, page, None)
+    return JSONResponse(responder_view(new_state or state, page, language), headers=_headers())
+
+
+@router.get("/r/{token}/events")
+async def events(token: str, services: ServicesDep) -> StreamingResponse:
+    state, page = await _resolve(services, token)
+    language = _language_of(state, page, None)
+
+    async def stream() -> AsyncIterator[str]:
+        with services.live.subscribe(state.uid) as changes:
+            yield "retry: 2000\n"
+            current = await services.dispatcher.alarm(state.uid) or state
+            yield f"data: {json.dumps(responder_view(current, page, language))}\n\n"
+            async for changed in changes_or_keepalives(changes):
+                if changed is None:
+                    yield KEEPALIVE
+                    continue
+                yield f"data: {json.dumps(responder_view(changed, page, language))}\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers=_headers())
 
 
 def _problem(status: int, requested: str | None) -> HTMLResponse:

@@ -242,7 +242,7 @@ class HeadTimeoutH11(H11Protocol):
 
     head_timeout_s: float = 10.0
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn does
         self._head_timer: asyncio.TimerHandle | None = None
         super().connection_made(transport)
         self._watch_head()

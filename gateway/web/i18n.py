@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypeGuard, get_args
 
 from escalation.texts import KIND, OUTCOME
 
-LANGUAGES = ("nl", "en")
+Language = Literal["nl", "en"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+
+
+def is_language(value: object) -> TypeGuard[Language]:
+    return value in LANGUAGES
 
 REASONS = {
     "nl": {"no_accept_in_time": "geen reactie op tijd", "all_declined": "niemand kan komen",
@@ -109,8 +114,8 @@ TIMELINE = {
 
 
 def pick_language(requested: str | None, accept_language: str | None) -> str:
-    if requested in LANGUAGES:
-        return requested  # type: ignore[return-value]
+    if is_language(requested):
+        return requested
     if accept_language and accept_language.strip().lower().startswith("en"):
         return "en"
     return "nl"

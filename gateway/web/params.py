@@ -6,7 +6,7 @@ paging offsets stop at the same bound. Dates and times lie within the calendar r
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import HTTPException
@@ -47,3 +47,10 @@ def form_id(text: str | None) -> int:
         return _ID.validate_python(text, strict=False)
     except ValidationError:
         raise HTTPException(422, f"not an id: {str(text)[:40]!r}") from None
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A query's time without a zone is taken as UTC."""
+    if moment is None:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

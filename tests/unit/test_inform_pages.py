@@ -4,6 +4,7 @@ and the one-tap page shows it read-only — where, what, who is coming — with 
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -12,7 +13,8 @@ from dispatcher.core import AlarmRaised, AlarmState, Responded, Response, decide
 from escalation.links import ResponderLinks
 from gateway.board.live import LiveFeed
 from gateway.responder.callouts import my_callouts
-from gateway.responder.page import TEMPLATES, TEXT, responder_router, responder_view
+from gateway.deps import services
+from gateway.responder.page import TEMPLATES, TEXT, responder_view, router
 from tests.factories import T0, standard_plan, target
 
 MARIEKE = "person:marieke"
@@ -77,7 +79,8 @@ def test_an_inform_page_cannot_be_answered() -> None:
     links = ResponderLinks(secret="s" * 32, public_url="http://code4.test", ttl_s=3600,
                            now=lambda: T0 + timedelta(seconds=1))
     app = FastAPI()
-    app.include_router(responder_router(dispatcher=dispatcher, links=links, live=LiveFeed()))  # type: ignore[arg-type]
+    app.include_router(router)
+    app.dependency_overrides[services] = lambda: SimpleNamespace(dispatcher=dispatcher, links=links, live=LiveFeed())
     client = TestClient(app)
     token = links.url(next(p for p in state.pages if p.inform).page_id).rsplit("/", 1)[1]
     shown = client.get(f"/r/{token}")
