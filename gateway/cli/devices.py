@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
 from devices.protocol import DEFAULT_PREFIX
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,6 +65,23 @@ def _devices_credentials(args: argparse.Namespace) -> int:
     if new:
         print(f"New passwords are in {args.secrets}: configure the devices with them, then delete the file.")
     if broker_accounts.DISPATCHER in new:
-        print(f"code4 itself connects as {broker_accounts.DISPATCHER}: "
-              f"CODE4_MQTT_URL=mqtts://{broker_accounts.DISPATCHER}:<password from the file>@<broker>:8883")
+        for line in dispatcher_urls(broker_accounts.DISPATCHER, shipped_broker_conf().read_text(encoding="utf-8")):
+            print(line)
     return 0
+
+
+def dispatcher_urls(user: str, template: str) -> list[str]:
+    """How code4 reaches the broker configured from `template` (deploy/mosquitto/mosquitto.conf):
+    on the broker's own host through the listener bound to loopback, from anywhere else (another
+    host, a container) through the TLS listener, as the configuration's comments and the README
+    say. Read from the template, so that it names the ports the written configuration has."""
+    account = f"{user}:<password from the file>"
+    lines = [f"code4 itself connects as {user}:"]
+    for port, address in re.findall(r"^listener\s+(\d+)(?:[ \t]+(\S+))?", template, flags=re.MULTILINE):
+        if address in LOOPBACK:
+            lines.append(f"  on the broker's host (its loopback listener): "
+                         f"CODE4_MQTT_URL=mqtt://{account}@{address}:{port}")
+        else:
+            lines.append(f"  from another host or a container (TLS only): "
+                         f"CODE4_MQTT_URL=mqtts://{account}@<broker>:{port}, CODE4_MQTT_CA_FILE for a private CA")
+    return lines
