@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from gateway.identity.accounts import ROLES
+from gateway.web.i18n import LANGUAGES
 
 if TYPE_CHECKING:
     from gateway.identity.accounts import Accounts
@@ -27,7 +28,7 @@ def _register_users(user_commands: argparse._SubParsersAction[argparse.ArgumentP
                      choices=list(ROLES), help="give once per role")
     add.add_argument("--name", help="the name shown on the timeline (default: the user name)")
     add.add_argument("--person", help="the person in the agreement file (for responders)")
-    add.add_argument("--language", choices=["nl", "en"], default="nl")
+    add.add_argument("--language", choices=list(LANGUAGES), default="nl")
     add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     add.set_defaults(func=_users_add)
     passwd = user_commands.add_parser("passwd", help="set a new password (signs the user out everywhere and "
