@@ -58,7 +58,7 @@ from gateway.identity.accounts import Accounts
 from gateway.identity.throttle import LoginThrottle
 from gateway.mqtt.broker import Broker, embedded_broker
 from gateway.mqtt.session import MqttSession
-from gateway.records.approaches import approach_router
+from gateway.records.approaches import router as approaches_router
 from gateway.responder.page import responder_router
 from gateway.settings import Settings
 from gateway.web.edge import MAX_HEAD_BYTES, BodyLimits, head_timeout_protocol
@@ -223,9 +223,7 @@ class Code4Service:
         self.accounts = Accounts(self.store, now=self.clock.now)
         self.throttle = LoginThrottle(clock=self.clock.monotonic)
         routers = [responder_router(dispatcher=self.dispatcher, links=self.links, live=self.live),
-                   approach_router(book=self.approaches, store=self.approach_store,
-                                   directory=lambda: self.dispatcher.directory, clock=self.clock,
-                                   secure_cookies=self.public_url.startswith("https://"))]
+                   approaches_router]
         if self.twilio is not None:
             routers.append(twilio_router(
                 dispatcher=self.dispatcher, auth_token=self.twilio.config.auth_token, public_url=self.public_url,

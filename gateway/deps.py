@@ -61,3 +61,11 @@ def secure_cookies(request: Request) -> bool:
 
 ServicesDep = Annotated[Services, Depends(services)]
 SecureCookies = Annotated[bool, Depends(secure_cookies)]
+
+
+def incident_desk(services: ServicesDep) -> IncidentDesk:
+    """The incident desk alone, for the record routes (follows an override of `services`)."""
+    return services.desk
+
+
+DeskDep = Annotated[IncidentDesk, Depends(incident_desk)]

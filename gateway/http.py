@@ -20,8 +20,8 @@ from gateway.board.pages import TEMPLATES, _page_headers, board_router
 from gateway.deps import Services
 from gateway.identity.accounts import Principal
 from gateway.identity.auth import NotSignedIn, PageForbidden, current_principal, login_redirect, require
-from gateway.records.api import incidents_router
-from gateway.records.pages import incident_pages
+from gateway.records import api as records_api
+from gateway.records import pages as record_pages
 from gateway.web.edge import BodyLimits, LimitedBodies, Scope, StorableText
 from gateway.web.i18n import BOARD
 
@@ -83,9 +83,9 @@ def create_app(services: Services, *, routers: Sequence[APIRouter] = (), secure_
         return HTMLResponse(body, status_code=403, headers=_page_headers())
 
     app.include_router(api_router(services))
-    app.include_router(incidents_router(services.desk))
+    app.include_router(records_api.router)
     app.include_router(board_router(services, secure_cookies=secure_cookies))
-    app.include_router(incident_pages(services.desk, secure_cookies=secure_cookies))
+    app.include_router(record_pages.router)
     for router in routers:
         app.include_router(router)
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")  # before /static
