@@ -38,6 +38,7 @@ from devices.visits import Visit, VisitError
 from dispatcher.clock import Clock
 from dispatcher.factqueue import FactQueue
 from dispatcher.logs import error_line
+from dispatcher.outbox import DbCall
 from dispatcher.store.repository import Outgoing, Store
 from dispatcher.timers import Timers
 from escalation.directory import Directory
@@ -76,7 +77,6 @@ class DeviceFacts:
 
 
 RaiseAlarm = Callable[[str, str, Position | None, str | None], None]
-DbCall = Callable[..., Awaitable[Any]]
 SendFeedback = Callable[[str, str, str], Awaitable[None]]
 SendNotices = Callable[[list[Outgoing]], None]
 
@@ -396,7 +396,7 @@ class DeviceWatch:
         delay = 0.5
         while True:
             try:
-                return await self._db(fn, *args)  # type: ignore[no-any-return]
+                return await self._db(fn, *args)
             except (OperationalError, InterfaceError) as exc:
                 self.errors += 1
                 log.error("database unavailable for device supervision; retrying", error=error_line(exc),

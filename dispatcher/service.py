@@ -29,7 +29,7 @@ import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from devices.protocol import UNREADABLE_ALARM_ID, AlarmPayload, CancelPayload, DeviceMessage, ResponsePayload
-from dispatcher.clock import Clock
+from dispatcher.clock import Clock, SystemClock
 from dispatcher.core import (
     AlarmRaised,
     AlarmState,
@@ -189,7 +189,9 @@ class Dispatcher:
         self.ready = asyncio.Event()
         self._sender = OutboxSender(
             db=self._db, store=store, channels=channels, feedback=feedback,
-            on_undeliverable=self._undeliverable, now=clock.now, policy=retry or RetryPolicy(),
+            on_undeliverable=self._undeliverable, clock=clock, policy=retry or RetryPolicy(),
+            # Retries wait for networks and providers: real time, even when a test holds the alarms' clock still.
+            waits=SystemClock(),
             on_delivered=self.measure.delivered, may_send=may_send,
         )
 
@@ -210,14 +212,14 @@ class Dispatcher:
                 self.ready.set()
         finally:
             # Record what was delivered, so a restart does not send it again.
-            marks, refs = self._sender.pending_sent_marks()
-            if marks:
+            marks = self._sender.pending_sent_marks()
+            if marks.ids:
                 try:
                     # On the event loop, at the end: nothing else is left to hold up.
-                    self._store.mark_sent(marks, self._clock.now(), refs)
+                    self._store.mark_sent(marks.ids, self._clock.now(), marks.refs, marks.attempts)
                 except Exception as exc:  # lease lost, or the database away
                     log.warning("deliveries not recorded: they are sent once more by whoever dispatches next "
-                                "(pages are at-least-once)", messages=len(marks), error=error_line(exc))
+                                "(pages are at-least-once)", messages=len(marks.ids), error=error_line(exc))
 
     async def _checkpoints(self) -> None:
         """SQLite's log copied into the database once a second, beside the writer (never in a commit)."""
