@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -409,8 +409,12 @@ def _facts_from(device_id: str, row: Any, now: datetime) -> DeviceFacts:
     """What supervision knows of a device, from its stored row (None: never seen)."""
     facts = DeviceFacts(device_id, row.registered_at if row is not None and row.registered_at else now)
     if row is not None:
-        for name in ("last_seen_at", "online", "status_at", "last_heartbeat_at", "battery", "rssi",
-                     "firmware", "last_test_at", "last_alarm_at", "position", "position_at"):
+        for name in _COPIED:
             setattr(facts, name, getattr(row, name))
         facts.faults = tuple(row.faults or ())
     return facts
+
+
+# What a stored row gives as it is: every fact but the key, the start of supervision (never
+# None in memory) and the faults (a tuple here, a list there).
+_COPIED = tuple(f.name for f in fields(DeviceFacts) if f.name not in ("device_id", "registered_at", "faults"))

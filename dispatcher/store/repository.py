@@ -427,8 +427,8 @@ def paged(session: Session, query: Select[Any], *order_by: Any, limit: int, offs
     return total, list(session.scalars(query.order_by(*order_by).offset(offset).limit(limit)))
 
 
-_DEVICE_FIELDS = ("registered_at", "last_seen_at", "online", "status_at", "last_heartbeat_at", "battery", "rssi",
-                  "firmware", "last_test_at", "last_alarm_at", "position", "position_at")
+# A device_status row's columns but the key and the faults (a list, stored as given).
+_DEVICE_FIELDS = tuple(c.name for c in DeviceStatus.__table__.columns if c.name not in ("device_id", "faults"))
 
 
 def _visit(row: Visit) -> VisitRules:
