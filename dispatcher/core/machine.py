@@ -25,8 +25,9 @@ so every rule below is a plain unit test. The rules (docs/architecture.md, "The 
 * A failed channel moves that recipient to their next route; with none left they count as
   unreachable.
 
-The table `TRANSITIONS` at the end lists every (status, event) pair that is allowed; anything
-else raises `IllegalTransition` and leaves the state as it was.
+Two tables hold the policy: `STEP_POLICY` below says what follows when a step ends early or
+its deadline passes; `TRANSITIONS` at the end lists every (status, event) pair that is allowed;
+anything else raises `IllegalTransition` and leaves the state as it was.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ Handler = Callable[[Any, Any, datetime], Decision]
 
 
 # ---- the step policy ---------------------------------------------------------------------
-# Why a step ends before help is organised, and what follows. Read a row as: when the current
+# Why a step ends without the help it asks for, and what follows. Read a row as: when the current
 # step ends for this reason, the chain moves on to the next step at once (a `severe` reason
 # first jumps to the plan's `on_severe` step when the chain is not there yet). With no next
 # step, `last_step` says when the last step is asked again: NOW (a new round now, and a fresh
