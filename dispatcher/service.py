@@ -15,7 +15,6 @@ batch is stored, the alarm is read again and the batch decided afresh.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import secrets
 import time
 from collections import Counter
@@ -30,7 +29,7 @@ import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from devices.protocol import UNREADABLE_ALARM_ID, AlarmPayload, CancelPayload, DeviceMessage, ResponsePayload
-from dispatcher.clock import Clock
+from dispatcher.clock import Clock, SystemClock
 from dispatcher.core import (
     AlarmRaised,
     AlarmState,
@@ -56,6 +55,7 @@ from dispatcher.outbox import OutboxSender, RetryPolicy, Undeliverable
 from dispatcher.store.codec import dump_event, load_event
 from dispatcher.store.lease import LeaseLost
 from dispatcher.store.repository import AlarmWrite, Outgoing, StaleWrite, Store
+from dispatcher.timers import Timers
 from escalation.channels import Channel, FeedbackSender
 from escalation.directory import Directory
 from escalation.pins import PinDigests
@@ -184,13 +184,14 @@ class Dispatcher:
         self._closed_keys: dict[tuple[str, str], str] = {}
         self._versions: dict[str, int] = {}  # the stored version of each alarm in memory
         self._batch: _Batch | None = None  # decisions of the batch being decided, not yet stored
-        self._deadlines: list[tuple[datetime, str, int]] = []  # (due, alarm, timer): a heap
-        self._timers_changed = asyncio.Event()
+        self._deadlines: Timers[str] = Timers(clock)  # each open alarm's current deadline
         self.metrics: Counter[str] = Counter()
         self.ready = asyncio.Event()
         self._sender = OutboxSender(
             db=self._db, store=store, channels=channels, feedback=feedback,
-            on_undeliverable=self._undeliverable, now=clock.now, policy=retry or RetryPolicy(),
+            on_undeliverable=self._undeliverable, clock=clock, policy=retry or RetryPolicy(),
+            # Retries wait for networks and providers: real time, even when a test holds the alarms' clock still.
+            waits=SystemClock(),
             on_delivered=self.measure.delivered, may_send=may_send,
         )
 
@@ -211,14 +212,14 @@ class Dispatcher:
                 self.ready.set()
         finally:
             # Record what was delivered, so a restart does not send it again.
-            marks, refs = self._sender.pending_sent_marks()
-            if marks:
+            marks = self._sender.pending_sent_marks()
+            if marks.ids:
                 try:
                     # On the event loop, at the end: nothing else is left to hold up.
-                    self._store.mark_sent(marks, self._clock.now(), refs)
+                    self._store.mark_sent(marks.ids, self._clock.now(), marks.refs, marks.attempts)
                 except Exception as exc:  # lease lost, or the database away
                     log.warning("deliveries not recorded: they are sent once more by whoever dispatches next "
-                                "(pages are at-least-once)", messages=len(marks), error=error_line(exc))
+                                "(pages are at-least-once)", messages=len(marks.ids), error=error_line(exc))
 
     async def _checkpoints(self) -> None:
         """SQLite's log copied into the database once a second, beside the writer (never in a commit)."""
@@ -634,8 +635,9 @@ class Dispatcher:
             self._remember(write.state, version)
             self._sender.submit(ready)
             if write.state.deadline is not None and write.state.is_open:
-                heapq.heappush(self._deadlines, (write.state.deadline, write.state.uid, write.state.timer))
-        self._timers_changed.set()
+                self._deadlines.schedule(write.state.uid, write.state.deadline)
+            else:
+                self._deadlines.cancel(write.state.uid)
         self.metrics["batches"] += 1
         self.metrics["decisions"] += len(batch.decided)
         for uid, late in batch.late:
@@ -698,30 +700,16 @@ class Dispatcher:
 
     async def _timers(self) -> None:
         """Fire each stored deadline once when it is due; a deadline already past at start-up
-        fires at once. Deadlines wait in a heap; one that is no longer the alarm's current one
-        (answered, escalated, closed) is skipped when its time comes."""
+        fires at once. One that is no longer the alarm's current one (answered, escalated,
+        closed) is skipped when its time comes."""
         for state in self._open.values():
             if state.deadline is not None:
-                heapq.heappush(self._deadlines, (state.deadline, state.uid, state.timer))
+                self._deadlines.schedule(state.uid, state.deadline)
         while True:
-            self._timers_changed.clear()
-            now = self._clock.now()
-            while self._deadlines and self._deadlines[0][0] <= now:
-                due, uid, timer = heapq.heappop(self._deadlines)
-                state = self._open.get(uid)
-                if state is not None and state.timer == timer and state.deadline == due:
-                    self.put(DeadlineDue(uid, timer, due))
-            if len(self._deadlines) > 4 * len(self._open) + 1000:  # mostly skipped entries: rebuild
-                self._deadlines = [(s.deadline, s.uid, s.timer) for s in self._open.values() if s.deadline]
-                heapq.heapify(self._deadlines)
-            waiters = [asyncio.ensure_future(self._timers_changed.wait())]
-            if self._deadlines:
-                waiters.append(asyncio.ensure_future(self._clock.sleep_until(self._deadlines[0][0])))
-            try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+            for uid, due in await self._deadlines.due():
+                alarm = self._open.get(uid)
+                if alarm is not None and alarm.deadline == due:
+                    self.put(DeadlineDue(uid, alarm.timer, due))
 
 
 def _recent(state: AlarmState, now: datetime) -> bool:

@@ -7,7 +7,7 @@ transaction (state, timeline, outbox) before any of its messages leave.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,7 +85,6 @@ class Outgoing:
     id: int
     alarm_uid: str  # "device:<id>" for a notice outside any alarm
     effect: Notify | Feedback | Notice
-    attempts: int = 0
 
 
 # Statements on the write path, built once so SQLAlchemy compiles them once (parameters are
@@ -266,15 +265,20 @@ class Store:
                 .where(OutboxItem.sent_at.is_(None), OutboxItem.failed_at.is_(None))
                 .order_by(OutboxItem.id)
             )
-            return [Outgoing(r.id, r.alarm_uid, load_effect(r.kind, r.payload), r.attempts) for r in rows]
+            return [Outgoing(r.id, r.alarm_uid, load_effect(r.kind, r.payload)) for r in rows]
 
-    def mark_sent(self, ids: Iterable[int], at: datetime, refs: dict[int, str] | None = None) -> None:
-        """Record deliveries; `refs` holds the provider's id (Twilio's message or call sid) of some."""
-        ids = list(ids)
-        if ids:
+    def mark_sent(self, ids: Iterable[int], at: datetime, refs: dict[int, str] | None = None,
+                  attempts: Mapping[int, int] | None = None) -> None:
+        """Record deliveries; `refs` holds the provider's id (Twilio's message or call sid) of some,
+        `attempts` the sends each took (1 when not given)."""
+        by_attempts: dict[int, list[int]] = {}
+        for item_id in ids:
+            by_attempts.setdefault((attempts or {}).get(item_id, 1), []).append(item_id)
+        if by_attempts:
             with self.dispatching() as session:
-                session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids))
-                                .values(sent_at=at, attempts=OutboxItem.attempts + 1))
+                for tries, same in by_attempts.items():
+                    session.execute(update(OutboxItem).where(OutboxItem.id.in_(same))
+                                    .values(sent_at=at, attempts=OutboxItem.attempts + tries))
                 for item_id, ref in (refs or {}).items():
                     session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(provider_ref=ref[:64]))
 
@@ -324,10 +328,10 @@ class Store:
             return False
         return True
 
-    def mark_failed(self, item_id: int, at: datetime, error: str) -> None:
+    def mark_failed(self, item_id: int, at: datetime, error: str, attempts: int = 1) -> None:
         with self.dispatching() as session:
             session.execute(update(OutboxItem).where(OutboxItem.id == item_id)
-                            .values(failed_at=at, attempts=OutboxItem.attempts + 1, last_error=error[:2000]))
+                            .values(failed_at=at, attempts=OutboxItem.attempts + attempts, last_error=error[:2000]))
 
     # ---- devices ------------------------------------------------------------------------------
 
@@ -423,8 +427,8 @@ def paged(session: Session, query: Select[Any], *order_by: Any, limit: int, offs
     return total, list(session.scalars(query.order_by(*order_by).offset(offset).limit(limit)))
 
 
-_DEVICE_FIELDS = ("registered_at", "last_seen_at", "online", "status_at", "last_heartbeat_at", "battery", "rssi",
-                  "firmware", "last_test_at", "last_alarm_at", "position", "position_at")
+# A device_status row's columns but the key and the faults (a list, stored as given).
+_DEVICE_FIELDS = tuple(c.name for c in DeviceStatus.__table__.columns if c.name not in ("device_id", "faults"))
 
 
 def _visit(row: Visit) -> VisitRules:
