@@ -105,7 +105,7 @@ class Adapters:
                 raise PayloadError(f"payload is not UTF-8: {exc.reason}") from None
         if what == "availability":
             state = data.get("state") if isinstance(data, dict) else data
-            return [DeviceMessage(device_id, "status", StatusPayload(status=state))]
+            return [DeviceMessage(device_id, "status", StatusPayload.model_validate({"status": state}))]
         if not isinstance(data, dict):
             return ProtocolError(topic, device_id, config.kind, "payload must be a JSON object")
         if config.kind == "zigbee2mqtt":

@@ -23,6 +23,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from devices.kinds import AlarmKind, DeviceAlarmKind
+
 DEFAULT_PREFIX = "code4/v1"
 MAX_PAYLOAD = 4096
 MAX_DEPTH = 8  # protocol v1 nests two levels (alarm.position); anything deeper is hostile
@@ -36,7 +38,6 @@ DOWNLINKS = ("feedback", "page")
 # QoS per uplink subscription: alarms, cancels and answers must arrive; heartbeats may not.
 UPLINK_QOS = {"alarm": 1, "cancel": 1, "heartbeat": 0, "status": 1, "position": 0, "checkin": 1, "response": 1}
 
-AlarmKind = Literal["panic", "assist", "man_down", "no_movement"]
 
 
 class _Payload(BaseModel):
@@ -66,7 +67,7 @@ Battery = Annotated[float, Field(ge=0, le=1)]
 class AlarmPayload(_Payload):
     alarm_id: str = Field(min_length=1, max_length=64)
     press: int = Field(default=1, ge=1, le=MAX_PRESS)
-    kind: AlarmKind = "panic"
+    kind: DeviceAlarmKind = AlarmKind.PANIC
     silent: bool = True
     ts: AwareDatetime | None = None  # with its offset: a device's local time is no moment
     position: Position | None = None

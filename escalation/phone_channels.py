@@ -51,7 +51,7 @@ class SmsChannel:
     async def send(self, notify: Notify) -> str | None:
         if not _worth_a_message(notify):
             return None
-        if notify.recipient.startswith("contact:") and notify.purpose is Purpose.PAGE:
+        if notify.recipient.is_contact and notify.purpose is Purpose.PAGE:
             body = contact_sms_text(notify.message, notify.language)  # the police: facts, no link to tap
         else:
             link = self._links.url(notify.page_id) if notify.purpose is Purpose.PAGE else None

@@ -17,6 +17,7 @@ from dispatcher.core import (
     Timeline,
     decide,
 )
+from escalation.ids import RecipientKey
 from escalation.plan import AlarmDevice, Plan, PlanStep, Recipient, Route, StepTarget, Where
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, 11:00 in Wormer
@@ -33,8 +34,9 @@ def target(who: str, *channels: str) -> StepTarget:
     """A target reached on the given channels, pager first by default. Phone channels name the
     recipient, as planning does (the number is looked up when a message goes)."""
     if who.startswith("contact:"):
-        return StepTarget(who, tuple(Route(c, who) for c in channels or ("voice",)))
-    key = f"person:{who}"
+        contact = RecipientKey.parse(who)
+        return StepTarget(contact, tuple(Route(c, contact) for c in channels or ("voice",)))
+    key = RecipientKey.person(who)
     return StepTarget(key, tuple(Route(c, f"pager-{who}" if c == "pager" else key) for c in channels or ("pager",)))
 
 

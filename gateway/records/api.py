@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatcher.core.events import Outcome
 from dispatcher.incidents.access import Reader
 from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFound
 from dispatcher.incidents.reports import Figures, Quarter, Report
@@ -165,7 +166,7 @@ class ImportedIncident(RegistrationPatch):
     occurred_at: Moment  # type: ignore[assignment]
     source: Literal["alarm", "report"] = "alarm"
     kind: str | None = None
-    outcome: Literal["resolved", "cancelled", "false_alarm", "drill"] | None = None
+    outcome: Outcome | None = None
     drill: bool = False
     completed: bool = False
     timeline: list[ImportedEntry] = Field(default_factory=list)

@@ -115,7 +115,7 @@ def responder_router(*, dispatcher: Dispatcher, links: ResponderLinks, live: Liv
         except LinkInvalid:
             log.warning("responder link refused: bad signature", security=True)
             raise HTTPException(404, "invalid") from None
-        state = await dispatcher.alarm(page_id.rsplit(".", 1)[0])
+        state = await dispatcher.alarm(page_id.alarm_uid)
         page = state.page(page_id) if state else None
         if state is None or page is None:
             raise HTTPException(404, "invalid")
