@@ -34,4 +34,4 @@ check-example: $(VENV)/.installed
 	$(BIN)/code4 check deploy/examples/wormerland.yaml
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

@@ -22,3 +22,5 @@ class AlarmKind(StrEnum):
 DeviceAlarmKind = Literal[AlarmKind.PANIC, AlarmKind.ASSIST, AlarmKind.MAN_DOWN, AlarmKind.NO_MOVEMENT]
 """The kinds a device may send in an alarm payload."""
 DEVICE_KINDS: tuple[AlarmKind, ...] = get_args(DeviceAlarmKind)
+AGGRESSION_KINDS = frozenset({AlarmKind.PANIC, AlarmKind.ASSIST})
+"""Someone is being threatened (not a fall): responders establish the kind of aggression first (the Leidraad)."""

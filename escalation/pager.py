@@ -13,14 +13,14 @@ from typing import Literal
 from devices.protocol import FeedbackPayload, PagePayload, Topics, encode
 from escalation.channels import Publisher
 from escalation.notices import Notice, Notify, Purpose
-from escalation.plan import Route
+from escalation.plan import ChannelKind, Route
 from escalation.texts import location_text, page_text
 
 _ROLES: dict[int | None, Literal[1, 2, 3]] = {1: 1, 2: 2, 3: 3}  # what a pager shows; None for a contact
 
 
 class PagerChannel:
-    name = "pager"
+    name = ChannelKind.PAGER
 
     def __init__(self, publisher: Publisher, topics: Topics) -> None:
         self._publisher = publisher

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from devices.endpoint import MqttEndpoint
+from devices.kinds import DEVICE_KINDS
 from devices.protocol import DEFAULT_PREFIX, Topics
 from gateway.identity.accounts import ROLES
 
@@ -55,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     devices = simulate.add_subparsers(title="devices")
     button = devices.add_parser("button", help="press a panic button or mobile alarm and follow its feedback")
     button.add_argument("device", help="device id, e.g. knop-balie-1")
-    button.add_argument("--kind", default="panic", choices=["panic", "assist", "man_down", "no_movement"])
+    button.add_argument("--kind", default="panic", choices=DEVICE_KINDS)
     button.add_argument("--zone", help="position zone for a mobile alarm")
     button.add_argument("--again-after", type=float, metavar="S", help="press again after S seconds (escalates)")
     button.add_argument("--cancel-after", type=float, metavar="S", help="cancel after S seconds")
@@ -82,7 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     mobile.add_argument("--note", help="the visit's note (address, client)")
     mobile.add_argument("--check-in-every", type=float, metavar="S", help="send 'ok' every S seconds")
     mobile.add_argument("--press-after", type=float, metavar="S", help="press the alarm after S seconds")
-    mobile.add_argument("--kind", default="panic", choices=["panic", "assist", "man_down", "no_movement"])
+    mobile.add_argument("--kind", default="panic", choices=DEVICE_KINDS)
     mobile.add_argument("--wait", type=float, default=300, metavar="S")
     _mqtt_args(mobile)
     mobile.set_defaults(func=_simulate_mobile)
