@@ -107,6 +107,7 @@ class PageId(str):
 
 def _text_schema(parse: Callable[[str], str], handler: GetCoreSchemaHandler) -> CoreSchema:
     """Read from text through `parse`; written (JSON, Python) as the plain text."""
-    from pydantic import AfterValidator, PlainSerializer  # only when pydantic builds a schema
+    # Imported here: the core imports this module and should not need pydantic until the store does.
+    from pydantic import AfterValidator, PlainSerializer
 
     return handler(Annotated[str, AfterValidator(parse), PlainSerializer(str, return_type=str)])
