@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from devices.kinds import AlarmKind
 from devices.protocol import UNREADABLE_ALARM_ID, AlarmPayload, CancelPayload, DeviceMessage, ResponsePayload
 from dispatcher.clock import Clock, SystemClock
 from dispatcher.core import (
@@ -58,6 +59,7 @@ from dispatcher.store.repository import AlarmWrite, Outgoing, StaleWrite, Store
 from dispatcher.timers import Timers
 from escalation.channels import Channel, FeedbackSender
 from escalation.directory import Directory
+from escalation.ids import PageId
 from escalation.pins import PinDigests
 from escalation.plan import Where
 from escalation.planning import emergency_plan, plan_alarm
@@ -85,7 +87,7 @@ class RaiseAlarm:
 
     device_id: str
     alarm_id: str
-    kind: str
+    kind: AlarmKind
     position: Position | None
     note: str | None
 
@@ -140,6 +142,14 @@ def new_alarm_uid(now: datetime) -> str:
     """Short, sortable, readable over the phone: a-20261123-k3x9q."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     return f"{alarm_day(now)}-" + "".join(secrets.choice(alphabet) for _ in range(5))
+
+
+def _alarm_of(page_id: str) -> str:
+    """The alarm a page id names; text that is no page id names no alarm."""
+    try:
+        return PageId.parse(page_id).alarm_uid
+    except ValueError:
+        return page_id  # the lookup finds nothing, as for any unknown page
 
 
 def alarm_day(now: datetime) -> str:
@@ -289,7 +299,7 @@ class Dispatcher:
 
     async def calls_placed(self, page_id: str) -> set[str]:
         """Twilio's ids of the calls placed for this page: a key pressed counts only on those."""
-        uid = page_id.rsplit(".", 1)[0]
+        uid = _alarm_of(page_id)
         stored = await asyncio.to_thread(self._store.provider_refs, uid, page_id)
         return stored | self._sender.recent_refs.get(page_id, set())
 
@@ -494,7 +504,7 @@ class Dispatcher:
         self._open_alarm(device_id, payload.alarm_id, payload.press, payload.kind, payload.silent, position,
                          payload.ts, now, unreadable=unreadable)
 
-    def _open_alarm(self, device_id: str, alarm_id: str, press: int, kind: str, silent: bool,
+    def _open_alarm(self, device_id: str, alarm_id: str, press: int, kind: AlarmKind, silent: bool,
                     position: Position | None, device_time: datetime | None, now: datetime, *,
                     note: str | None = None, unreadable: str | None = None) -> None:
         uid = self._fresh_uid(now)
@@ -550,7 +560,7 @@ class Dispatcher:
         self._apply(state, CancelRequested(digest), now)
 
     async def _on_response(self, device_id: str, payload: ResponsePayload, now: datetime) -> None:
-        state = await self._fetch(payload.page_id.rsplit(".", 1)[0])
+        state = await self._fetch(_alarm_of(payload.page_id))
         if state is None:
             self.metrics["response_unknown_page"] += 1
             log.warning("answer to a page code4 does not know", page_id=payload.page_id)

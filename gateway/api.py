@@ -37,6 +37,7 @@ from dispatcher.core import (
     message_for_page,
 )
 from dispatcher.visibility import sees_duress
+from escalation.ids import RecipientKey
 from escalation.texts import headline, location_text
 from gateway.board.live import KEEPALIVE, changes_or_keepalives
 from gateway.board.views import (
@@ -109,11 +110,11 @@ class NoteIn(BaseModel):
 
 
 class MarkIn(BaseModel):
-    label: Literal["drill", "false_alarm"]
+    label: Literal[Outcome.DRILL, Outcome.FALSE_ALARM]
 
 
 class CloseIn(BaseModel):
-    outcome: Literal["resolved", "cancelled", "false_alarm", "drill"] | None = None
+    outcome: Outcome | None = None
     note: str | None = Field(default=None, max_length=2000)
 
 
@@ -409,7 +410,7 @@ def api_router(services: Services) -> APIRouter:
         informed of as afdelingshoofd has the status `informed`. Only your own."""
         if not principal.person_id:
             return []
-        key = f"person:{principal.person_id}"
+        key = RecipientKey.person(principal.person_id)
         found = []
         for mine in my_callouts(dispatcher.open_alarms(), key, responder=True):
             state, page = mine.state, mine.page

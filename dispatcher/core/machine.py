@@ -40,6 +40,7 @@ from enum import Enum
 from types import MappingProxyType
 from typing import Any, Literal
 
+from devices.kinds import AlarmKind
 from dispatcher.core.effects import (
     Effect,
     Feedback,
@@ -68,9 +69,10 @@ from dispatcher.core.events import (
     Seen,
 )
 from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Status
+from escalation.ids import PageId
 from escalation.plan import Route
 
-SEVERE_KINDS = frozenset({"man_down", "no_movement"})
+SEVERE_KINDS = frozenset({AlarmKind.MAN_DOWN, AlarmKind.NO_MOVEMENT})
 MAX_WRONG_PINS = 3
 SYSTEM = "code4"
 OPERATOR_CHANNEL = "operator"
@@ -186,7 +188,7 @@ def _inform(state: AlarmState, now: datetime, effects: list[Effect]) -> Decision
     pages = []
     for target in state.plan.informed:
         seq += 1
-        pages.append(Page(page_id=f"{state.uid}.{seq}", recipient=target.recipient, step=state.step, round=1,
+        pages.append(Page(page_id=PageId(state.uid, seq), recipient=target.recipient, step=state.step, round=1,
                           routes=target.routes, route=0, status=PageStatus.PENDING, sent_at=now, inform=True))
     state = replace(state, pages=state.pages + tuple(pages), page_seq=seq)
     for page in pages:
@@ -271,7 +273,7 @@ def _page_step(state: AlarmState, now: datetime, *, index: int | None = None, ro
         if state.responder(target.recipient) is None and target.recipient not in asked:
             seq += 1
             new_pages.append(Page(
-                page_id=f"{state.uid}.{seq}", recipient=target.recipient, step=index,
+                page_id=PageId(state.uid, seq), recipient=target.recipient, step=index,
                 round=round_, routes=target.routes, route=0, status=PageStatus.PENDING, sent_at=now,
             ))
     state = replace(state, pages=state.pages + tuple(new_pages), page_seq=seq)
@@ -338,7 +340,7 @@ def _escalate_requested(state: AlarmState, event: EscalateRequested, now: dateti
 def _police_requested(state: AlarmState, event: PoliceRequested, now: datetime) -> Decision:
     """Start the step that reaches an outside contact, now (or repeat it when it is running)."""
     steps = state.plan.steps
-    target = next((i for i, s in enumerate(steps) if any(t.recipient.startswith("contact:") for t in s.targets)), None)
+    target = next((i for i, s in enumerate(steps) if any(t.recipient.is_contact for t in s.targets)), None)
     if target is None:
         raise IllegalTransition(state.status, event, "this alarm's agreement names no outside contact")
     # The police come to a private alarm once it is verified: the control room asking is that.
@@ -665,8 +667,10 @@ def _latest_pages(state: AlarmState, statuses: set[PageStatus]) -> list[Page]:
 
 def _reply_route(page: Page, event: Responded) -> int:
     """The route to answer on: the one they used, else one to the same address, else the page's."""
-    used = Route(event.channel, event.address)
-    matches: tuple[Callable[[Route], bool], ...] = (lambda r: r == used, lambda r: r.address == used.address)
+    matches: tuple[Callable[[Route], bool], ...] = (
+        lambda r: (r.channel, r.address) == (event.channel, event.address),
+        lambda r: r.address == event.address,
+    )
     for same in matches:
         for index, route in enumerate(page.routes):
             if same(route):

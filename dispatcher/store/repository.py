@@ -13,11 +13,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Select, bindparam, create_engine, event, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +43,7 @@ from dispatcher.store.codec import dump_effect, dump_state, load_effect, load_st
 from dispatcher.store.lease import IDLE_IN_TRANSACTION_MS
 from dispatcher.store.schema import (
     Alarm,
+    Base,
     DeviceEvent,
     DeviceStatus,
     Incident,
@@ -87,17 +101,22 @@ class Outgoing:
     effect: Notify | Feedback | Notice
 
 
+def _table(model: type[Base]) -> Table:
+    """A mapped class's table; declarative types it as any FromClause, but ours are all tables."""
+    return cast(Table, model.__table__)
+
+
 # Statements on the write path, built once so SQLAlchemy compiles them once (parameters are
 # supplied when they run).
-_alarms, _incidents = Alarm.__table__, Incident.__table__
+_alarms, _incidents = _table(Alarm), _table(Incident)
 # Every update names the version it read: a write based on an older state changes nothing.
 _UPDATE_ALARM = (update(_alarms).where(_alarms.c.uid == bindparam("key"), _alarms.c.version == bindparam("expected"))
                  .values(version=_alarms.c.version + 1).returning(_alarms.c.incident_id))
 _INSERT_ALARM = insert(_alarms)
 _INSERT_INCIDENT = insert(_incidents).returning(_incidents.c.id)
 _SET_OUTCOME = update(_incidents).where(_incidents.c.id == bindparam("key"))
-_INSERT_TIMELINE = insert(TimelineEntry.__table__)
-_INSERT_OUTBOX = insert(OutboxItem.__table__).returning(OutboxItem.__table__.c.id, sort_by_parameter_order=True)
+_INSERT_TIMELINE = insert(_table(TimelineEntry))
+_INSERT_OUTBOX = insert(_table(OutboxItem)).returning(_table(OutboxItem).c.id, sort_by_parameter_order=True)
 
 
 class Store:
@@ -352,7 +371,7 @@ class Store:
             if rows:
                 session.execute(self._upsert_device_status, rows)
             if event_rows:
-                session.execute(insert(DeviceEvent.__table__), event_rows)
+                session.execute(insert(_table(DeviceEvent)), event_rows)
             if not notices:
                 return []
             ids = session.scalars(_INSERT_OUTBOX, [{
@@ -446,7 +465,7 @@ def _incident_for(state: AlarmState, now: datetime) -> dict[str, Any]:
         "alarm_uid": state.uid, "opened_at": now, "occurred_at": state.raised_at, "status": "open",
         "site_id": where.site_id, "site_name": where.site_name, "location": where.describe() or None,
         "position": position, "person_affected": state.plan.device.person_name,
-        "affected_person_id": person.removeprefix("person:") if (person := state.plan.device.person) else None,
+        "affected_person_id": person.id if (person := state.plan.device.person) else None,
         "reporter": f"device {state.device_id}", "kind": state.kind, "drill": state.plan.drill,
     }
 

@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from dispatcher.visibility import sees_duress
+from escalation.ids import RecipientKey
 from gateway.board.views import alarm_view, chain_view, device_views, local_time, timeline_view
 from gateway.deps import Services
 from gateway.identity.accounts import Principal
@@ -173,7 +174,7 @@ def board_router(services: Services, *, secure_cookies: bool) -> APIRouter:
     async def my_callouts(request: Request, principal: Principal = Depends(require(page=True))) -> Response:
         """Your open call-outs (responders) and the alarms you are informed of (an afdelingshoofd,
         whatever their role), each with its one-tap link."""
-        found = callouts_of(dispatcher.open_alarms(), f"person:{principal.person_id}",
+        found = callouts_of(dispatcher.open_alarms(), RecipientKey.person(principal.person_id),
                             responder=principal.has("responder")) if principal.person_id else []
         mine = [{"where": c.state.plan.where.describe() or c.state.device_id, "inform": c.inform,
                  "kind": c.state.kind, "raised_at": c.state.raised_at, "link": services.links.url(c.page.page_id)}

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatcher.core.events import Outcome
 from dispatcher.incidents.access import Reader
 from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFound
 from dispatcher.incidents.reports import Figures, Quarter, Report
@@ -226,10 +227,10 @@ class ImportedIncident(RegistrationPatch):
         "occurred_at": "2026-03-02T09:15:00+01:00", "source": "report", "contact_kind": "phone", "abcd_class": "C",
         "aggression_forms": ["verbaal_geweld"], "description": "Scheldpartij.", "completed": True}]})
     # Required here, where a patch may leave it out: narrower than the parent's field on purpose.
-    occurred_at: Moment  # type: ignore[assignment]
+    occurred_at: Moment
     source: Literal["alarm", "report"] = "alarm"
     kind: str | None = None
-    outcome: Literal["resolved", "cancelled", "false_alarm", "drill"] | None = None
+    outcome: Outcome | None = None
     drill: bool = False
     completed: bool = False
     timeline: list[ImportedEntry] = Field(default_factory=list)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from devices.kinds import AGGRESSION_KINDS
 from dispatcher.core import AlarmState, Page, PageStatus, Responded, message_for_page
 from dispatcher.core import Response as Answer
 from dispatcher.service import Dispatcher
@@ -58,9 +59,6 @@ TEXT = {
                         "or psychotic. Your own safety comes first.",
            "informed": "For information: you get this as the head of department. You need not answer."},
 }
-
-
-AGGRESSION_KINDS = frozenset({"panic", "assist"})
 
 
 def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, Any]:
@@ -115,7 +113,7 @@ def responder_router(*, dispatcher: Dispatcher, links: ResponderLinks, live: Liv
         except LinkInvalid:
             log.warning("responder link refused: bad signature", security=True)
             raise HTTPException(404, "invalid") from None
-        state = await dispatcher.alarm(page_id.rsplit(".", 1)[0])
+        state = await dispatcher.alarm(page_id.alarm_uid)
         page = state.page(page_id) if state else None
         if state is None or page is None:
             raise HTTPException(404, "invalid")

@@ -22,6 +22,7 @@ from dispatcher.core import PageStatus, Responded, message_for_page
 from dispatcher.core import Response as Answer
 from dispatcher.outbox import Undeliverable
 from dispatcher.service import Dispatcher
+from escalation.ids import PageId, RecipientKey, RecipientKind
 from escalation.notices import Purpose
 from escalation.privacy import mask_phone
 from escalation.replies import parse_reply
@@ -213,13 +214,16 @@ def twilio_router(*, dispatcher: Dispatcher, auth_token: str, public_url: str,
 
 
 def _uid(page_id: str) -> str:
-    return page_id.rsplit(".", 1)[0]
+    try:
+        return PageId.parse(page_id).alarm_uid
+    except ValueError:
+        return page_id  # no alarm has it: the lookup finds nothing, as for any unknown page
 
 
-def _language_of(dispatcher: Dispatcher, recipient: str) -> str:
-    kind, _, ident = recipient.partition(":")
+def _language_of(dispatcher: Dispatcher, recipient: RecipientKey) -> str:
     directory = dispatcher.directory
-    found = directory.people.get(ident) if kind == "person" else directory.contacts.get(ident)
+    found = directory.people.get(recipient.id) if recipient.kind is RecipientKind.PERSON \
+        else directory.contacts.get(recipient.id)
     return lang(found.language if found else None)
 
 

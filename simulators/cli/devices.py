@@ -7,13 +7,14 @@ import json
 import time
 from typing import TYPE_CHECKING, Any
 
-from devices.protocol import AlarmKind, ResponsePayload
+from devices.kinds import DEVICE_KINDS
+from devices.protocol import ResponsePayload
 from simulators.cli.common import choices, endpoint, mqtt_args, say
 
 if TYPE_CHECKING:
     from simulators.devices import SimMobile, SimPager
 
-ALARM_KINDS = choices(AlarmKind)
+ALARM_KINDS = [str(kind) for kind in DEVICE_KINDS]
 RESPONSES = choices(ResponsePayload.model_fields["response"].annotation)
 # What a key typed at the pager's question means.
 KEYS = {"k": "accept", "n": "decline", "t": "on_scene"}
