@@ -628,18 +628,7 @@ class Dispatcher:
             raise
         except Exception:  # not the database away but one decision it refuses: find it, keep the rest
             log.exception("storing a batch failed; storing its alarms one by one", decisions=len(writes))
-            outgoing, stored = [], []
-            for write in writes:
-                try:
-                    outgoing += await self._store_decisions([write], now)
-                    stored.append(write)
-                except LeaseLost:
-                    raise
-                except Exception:
-                    self.metrics["decisions_not_stored"] += 1
-                    batch.failed.add(write.state.uid)
-                    log.exception("decision could not be stored; dropped", alarm_id=write.state.uid)
-            writes = stored
+            writes, outgoing = await self._store_one_by_one(writes, batch, now)
         for write, ready in zip(writes, outgoing, strict=True):
             version = 1 if write.expected is None else write.expected + 1
             self._remember(write.state, version)
@@ -648,6 +637,27 @@ class Dispatcher:
                 self._deadlines.schedule(write.state.uid, write.state.deadline)
             else:
                 self._deadlines.cancel(write.state.uid)
+        self._committed(batch)
+
+    async def _store_one_by_one(self, writes: list[AlarmWrite], batch: _Batch,
+                                now: datetime) -> tuple[list[AlarmWrite], list[list[Outgoing]]]:
+        """The writes that could be stored and their messages; the others are counted and logged."""
+        outgoing: list[list[Outgoing]] = []
+        stored: list[AlarmWrite] = []
+        for write in writes:
+            try:
+                outgoing += await self._store_decisions([write], now)
+                stored.append(write)
+            except LeaseLost:
+                raise
+            except Exception:
+                self.metrics["decisions_not_stored"] += 1
+                batch.failed.add(write.state.uid)
+                log.exception("decision could not be stored; dropped", alarm_id=write.state.uid)
+        return stored, outgoing
+
+    def _committed(self, batch: _Batch) -> None:
+        """Counts, lateness and the listeners, once a batch is stored."""
         self.metrics["batches"] += 1
         self.metrics["decisions"] += len(batch.decided)
         for uid, late in batch.late:

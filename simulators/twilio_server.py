@@ -223,6 +223,11 @@ class TwilioSimulator:
 
     def _add_twilio_api(self, app: FastAPI) -> None:
         """The part of Twilio's REST API that code4 uses: send a text, place a call, look either up."""
+        self._add_messages_api(app)
+        self._add_calls_api(app)
+
+    def _add_messages_api(self, app: FastAPI) -> None:
+        """Send a text, look it up."""
 
         @app.post(API + "/Messages.json")
         async def create_message(account: str, request: Request) -> JSONResponse:
@@ -248,6 +253,9 @@ class TwilioSimulator:
             if message is None:
                 return _error(404, 20404, f"The requested resource {sid} was not found")
             return JSONResponse(self._message_json(message))
+
+    def _add_calls_api(self, app: FastAPI) -> None:
+        """Place a call, look it up."""
 
         @app.post(API + "/Calls.json")
         async def create_call(account: str, request: Request) -> JSONResponse:

@@ -7,7 +7,7 @@ language (`error_messages` and the `err_*` words in gateway/records/texts.py).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -83,6 +83,14 @@ def _convert(name: str, value: Any, *, now: datetime, tz: ZoneInfo, people: Mapp
     if isinstance(value, str):
         value = value.strip()
     empty = value is None or value == ""
+    converted = _convert_by_kind(name, value, empty, now.astimezone(tz).date())
+    if converted is None:
+        converted = _convert_named(name, value, empty, now=now, tz=tz, people=people, sites=sites)
+    return converted
+
+
+def _convert_by_kind(name: str, value: Any, empty: bool, today: date) -> dict[str, Any] | None:
+    """Fields converted by their kind (text, yes/no, amount, date, choice); None for the rest."""
     if name in TEXT_LIMITS:
         return {name: None if empty else _text(value, TEXT_LIMITS[name])}
     if name in BOOLEANS:
@@ -90,10 +98,15 @@ def _convert(name: str, value: Any, *, now: datetime, tz: ZoneInfo, people: Mapp
     if name in AMOUNTS:
         return {name: None if empty else _amount(value)}
     if name in DATES:
-        return {name: None if empty else _day_before(value, now.astimezone(tz).date(),
-                                                     ahead=name == "team_meeting_on")}
+        return {name: None if empty else _day_before(value, today, ahead=name == "team_meeting_on")}
     if name in CHOICES:
         return {name: None if empty else _choice(value, CHOICES[name])}
+    return None
+
+
+def _convert_named(name: str, value: Any, empty: bool, *, now: datetime, tz: ZoneInfo,
+                   people: Mapping[str, str], sites: Mapping[str, str]) -> dict[str, Any]:
+    """The fields with rules of their own."""
     if name == "contact_kind":
         return {name: None if empty else _choice(value, CONTACT_KINDS)}
     if name == "abcd_class":
@@ -107,9 +120,7 @@ def _convert(name: str, value: Any, *, now: datetime, tz: ZoneInfo, people: Mapp
     if name == "colleagues_involved":
         return {name: _colleagues([] if empty else ([value] if isinstance(value, str) else value), people)}
     if name == "affected_person_id":
-        if empty:
-            return {name: None}
-        return {name: value, "person_affected": _choice(value, people, "unknown_person")}
+        return {name: None} if empty else {name: value, "person_affected": _choice(value, people, "unknown_person")}
     if name == "site_id":
         if empty:
             return {name: None, "site_name": None}
@@ -162,9 +173,14 @@ def _day_before(value: Any, today: date, *, ahead: bool) -> date:
 
 
 def _check_together(merged: Mapping[str, Any], result: Checked, *, complete: bool) -> None:
-    def fail(name: str, code: str) -> None:
-        result.errors.setdefault(name, code)
+    """Checks across fields: always those of consistency; of completeness when `complete`."""
+    _check_consistent(merged, result)
+    if complete:
+        _check_complete(merged, result)
 
+
+def _check_consistent(merged: Mapping[str, Any], result: Checked) -> None:
+    fail = _failer(result)
     forms = merged.get("aggression_forms") or []
     abcd = merged.get("abcd_class")
     if forms and abcd in ("A", "B"):
@@ -180,12 +196,15 @@ def _check_together(merged: Mapping[str, Any], result: Checked, *, complete: boo
     reported = merged.get("police_report_date"), merged.get("police_report_reference")
     if any(reported) and merged.get("police_report") is not True:
         fail("police_report", "report_not_done")
-    occurred = merged.get("occurred_at")
-    if merged.get("police_report_date") and isinstance(occurred, datetime) and \
-            merged["police_report_date"] < occurred.date() - timedelta(days=1):
+    if merged.get("police_report_date") and isinstance(occurred_at, datetime) and \
+            merged["police_report_date"] < occurred_at.date() - timedelta(days=1):
         fail("police_report_date", "before_incident")
-    if not complete:
-        return
+
+
+def _check_complete(merged: Mapping[str, Any], result: Checked) -> None:
+    fail = _failer(result)
+    forms = merged.get("aggression_forms") or []
+    abcd = merged.get("abcd_class")
     for name in ("abcd_class", "description"):
         if not merged.get(name):
             fail(name, "required")
@@ -197,6 +216,13 @@ def _check_together(merged: Mapping[str, Any], result: Checked, *, complete: boo
         fail("sanction_other", "required")
     if not merged.get("site_id") and not merged.get("location"):
         fail("location", "required")
+
+
+def _failer(result: Checked) -> Callable[[str, str], None]:
+    """Records a field's first error only."""
+    def fail(name: str, code: str) -> None:
+        result.errors.setdefault(name, code)
+    return fail
 
 
 def _yes_no(value: Any) -> bool | None:
