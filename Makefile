@@ -1,4 +1,4 @@
-# `make run` runs code4 on its embedded defaults; `make test` runs the checks and tests.
+# `make run` runs code4 on its embedded defaults; `make test` runs the checks (ruff, mypy) and tests.
 # Both create the virtual environment in .venv on first use.
 PYTHON ?= python3
 VENV := .venv
@@ -19,11 +19,13 @@ run: $(VENV)/.installed
 # real-time bounds and so run alone, after.
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -n 2 --ignore=tests/chaos
 	$(BIN)/python -m pytest tests/chaos
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(VENV)/.installed
 	$(BIN)/code4 bench
@@ -32,4 +34,4 @@ check-example: $(VENV)/.installed
 	$(BIN)/code4 check deploy/examples/wormerland.yaml
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache

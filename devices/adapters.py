@@ -105,7 +105,7 @@ class Adapters:
                 raise PayloadError(f"payload is not UTF-8: {exc.reason}") from None
         if what == "availability":
             state = data.get("state") if isinstance(data, dict) else data
-            return [DeviceMessage(device_id, "status", StatusPayload(status=state))]
+            return [DeviceMessage(device_id, "status", StatusPayload.model_validate({"status": state}))]
         if not isinstance(data, dict):
             return ProtocolError(topic, device_id, config.kind, "payload must be a JSON object")
         if config.kind == "zigbee2mqtt":
@@ -136,8 +136,9 @@ class Adapters:
                 self._episodes[device_id] = episode
             episode.press = min(episode.press + 1, MAX_PRESS)  # a stuck button must not overflow the press count
             episode.last_at = now
-            events.append(DeviceMessage(device_id, "alarm", AlarmPayload(
-                alarm_id=episode.alarm_id, press=episode.press, kind=kind, battery=battery)))  # type: ignore[arg-type]
+            # Validated like a device's own payload: an action mapped to a kind no device sends is refused.
+            events.append(DeviceMessage(device_id, "alarm", AlarmPayload.model_validate(
+                {"alarm_id": episode.alarm_id, "press": episode.press, "kind": kind, "battery": battery})))
         return events
 
 

@@ -23,6 +23,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from devices.kinds import AlarmKind, DeviceAlarmKind
+
 DEFAULT_PREFIX = "code4/v1"
 MAX_PAYLOAD = 4096
 MAX_DEPTH = 8  # protocol v1 nests two levels (alarm.position); anything deeper is hostile
@@ -36,7 +38,6 @@ DOWNLINKS = ("feedback", "page")
 # QoS per uplink subscription: alarms, cancels and answers must arrive; heartbeats may not.
 UPLINK_QOS = {"alarm": 1, "cancel": 1, "heartbeat": 0, "status": 1, "position": 0, "checkin": 1, "response": 1}
 
-AlarmKind = Literal["panic", "assist", "man_down", "no_movement"]
 
 
 class _Payload(BaseModel):
@@ -66,7 +67,7 @@ Battery = Annotated[float, Field(ge=0, le=1)]
 class AlarmPayload(_Payload):
     alarm_id: str = Field(min_length=1, max_length=64)
     press: int = Field(default=1, ge=1, le=MAX_PRESS)
-    kind: AlarmKind = "panic"
+    kind: DeviceAlarmKind = AlarmKind.PANIC
     silent: bool = True
     ts: AwareDatetime | None = None  # with its offset: a device's local time is no moment
     position: Position | None = None
@@ -124,8 +125,8 @@ Uplink = (
     AlarmPayload | CancelPayload | HeartbeatPayload | StatusPayload | PositionPayload | CheckinPayload
     | ResponsePayload
 )
-_MODELS: dict[str, type[_Payload]] = {
-    "alarm": AlarmPayload, "cancel": CancelPayload, "heartbeat": HeartbeatPayload,
+_MODELS: dict[str, type[Uplink]] = {
+    "alarm": AlarmPayload, "cancel": CancelPayload, "heartbeat": HeartbeatPayload, "status": StatusPayload,
     "position": PositionPayload, "checkin": CheckinPayload, "response": ResponsePayload,
 }
 
@@ -239,6 +240,28 @@ def _nesting(text: str, limit: int) -> int:
 
 
 def parse_uplink(topics: Topics, topic: str, payload: bytes) -> DeviceMessage | ProtocolError:
+    address = _address(topics, topic)
+    if isinstance(address, ProtocolError):
+        return address
+    device_id, kind = address
+    if not payload.strip():
+        return ProtocolError(topic, device_id, kind, "empty payload (a retained message being cleared)")
+    try:
+        data = decode_json(_quote_bare_status(payload) if kind == "status" else payload)
+    except PayloadError as exc:
+        return _unreadable(topic, device_id, kind, str(exc))
+    if kind == "status" and isinstance(data, str):
+        data = {"status": data}
+    if not isinstance(data, dict):
+        return _unreadable(topic, device_id, kind, "payload must be a JSON object")
+    try:
+        return DeviceMessage(device_id, kind, _MODELS[kind].model_validate(data))
+    except ValidationError as exc:
+        return _salvage(topic, device_id, kind, data, exc)
+
+
+def _address(topics: Topics, topic: str) -> tuple[str, str] | ProtocolError:
+    """(device_id, kind) of an uplink topic, or why it is none."""
     split = topics.split(topic)
     if split is None:
         return ProtocolError(topic, None, None, "not a device topic of this prefix")
@@ -247,29 +270,16 @@ def parse_uplink(topics: Topics, topic: str, payload: bytes) -> DeviceMessage | 
         return ProtocolError(topic, None, kind, "device id must be 1-64 letters, digits, '_', '.', ':' or '-'")
     if kind not in UPLINKS:
         return ProtocolError(topic, device_id, kind, f"unknown message kind {kind!r}")
-    if not payload.strip():
-        return ProtocolError(topic, device_id, kind, "empty payload (a retained message being cleared)")
-    if kind == "status":
-        payload = _quote_bare_status(payload)
-    try:
-        data = decode_json(payload)
-    except PayloadError as exc:
-        return _unreadable(topic, device_id, kind, str(exc))
-    if kind == "status":
-        data = {"status": data} if isinstance(data, str) else data
-        model: type[_Payload] = StatusPayload
-    else:
-        model = _MODELS[kind]
-    if not isinstance(data, dict):
-        return _unreadable(topic, device_id, kind, "payload must be a JSON object")
-    try:
-        return DeviceMessage(device_id, kind, model.model_validate(data))  # type: ignore[arg-type]
-    except ValidationError as exc:
-        problems = _problems(exc)
-        faulty = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+    return device_id, kind
+
+
+def _salvage(topic: str, device_id: str, kind: str, data: dict[str, Any],
+             exc: ValidationError) -> DeviceMessage | ProtocolError:
+    """A press with faulty optional fields: keep the press, drop what does not parse."""
+    problems = _problems(exc)
     if kind != "alarm":
         return ProtocolError(topic, device_id, kind, problems)
-    # A press with faulty optional fields: keep the press, drop what does not parse.
+    faulty = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
     if "alarm_id" in faulty or not faulty:
         return _unreadable(topic, device_id, kind, problems)
     try:

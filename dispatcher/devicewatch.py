@@ -16,9 +16,8 @@ device sends, and no database trouble, can stop supervision or reach the alarms.
 from __future__ import annotations
 
 import asyncio
-import heapq
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -39,7 +38,9 @@ from devices.visits import Visit, VisitError
 from dispatcher.clock import Clock
 from dispatcher.factqueue import FactQueue
 from dispatcher.logs import error_line
+from dispatcher.outbox import DbCall
 from dispatcher.store.repository import Outgoing, Store
+from dispatcher.timers import Timers
 from escalation.directory import Directory
 from escalation.fault_notices import fault_notice
 from escalation.notices import Notice
@@ -76,7 +77,6 @@ class DeviceFacts:
 
 
 RaiseAlarm = Callable[[str, str, Position | None, str | None], None]
-DbCall = Callable[..., Awaitable[Any]]
 SendFeedback = Callable[[str, str, str], Awaitable[None]]
 SendNotices = Callable[[list[Outgoing]], None]
 
@@ -107,9 +107,9 @@ class DeviceWatch:
         self._events: list[tuple[str, datetime, str, dict[str, Any]]] = []
         self._notices: list[Notice] = []
         self._prompt = asyncio.Event()  # something an operator must see waits to be stored
-        self._checks: list[tuple[datetime, str]] = []  # (moment, device): when its faults may change
-        self._next_check: dict[str, datetime] = {}
-        self._changed = asyncio.Event()
+        # ("check", device): when its faults would change if it says nothing more;
+        # ("visit", device): when its running visit's next deadline passes.
+        self._wakeups: Timers[tuple[str, str]] = Timers(clock)
         self.errors = 0
 
     # ---- running ------------------------------------------------------------------------------
@@ -131,6 +131,7 @@ class DeviceWatch:
                 self._dirty.add(device.id)
         for visit in await self._retrying(self._store.running_visits):
             self._visits[visit.device_id] = visit
+            self._schedule_visit(visit.device_id)
         await self.flush()
         log.info("device supervision started", devices=len(self._facts), visits=len(self._visits))
         for device_id in self._facts:
@@ -159,7 +160,8 @@ class DeviceWatch:
                 self._dirty.add(device.id)
         for device_id in self._facts:
             self._schedule(device_id, now)
-        self._changed.set()
+        for device_id in self._visits:  # the grace may have changed
+            self._schedule_visit(device_id)
 
     # ---- what devices say -------------------------------------------------------------------------
 
@@ -252,55 +254,57 @@ class DeviceWatch:
             self._visits[visit.device_id] = saved
         else:
             self._visits.pop(visit.device_id, None)
-        self._changed.set()
+        self._schedule_visit(visit.device_id)
 
     # ---- time ----------------------------------------------------------------------------------------
 
     async def _timers(self) -> None:
         while True:
-            self._changed.clear()
+            due = await self._wakeups.due()
             now = self._clock.now()
             try:
-                await self._fire(now)
+                await self._fire(due, now)
             except Exception:
                 self.errors += 1
                 log.exception("device timers failed; trying again shortly")
                 await asyncio.sleep(1.0)
-                continue
-            grace = self._directory.org.visit_grace
-            upcoming = [m for m in (visits.due(v, grace) for v in self._visits.values()) if m is not None and m > now]
-            if self._checks:
-                upcoming.append(self._checks[0][0])
-            waiters = [asyncio.ensure_future(self._changed.wait())]
-            if upcoming:
-                waiters.append(asyncio.ensure_future(self._clock.sleep_until(min(upcoming))))
-            try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+                for key, at in due:  # what was not handled comes again (handling twice is harmless)
+                    if self._wakeups.moment(key) is None:
+                        self._wakeups.schedule(key, at)
 
-    async def _fire(self, now: datetime) -> None:
+    async def _fire(self, due: list[tuple[tuple[str, str], datetime]], now: datetime) -> None:
         """Supervision checks and visit deadlines that are due."""
-        while self._checks and self._checks[0][0] <= now:
-            moment, device_id = heapq.heappop(self._checks)
-            if self._next_check.get(device_id) == moment:
-                del self._next_check[device_id]
-                self._evaluate(device_id, now)
+        for (what, device_id), _ in due:
+            if what == "check":
+                if device_id in self._facts:
+                    self._evaluate(device_id, now)
+            elif (visit := self._visits.get(device_id)) is not None:
+                await self._tick(visit, now)
+
+    async def _tick(self, visit: Visit, now: datetime) -> None:
+        device_id = visit.device_id
         grace = self._directory.org.visit_grace
-        for device_id, visit in list(self._visits.items()):
-            updated, what = visits.tick(visit, grace, now)
-            if what is None:
-                continue
-            await self._save_visit(updated)
-            if what == "pre_alert":
-                self._event(device_id, "visit_pre_alert", {"grace_s": grace}, now)
-                log.warning("check-in missed: pre-alert to the device", device_id=device_id, grace_s=grace)
-                await self._pre_alert(device_id, f"visit-{updated.id}", self._pre_alert_text(device_id, grace))
-            else:
-                self._event(device_id, "visit_missed", {"note": updated.note}, now)
-                log.warning("check-in missed: raising an alarm", device_id=device_id)
-                self._raise_alarm(device_id, f"visit-{updated.id}", self.last_position(device_id), updated.note)
+        updated, what = visits.tick(visit, grace, now)
+        if what is None:
+            self._schedule_visit(device_id)
+            return
+        await self._save_visit(updated)
+        if what == "pre_alert":
+            self._event(device_id, "visit_pre_alert", {"grace_s": grace}, now)
+            log.warning("check-in missed: pre-alert to the device", device_id=device_id, grace_s=grace)
+            await self._pre_alert(device_id, f"visit-{updated.id}", self._pre_alert_text(device_id, grace))
+        else:
+            self._event(device_id, "visit_missed", {"note": updated.note}, now)
+            log.warning("check-in missed: raising an alarm", device_id=device_id)
+            self._raise_alarm(device_id, f"visit-{updated.id}", self.last_position(device_id), updated.note)
+
+    def _schedule_visit(self, device_id: str) -> None:
+        visit = self._visits.get(device_id)
+        moment = visits.due(visit, self._directory.org.visit_grace) if visit is not None else None
+        if moment is None:
+            self._wakeups.cancel(("visit", device_id))
+        else:
+            self._wakeups.schedule(("visit", device_id), moment)
 
     def _evaluate(self, device_id: str, now: datetime) -> None:
         rules = self._rules(device_id)
@@ -328,17 +332,9 @@ class DeviceWatch:
         facts = self._facts.get(device_id)
         moment = supervision.next_check(rules, facts.observed(), now) if rules and facts else None
         if moment is None:
-            self._next_check.pop(device_id, None)
-            return
-        if self._next_check.get(device_id) != moment:
-            wakes_earlier = not self._checks or moment < self._checks[0][0]
-            self._next_check[device_id] = moment
-            heapq.heappush(self._checks, (moment, device_id))  # older entries are skipped when popped
-            if len(self._checks) > 2 * len(self._next_check) + 1000:  # mostly skipped entries: rebuild
-                self._checks = [(m, d) for d, m in self._next_check.items()]
-                heapq.heapify(self._checks)
-            if wakes_earlier:
-                self._changed.set()
+            self._wakeups.cancel(("check", device_id))
+        else:
+            self._wakeups.schedule(("check", device_id), moment)
 
     def _rules(self, device_id: str) -> Rules | None:
         device = self._directory.devices.get(device_id)
@@ -400,7 +396,7 @@ class DeviceWatch:
         delay = 0.5
         while True:
             try:
-                return await self._db(fn, *args)  # type: ignore[no-any-return]
+                return await self._db(fn, *args)
             except (OperationalError, InterfaceError) as exc:
                 self.errors += 1
                 log.error("database unavailable for device supervision; retrying", error=error_line(exc),
@@ -413,8 +409,12 @@ def _facts_from(device_id: str, row: Any, now: datetime) -> DeviceFacts:
     """What supervision knows of a device, from its stored row (None: never seen)."""
     facts = DeviceFacts(device_id, row.registered_at if row is not None and row.registered_at else now)
     if row is not None:
-        for name in ("last_seen_at", "online", "status_at", "last_heartbeat_at", "battery", "rssi",
-                     "firmware", "last_test_at", "last_alarm_at", "position", "position_at"):
+        for name in _COPIED:
             setattr(facts, name, getattr(row, name))
         facts.faults = tuple(row.faults or ())
     return facts
+
+
+# What a stored row gives as it is: every fact but the key, the start of supervision (never
+# None in memory) and the faults (a tuple here, a list there).
+_COPIED = tuple(f.name for f in fields(DeviceFacts) if f.name not in ("device_id", "registered_at", "faults"))

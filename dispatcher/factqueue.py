@@ -62,7 +62,7 @@ class FactQueue:
         while not self._entries:
             self._ready.clear()
             await self._ready.wait()
-        taken = []
+        taken: list[tuple[DeviceMessage, datetime]] = []
         while self._entries and len(taken) < limit:
             entry = self._entries.popleft()
             if entry.message.kind in COALESCED:

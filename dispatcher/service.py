@@ -15,7 +15,6 @@ batch is stored, the alarm is read again and the batch decided afresh.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import secrets
 import time
 from collections import Counter
@@ -29,8 +28,9 @@ from typing import Any, TypeVar
 import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from devices.kinds import AlarmKind
 from devices.protocol import UNREADABLE_ALARM_ID, AlarmPayload, CancelPayload, DeviceMessage, ResponsePayload
-from dispatcher.clock import Clock
+from dispatcher.clock import Clock, SystemClock
 from dispatcher.core import (
     AlarmRaised,
     AlarmState,
@@ -56,8 +56,10 @@ from dispatcher.outbox import OutboxSender, RetryPolicy, Undeliverable
 from dispatcher.store.codec import dump_event, load_event
 from dispatcher.store.lease import LeaseLost
 from dispatcher.store.repository import AlarmWrite, Outgoing, StaleWrite, Store
+from dispatcher.timers import Timers
 from escalation.channels import Channel, FeedbackSender
 from escalation.directory import Directory
+from escalation.ids import PageId
 from escalation.pins import PinDigests
 from escalation.plan import Where
 from escalation.planning import emergency_plan, plan_alarm
@@ -85,7 +87,7 @@ class RaiseAlarm:
 
     device_id: str
     alarm_id: str
-    kind: str
+    kind: AlarmKind
     position: Position | None
     note: str | None
 
@@ -142,6 +144,14 @@ def new_alarm_uid(now: datetime) -> str:
     return f"{alarm_day(now)}-" + "".join(secrets.choice(alphabet) for _ in range(5))
 
 
+def _alarm_of(page_id: str) -> str:
+    """The alarm a page id names; text that is no page id names no alarm."""
+    try:
+        return PageId.parse(page_id).alarm_uid
+    except ValueError:
+        return page_id  # the lookup finds nothing, as for any unknown page
+
+
 def alarm_day(now: datetime) -> str:
     """What every alarm id of that day starts with."""
     return f"a-{now:%Y%m%d}"
@@ -184,13 +194,14 @@ class Dispatcher:
         self._closed_keys: dict[tuple[str, str], str] = {}
         self._versions: dict[str, int] = {}  # the stored version of each alarm in memory
         self._batch: _Batch | None = None  # decisions of the batch being decided, not yet stored
-        self._deadlines: list[tuple[datetime, str, int]] = []  # (due, alarm, timer): a heap
-        self._timers_changed = asyncio.Event()
+        self._deadlines: Timers[str] = Timers(clock)  # each open alarm's current deadline
         self.metrics: Counter[str] = Counter()
         self.ready = asyncio.Event()
         self._sender = OutboxSender(
             db=self._db, store=store, channels=channels, feedback=feedback,
-            on_undeliverable=self._undeliverable, now=clock.now, policy=retry or RetryPolicy(),
+            on_undeliverable=self._undeliverable, clock=clock, policy=retry or RetryPolicy(),
+            # Retries wait for networks and providers: real time, even when a test holds the alarms' clock still.
+            waits=SystemClock(),
             on_delivered=self.measure.delivered, may_send=may_send,
         )
 
@@ -211,14 +222,14 @@ class Dispatcher:
                 self.ready.set()
         finally:
             # Record what was delivered, so a restart does not send it again.
-            marks, refs = self._sender.pending_sent_marks()
-            if marks:
+            marks = self._sender.pending_sent_marks()
+            if marks.ids:
                 try:
                     # On the event loop, at the end: nothing else is left to hold up.
-                    self._store.mark_sent(marks, self._clock.now(), refs)
+                    self._store.mark_sent(marks.ids, self._clock.now(), marks.refs, marks.attempts)
                 except Exception as exc:  # lease lost, or the database away
                     log.warning("deliveries not recorded: they are sent once more by whoever dispatches next "
-                                "(pages are at-least-once)", messages=len(marks), error=error_line(exc))
+                                "(pages are at-least-once)", messages=len(marks.ids), error=error_line(exc))
 
     async def _checkpoints(self) -> None:
         """SQLite's log copied into the database once a second, beside the writer (never in a commit)."""
@@ -288,7 +299,7 @@ class Dispatcher:
 
     async def calls_placed(self, page_id: str) -> set[str]:
         """Twilio's ids of the calls placed for this page: a key pressed counts only on those."""
-        uid = page_id.rsplit(".", 1)[0]
+        uid = _alarm_of(page_id)
         stored = await asyncio.to_thread(self._store.provider_refs, uid, page_id)
         return stored | self._sender.recent_refs.get(page_id, set())
 
@@ -493,7 +504,7 @@ class Dispatcher:
         self._open_alarm(device_id, payload.alarm_id, payload.press, payload.kind, payload.silent, position,
                          payload.ts, now, unreadable=unreadable)
 
-    def _open_alarm(self, device_id: str, alarm_id: str, press: int, kind: str, silent: bool,
+    def _open_alarm(self, device_id: str, alarm_id: str, press: int, kind: AlarmKind, silent: bool,
                     position: Position | None, device_time: datetime | None, now: datetime, *,
                     note: str | None = None, unreadable: str | None = None) -> None:
         uid = self._fresh_uid(now)
@@ -549,7 +560,7 @@ class Dispatcher:
         self._apply(state, CancelRequested(digest), now)
 
     async def _on_response(self, device_id: str, payload: ResponsePayload, now: datetime) -> None:
-        state = await self._fetch(payload.page_id.rsplit(".", 1)[0])
+        state = await self._fetch(_alarm_of(payload.page_id))
         if state is None:
             self.metrics["response_unknown_page"] += 1
             log.warning("answer to a page code4 does not know", page_id=payload.page_id)
@@ -617,25 +628,36 @@ class Dispatcher:
             raise
         except Exception:  # not the database away but one decision it refuses: find it, keep the rest
             log.exception("storing a batch failed; storing its alarms one by one", decisions=len(writes))
-            outgoing, stored = [], []
-            for write in writes:
-                try:
-                    outgoing += await self._store_decisions([write], now)
-                    stored.append(write)
-                except LeaseLost:
-                    raise
-                except Exception:
-                    self.metrics["decisions_not_stored"] += 1
-                    batch.failed.add(write.state.uid)
-                    log.exception("decision could not be stored; dropped", alarm_id=write.state.uid)
-            writes = stored
+            writes, outgoing = await self._store_one_by_one(writes, batch, now)
         for write, ready in zip(writes, outgoing, strict=True):
             version = 1 if write.expected is None else write.expected + 1
             self._remember(write.state, version)
             self._sender.submit(ready)
             if write.state.deadline is not None and write.state.is_open:
-                heapq.heappush(self._deadlines, (write.state.deadline, write.state.uid, write.state.timer))
-        self._timers_changed.set()
+                self._deadlines.schedule(write.state.uid, write.state.deadline)
+            else:
+                self._deadlines.cancel(write.state.uid)
+        self._committed(batch)
+
+    async def _store_one_by_one(self, writes: list[AlarmWrite], batch: _Batch,
+                                now: datetime) -> tuple[list[AlarmWrite], list[list[Outgoing]]]:
+        """The writes that could be stored and their messages; the others are counted and logged."""
+        outgoing: list[list[Outgoing]] = []
+        stored: list[AlarmWrite] = []
+        for write in writes:
+            try:
+                outgoing += await self._store_decisions([write], now)
+                stored.append(write)
+            except LeaseLost:
+                raise
+            except Exception:
+                self.metrics["decisions_not_stored"] += 1
+                batch.failed.add(write.state.uid)
+                log.exception("decision could not be stored; dropped", alarm_id=write.state.uid)
+        return stored, outgoing
+
+    def _committed(self, batch: _Batch) -> None:
+        """Counts, lateness and the listeners, once a batch is stored."""
         self.metrics["batches"] += 1
         self.metrics["decisions"] += len(batch.decided)
         for uid, late in batch.late:
@@ -698,30 +720,16 @@ class Dispatcher:
 
     async def _timers(self) -> None:
         """Fire each stored deadline once when it is due; a deadline already past at start-up
-        fires at once. Deadlines wait in a heap; one that is no longer the alarm's current one
-        (answered, escalated, closed) is skipped when its time comes."""
+        fires at once. One that is no longer the alarm's current one (answered, escalated,
+        closed) is skipped when its time comes."""
         for state in self._open.values():
             if state.deadline is not None:
-                heapq.heappush(self._deadlines, (state.deadline, state.uid, state.timer))
+                self._deadlines.schedule(state.uid, state.deadline)
         while True:
-            self._timers_changed.clear()
-            now = self._clock.now()
-            while self._deadlines and self._deadlines[0][0] <= now:
-                due, uid, timer = heapq.heappop(self._deadlines)
-                state = self._open.get(uid)
-                if state is not None and state.timer == timer and state.deadline == due:
-                    self.put(DeadlineDue(uid, timer, due))
-            if len(self._deadlines) > 4 * len(self._open) + 1000:  # mostly skipped entries: rebuild
-                self._deadlines = [(s.deadline, s.uid, s.timer) for s in self._open.values() if s.deadline]
-                heapq.heapify(self._deadlines)
-            waiters = [asyncio.ensure_future(self._timers_changed.wait())]
-            if self._deadlines:
-                waiters.append(asyncio.ensure_future(self._clock.sleep_until(self._deadlines[0][0])))
-            try:
-                await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                for waiter in waiters:
-                    waiter.cancel()
+            for uid, due in await self._deadlines.due():
+                alarm = self._open.get(uid)
+                if alarm is not None and alarm.deadline == due:
+                    self.put(DeadlineDue(uid, alarm.timer, due))
 
 
 def _recent(state: AlarmState, now: datetime) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from escalation.notices import Feedback, Notice, Notify
-from escalation.plan import Route
+from escalation.plan import ChannelKind, Route
 
 
 class DeliveryFailure(Exception):
@@ -25,7 +25,7 @@ class TemporaryFailure(Exception):
 
 
 class Channel(Protocol):
-    name: str
+    name: ChannelKind  # the routes it takes
 
     async def send(self, notify: Notify) -> str | None:
         """Deliver; return the provider's id of what was sent (a Twilio sid), if it has one."""

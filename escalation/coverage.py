@@ -66,14 +66,14 @@ def contexts(directory: Directory) -> list[Context]:
         here = by_place.get(place.key, [])
         types = sorted({d.type for d in here}) or ["fixed_button"]
         for device_type in types:
-            device = next((d for d in here if d.type == device_type), None)
+            sample = next((d for d in here if d.type == device_type), None)
             assert place.site is not None
             found.append(Context(
                 label=f"{place.key} ({device_type})",
                 path=_location_path(directory, place),
                 place=place,
-                device_id=device.id if device else f"({device_type} at {place.key})",
-                device=device,
+                device_id=sample.id if sample else f"({device_type} at {place.key})",
+                device=sample,
                 device_type=device_type,
             ))
     for index, device in enumerate(directory.org.devices):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar
 
+from escalation.ids import RecipientKey, RecipientKind
 from escalation.model import Agreement, Contact, Device, Organisation, Person, Site, Zone
 
 T = TypeVar("T")
@@ -125,23 +126,26 @@ class Directory:
 
     def phone(self, recipient: str) -> str | None:
         """The phone number of a recipient key ("person:jan", "contact:politie"), as the file says now."""
-        kind, _, ident = recipient.partition(":")
-        found = self.people.get(ident) if kind == "person" else self.contacts.get(ident) if kind == "contact" else None
+        try:
+            key = RecipientKey.parse(recipient)
+        except ValueError:
+            return None
+        found = self.people.get(key.id) if key.kind is RecipientKind.PERSON else self.contacts.get(key.id)
         return found.phone if found is not None and found.phone else None
 
-    def recipient_for_phone(self, phone: str) -> str | None:
+    def recipient_for_phone(self, phone: str) -> RecipientKey | None:
         """The recipient key whose number this is (an answering phone), or None."""
         return self._phones.get(phone)
 
     @cached_property
-    def _phones(self) -> dict[str, str]:
-        found: dict[str, str] = {}
+    def _phones(self) -> dict[str, RecipientKey]:
+        found: dict[str, RecipientKey] = {}
         for contact in self.org.contacts:
             if contact.phone:
-                found.setdefault(contact.phone, f"contact:{contact.id}")
+                found.setdefault(contact.phone, RecipientKey.contact(contact.id))
         for person in self.org.people:  # a person's own number wins over a shared contact line
             if person.phone:
-                found[person.phone] = f"person:{person.id}"
+                found[person.phone] = RecipientKey.person(person.id)
         return found
 
     def person(self, ref: str) -> Person:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from escalation.directory import Directory
+from escalation.ids import RecipientKey
 from escalation.notices import Notice
-from escalation.plan import Route
+from escalation.plan import ChannelKind, Route
 
 FAULTS = {
     "nl": {"offline": "geen verbinding", "silent": "geen teken van leven", "battery_low": "batterij bijna leeg",
@@ -51,10 +52,11 @@ def fault_notice(directory: Directory, device_id: str, raised: tuple[str, ...], 
     who = person or contact
     if who is None:
         return None
-    key = f"person:{who.id}" if person else f"contact:{who.id}"
-    routes = [Route("pager", pager) for pager in directory.pagers_by_person.get(person.id, [])[:1]] if person else []
+    key = RecipientKey.person(who.id) if person else RecipientKey.contact(who.id)
+    routes = [Route(ChannelKind.PAGER, pager)
+              for pager in directory.pagers_by_person.get(person.id, [])[:1]] if person else []
     if who.phone:
-        routes.append(Route("sms", key))
+        routes.append(Route(ChannelKind.SMS, key))
     if not routes:
         return None
     wearer = directory.people.get(device.person or "")

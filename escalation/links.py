@@ -12,6 +12,8 @@ from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
 
+from escalation.ids import PageId
+
 SALT = "code4-responder-link"
 
 
@@ -41,13 +43,16 @@ class ResponderLinks:
     def url(self, page_id: str) -> str:
         return f"{self._public_url}/r/{self.token(page_id)}"
 
-    def page_id(self, token: str) -> str:
+    def page_id(self, token: str) -> PageId:
         try:
             data = self._serializer.loads(token, max_age=self._ttl_s)
         except SignatureExpired:
             raise LinkExpired from None
         except BadSignature:
             raise LinkInvalid from None
-        if not isinstance(data, dict) or not isinstance(data.get("p"), str):
+        if not isinstance(data, dict) or not isinstance(page := data.get("p"), str):
             raise LinkInvalid
-        return data["p"]
+        try:
+            return PageId.parse(page)
+        except ValueError:
+            raise LinkInvalid from None

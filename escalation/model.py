@@ -20,11 +20,11 @@ from pydantic import (
     model_validator,
 )
 
+from devices.kinds import AlarmKind
+from escalation.plan import ChannelKind
 from escalation.weekly import WeeklySchedule, parse_duration_seconds
 
-Channel = Literal["pager", "sms", "voice", "app"]
 DeviceType = Literal["fixed_button", "mobile_alarm", "responder_pager"]
-AlarmKind = Literal["panic", "assist", "man_down", "no_movement", "checkin_missed"]
 Language = Literal["nl", "en"]
 
 ALARM_DEVICE_TYPES: tuple[DeviceType, ...] = ("fixed_button", "mobile_alarm")
@@ -100,7 +100,7 @@ class Person(_Strict):
     devices: list[str] = Field(default_factory=list)
     # How this person hears, as afdelingshoofd, of an alarm in a team they lead: the first that
     # reaches them, the next when it fails.
-    informed_by: list[Channel] = Field(default_factory=lambda: ["app", "sms"], min_length=1)
+    informed_by: list[ChannelKind] = Field(default_factory=lambda: [ChannelKind.APP, ChannelKind.SMS], min_length=1)
 
 
 class Contact(_Strict):
@@ -160,11 +160,11 @@ DEFAULT_DEVICE_TYPES: dict[str, DeviceTypeSettings] = {
 AdapterKind = Literal["zigbee2mqtt", "chirpstack", "thethingsstack"]
 DEFAULT_ACTIONS: dict[str, dict[str, AlarmKind]] = {
     # Zigbee2MQTT SOS buttons say "emergency"; plain buttons single/double/hold.
-    "zigbee2mqtt": {"emergency": "panic", "single": "panic", "double": "assist", "hold": "man_down",
-                    "long": "man_down"},
+    "zigbee2mqtt": {"emergency": AlarmKind.PANIC, "single": AlarmKind.PANIC, "double": AlarmKind.ASSIST,
+                    "hold": AlarmKind.MAN_DOWN, "long": AlarmKind.MAN_DOWN},
     # Milesight WS101 and alike: {"press": "short" | "long" | "double"} in the decoded uplink.
-    "chirpstack": {"short": "panic", "long": "man_down", "double": "assist"},
-    "thethingsstack": {"short": "panic", "long": "man_down", "double": "assist"},
+    "chirpstack": {"short": AlarmKind.PANIC, "long": AlarmKind.MAN_DOWN, "double": AlarmKind.ASSIST},
+    "thethingsstack": {"short": AlarmKind.PANIC, "long": AlarmKind.MAN_DOWN, "double": AlarmKind.ASSIST},
 }
 
 
@@ -288,7 +288,7 @@ class Step(_Strict):
     id: Id
     code: str | None = None
     targets: list[Target] = Field(min_length=1)
-    channels: list[Channel] = Field(min_length=1)
+    channels: list[ChannelKind] = Field(min_length=1)
     ack_timeout: Seconds | None = None
     required: int = Field(default=1, ge=1)
     alongside: bool = False
@@ -302,7 +302,7 @@ class Step(_Strict):
 
     @field_validator("channels")
     @classmethod
-    def _no_repeats(cls, value: list[str]) -> list[str]:
+    def _no_repeats(cls, value: list[ChannelKind]) -> list[ChannelKind]:
         if len(set(value)) != len(value):
             raise ValueError("a channel is listed twice")
         return value

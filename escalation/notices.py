@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from devices.kinds import AlarmKind
+from escalation.ids import PageId, RecipientKey
 from escalation.plan import Position, Route, Where
 
 
@@ -42,7 +44,7 @@ class Message:
 
     alarm_uid: str
     device_id: str
-    kind: str
+    kind: AlarmKind
     silent: bool
     where: Where
     step_id: str
@@ -66,8 +68,8 @@ class Message:
 
 @dataclass(frozen=True)
 class Notify:
-    page_id: str
-    recipient: str
+    page_id: PageId
+    recipient: RecipientKey
     name: str
     language: str
     route_index: int
@@ -82,7 +84,7 @@ class Notice:
     each route in turn until one delivers."""
 
     notice_id: str
-    recipient: str  # "person:kees" or "contact:…"
+    recipient: RecipientKey
     name: str
     routes: tuple[Route, ...]
     text: str

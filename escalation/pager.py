@@ -8,15 +8,19 @@ moves the person to their next route when the broker stays away.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from devices.protocol import FeedbackPayload, PagePayload, Topics, encode
 from escalation.channels import Publisher
 from escalation.notices import Notice, Notify, Purpose
-from escalation.plan import Route
+from escalation.plan import ChannelKind, Route
 from escalation.texts import location_text, page_text
+
+_ROLES: dict[int | None, Literal[1, 2, 3]] = {1: 1, 2: 2, 3: 3}  # what a pager shows; None for a contact
 
 
 class PagerChannel:
-    name = "pager"
+    name = ChannelKind.PAGER
 
     def __init__(self, publisher: Publisher, topics: Topics) -> None:
         self._publisher = publisher
@@ -37,7 +41,7 @@ class PagerChannel:
             text=text,
             location=location_text(message, notify.language),
             gathering_point=message.where.gathering_point,
-            role=message.role if message.role in (1, 2, 3) else None,  # type: ignore[arg-type]
+            role=_ROLES.get(message.role),
         )
         await self._publisher.publish(self._topics.device(pager, "page"), encode(page), qos=1)
         return None

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from escalation.channels import DeliveryFailure
 from escalation.links import ResponderLinks
 from escalation.notices import Notice, Notify, Purpose
-from escalation.plan import Route
+from escalation.plan import ChannelKind, Route
 from escalation.texts import app_link_text, contact_sms_text, sms_text
 from escalation.twilio_api import TwilioApi, WebhookUrls
 
@@ -43,7 +43,7 @@ def _worth_a_message(notify: Notify) -> bool:
 
 
 class SmsChannel:
-    name = "sms"
+    name = ChannelKind.SMS
 
     def __init__(self, api: TwilioApi, urls: WebhookUrls, links: ResponderLinks, phones: PhoneBook) -> None:
         self._api, self._urls, self._links, self._phones = api, urls, links, phones
@@ -51,7 +51,7 @@ class SmsChannel:
     async def send(self, notify: Notify) -> str | None:
         if not _worth_a_message(notify):
             return None
-        if notify.recipient.startswith("contact:") and notify.purpose is Purpose.PAGE:
+        if notify.recipient.is_contact and notify.purpose is Purpose.PAGE:
             body = contact_sms_text(notify.message, notify.language)  # the police: facts, no link to tap
         else:
             link = self._links.url(notify.page_id) if notify.purpose is Purpose.PAGE else None
@@ -71,7 +71,7 @@ class AppLinkChannel(_NoNotices):
     """The one-tap responder page, reached by a short SMS with its signed link. Once open, the
     page shows the role and who else is coming by itself."""
 
-    name = "app"
+    name = ChannelKind.APP
 
     def __init__(self, api: TwilioApi, urls: WebhookUrls, links: ResponderLinks, phones: PhoneBook) -> None:
         self._api, self._urls, self._links, self._phones = api, urls, links, phones
@@ -93,7 +93,7 @@ class VoiceChannel(_NoNotices):
     """A call that speaks the page and takes a key. The words are fetched by Twilio from
     code4's TwiML webhook when the call is answered, so they are current then."""
 
-    name = "voice"
+    name = ChannelKind.VOICE
 
     def __init__(self, api: TwilioApi, urls: WebhookUrls, phones: PhoneBook) -> None:
         self._api, self._urls, self._phones = api, urls, phones

@@ -9,6 +9,24 @@ for alarms already running, and a restart needs nothing but the stored plan.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
+
+from escalation.ids import RecipientKey
+
+
+class ChannelKind(StrEnum):
+    """How a recipient is reached."""
+
+    PAGER = "pager"
+    SMS = "sms"
+    VOICE = "voice"
+    APP = "app"  # an SMS with a link to the one-tap page
+
+
+PHONE_CHANNELS = frozenset({ChannelKind.SMS, ChannelKind.VOICE, ChannelKind.APP})
+"""Channels that reach a phone number: their route's address is the recipient key."""
+CONTACT_CHANNELS = frozenset({ChannelKind.SMS, ChannelKind.VOICE})
+"""What reaches an outside contact: no pager, and no app link to accept with."""
 
 
 @dataclass(frozen=True)
@@ -17,25 +35,25 @@ class Route:
     recipient, not the number: the number comes from the agreement file when the message goes,
     so no stored plan or outbox row holds a phone number."""
 
-    channel: str  # pager | sms | voice | app
-    address: str  # pager device id, or for sms, voice and app the recipient key ("person:jan")
+    channel: ChannelKind
+    address: str  # pager device id, or on a phone channel the recipient key ("person:jan")
 
 
 @dataclass(frozen=True)
 class Recipient:
-    key: str  # "person:jan" or "contact:politie"
+    key: RecipientKey
     name: str
     language: str = "nl"
     bhv: bool = False  # BHV-trained: may take role 1 or 2
 
     @property
     def is_contact(self) -> bool:
-        return self.key.startswith("contact:")
+        return self.key.is_contact
 
 
 @dataclass(frozen=True)
 class StepTarget:
-    recipient: str  # Recipient.key
+    recipient: RecipientKey
     routes: tuple[Route, ...]  # in the step's channel order: the next one is the fallback
 
 
@@ -43,7 +61,7 @@ class StepTarget:
 class PlanStep:
     id: str
     code: str | None
-    channels: tuple[str, ...]
+    channels: tuple[ChannelKind, ...]
     ack_timeout_s: int | None  # None only on the last step, which then repeats
     required: int
     targets: tuple[StepTarget, ...]
@@ -81,7 +99,7 @@ class Where:
 class AlarmDevice:
     id: str
     type: str | None  # None for a device the agreement file does not know
-    person: str | None = None  # Recipient.key of the person in danger: the wearer, or who works at the button
+    person: RecipientKey | None = None  # the person in danger: the wearer, or who works at the button
     person_name: str | None = None
     cancel_pin_digest: str | None = None  # escalation/pins.py: never the PIN itself
     duress_pin_digest: str | None = None

@@ -9,9 +9,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from escalation.directory import Directory, Place, UnknownReference
+from escalation.ids import RecipientKey
 from escalation.model import Agreement, Device, Person, Step, Target
 from escalation.pins import PinDigests
-from escalation.plan import AlarmDevice, Plan, PlanStep, Recipient, Route, StepTarget, Where
+from escalation.plan import (
+    CONTACT_CHANNELS,
+    PHONE_CHANNELS,
+    AlarmDevice,
+    ChannelKind,
+    Plan,
+    PlanStep,
+    Recipient,
+    Route,
+    StepTarget,
+    Where,
+)
 from escalation.weekly import minute_of_week
 
 
@@ -97,14 +109,14 @@ def resolve_target(
     return people
 
 
-def routes_for_person(directory: Directory, person: Person, channels: tuple[str, ...]) -> tuple[Route, ...]:
+def routes_for_person(directory: Directory, person: Person, channels: tuple[ChannelKind, ...]) -> tuple[Route, ...]:
     routes: list[Route] = []
     for channel in channels:
-        if channel == "pager":
-            routes.extend(Route("pager", pager) for pager in directory.pagers_by_person.get(person.id, [])[:1])
-        elif channel in ("sms", "voice", "app") and person.phone:
+        if channel is ChannelKind.PAGER:
+            routes.extend(Route(channel, pager) for pager in directory.pagers_by_person.get(person.id, [])[:1])
+        elif channel in PHONE_CHANNELS and person.phone:
             # The number is looked up when the message goes (app: the link travels by SMS).
-            routes.append(Route(channel, f"person:{person.id}"))
+            routes.append(Route(channel, RecipientKey.person(person.id)))
     return tuple(routes)
 
 
@@ -115,17 +127,18 @@ def plan_step(
     targets: list[StepTarget] = []
     recipients: list[Recipient] = []
     unreachable: list[str] = []
-    seen: set[str] = set()
+    seen: set[RecipientKey] = set()
     for target in step.targets:
         found = resolve_target(directory, target, place=place, minute=minute)
         if isinstance(found, str):
             contact = directory.contact(found)
-            key = f"contact:{contact.id}"
-            routes = tuple(Route(c, key) for c in channels if c in ("sms", "voice") and contact.phone)
+            key = RecipientKey.contact(contact.id)
+            routes = tuple(Route(c, key) for c in channels if c in CONTACT_CHANNELS and contact.phone)
             candidates = [(key, contact.name, contact.language, False, routes)]
         else:
             candidates = [
-                (f"person:{p.id}", p.name, p.language, directory.is_bhv(p), routes_for_person(directory, p, channels))
+                (RecipientKey.person(p.id), p.name, p.language, directory.is_bhv(p),
+                 routes_for_person(directory, p, channels))
                 for p in found if p.id not in exclude
             ]
         for key, name, language, bhv, routes in candidates:
@@ -182,7 +195,7 @@ def plan_for_place(
     in_danger = people_in_danger(directory, device, place, minute)
     exclude = frozenset(p.id for p in in_danger)
     steps: list[PlanStep] = []
-    recipients: dict[str, Recipient] = {}
+    recipients: dict[RecipientKey, Recipient] = {}
     for step in agreement.steps:
         planned, found = plan_step(directory, step, place=place, exclude=exclude, minute=minute)
         steps.append(planned)
@@ -190,7 +203,7 @@ def plan_for_place(
     informed: list[StepTarget] = []
     for lead in afdelingshoofden(directory, in_danger):
         routes = routes_for_person(directory, lead, tuple(lead.informed_by))
-        key = f"person:{lead.id}"
+        key = RecipientKey.person(lead.id)
         if routes:
             informed.append(StepTarget(key, routes))
             recipients.setdefault(key, Recipient(key, lead.name, lead.language, directory.is_bhv(lead)))
@@ -209,7 +222,7 @@ def plan_for_place(
         device=AlarmDevice(
             id=device_id,
             type=device.type if device else None,
-            person=f"person:{person.id}" if person else None,
+            person=RecipientKey.person(person.id) if person else None,
             person_name=person.name if person else None,
             cancel_pin_digest=pins(device_id, device.cancel_pin) if device and device.cancel_pin else None,
             duress_pin_digest=pins(device_id, device.duress_pin) if device and device.duress_pin else None,

@@ -6,135 +6,154 @@ Returns issues rather than raising so that an author sees every problem in one r
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Protocol
 
 from escalation.directory import Directory, UnknownReference
 from escalation.loader import Issue, LineMap
-from escalation.model import Organisation
+from escalation.model import Agreement, Organisation, Target
+from escalation.plan import CONTACT_CHANNELS
 from escalation.planning import routes_for_person
 
-CONTACT_CHANNELS = {"sms", "voice"}
+Path = tuple[str | int, ...]  # where in the file, e.g. ("people", 3, "zones", 0)
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
 
 
 def check_references(org: Organisation, lines: LineMap) -> list[Issue]:
-    directory = Directory(org)
-    issues: list[Issue] = []
+    check = _Check(org, lines)
+    check.unique_ids()
+    check.resolve(("fallback",), check.directory.agreement, org.fallback)
+    check.people()
+    check.devices()
+    check.duty()
+    check.agreements()
+    return check.issues
 
-    def duplicates(section: str, ids: Iterable[str], path_of: dict[str, tuple[str | int, ...]]) -> None:
+
+class _Check:
+    """One run over the file, in the order an author reads it; every problem becomes an issue."""
+
+    def __init__(self, org: Organisation, lines: LineMap) -> None:
+        self.org, self.lines = org, lines
+        self.directory = Directory(org)
+        self.issues: list[Issue] = []
+
+    def add(self, path: Path, message: str, severity: str = "error") -> None:
+        self.issues.append(self.lines.issue(path, message, severity))
+
+    def resolve(self, path: Path, lookup: Callable[[str], object], ref: str) -> None:
+        try:
+            lookup(ref)
+        except UnknownReference as exc:
+            self.add(path, exc.message)
+
+    def duplicates(self, section: str, ids: Iterable[str], path_of: Mapping[str, Path]) -> None:
         for ident, count in Counter(ids).items():
             if count > 1:
-                issues.append(lines.issue(path_of[ident], f"{section} id {ident!r} is used {count} times"))
+                self.add(path_of[ident], f"{section} id {ident!r} is used {count} times")
 
-    def resolve(path: tuple[str | int, ...], lookup: object, ref: str) -> None:
-        try:
-            lookup(ref)  # type: ignore[operator]
-        except UnknownReference as exc:
-            issues.append(lines.issue(path, exc.message))
+    def unique_ids(self) -> None:
+        org = self.org
+        self.duplicates("site", [s.id for s in org.sites], {s.id: ("sites", i, "id") for i, s in enumerate(org.sites)})
+        for si, site in enumerate(org.sites):
+            zone_paths = {z.id: ("sites", si, "zones", zi, "id") for zi, z in enumerate(site.zones)}
+            self.duplicates("zone", [z.id for z in site.zones], zone_paths)
+            loc_paths = {
+                loc.id: ("sites", si, "zones", zi, "locations", li, "id")
+                for zi, z in enumerate(site.zones) for li, loc in enumerate(z.locations)
+            }
+            self.duplicates("location", [loc.id for z in site.zones for loc in z.locations], loc_paths)
+        sections: tuple[tuple[str, str, Sequence[_HasId]], ...] = (
+            ("person", "people", org.people), ("contact", "contacts", org.contacts),
+            ("device", "devices", org.devices), ("agreement", "agreements", org.agreements))
+        for label, section, items in sections:
+            self.duplicates(label, [x.id for x in items], {x.id: (section, i, "id") for i, x in enumerate(items)})
 
-    duplicates("site", [s.id for s in org.sites], {s.id: ("sites", i, "id") for i, s in enumerate(org.sites)})
-    for si, site in enumerate(org.sites):
-        zone_paths = {z.id: ("sites", si, "zones", zi, "id") for zi, z in enumerate(site.zones)}
-        duplicates("zone", [z.id for z in site.zones], zone_paths)
-        loc_paths = {
-            loc.id: ("sites", si, "zones", zi, "locations", li, "id")
-            for zi, z in enumerate(site.zones) for li, loc in enumerate(z.locations)
-        }
-        duplicates("location", [loc.id for z in site.zones for loc in z.locations], loc_paths)
-    sections = (("person", "people", org.people), ("contact", "contacts", org.contacts),
-                ("device", "devices", org.devices), ("agreement", "agreements", org.agreements))
-    for label, section, items in sections:
-        duplicates(label, [x.id for x in items],
-                   {x.id: (section, i, "id") for i, x in enumerate(items)})
+    def people(self) -> None:
+        directory = self.directory
+        for pi, person in enumerate(self.org.people):
+            for zi, ref in enumerate(person.zones):
+                self.resolve(("people", pi, "zones", zi), directory.zone, ref)
+            for di, ref in enumerate(person.devices):
+                path: Path = ("people", pi, "devices", di)
+                if ref not in directory.devices:
+                    self.add(path, f"unknown device {ref!r}")
+                elif (other := directory.devices[ref].person) not in (None, person.id):
+                    self.add(path, f"device {ref!r} belongs to {other!r} in devices:")
+        for pi, person in enumerate(self.org.people):
+            for li, team in enumerate(person.leads):
+                if team not in directory.teams:
+                    self.add(("people", pi, "leads", li), f"no person is in team {team!r}")
+        for pi, person in enumerate(self.org.people):
+            if person.leads and not routes_for_person(directory, person, tuple(person.informed_by)):
+                self.add(("people", pi, "informed_by"), (
+                    f"{person.name} leads {', '.join(person.leads)} but cannot be informed of their alarms: "
+                    f"no pager or phone for {', '.join(person.informed_by)}"), "warning")
 
-    resolve(("fallback",), directory.agreement, org.fallback)
+    def devices(self) -> None:
+        directory = self.directory
+        for di, device in enumerate(self.org.devices):
+            if device.location:
+                self.resolve(("devices", di, "location"), directory.location, device.location)
+            if device.person:
+                self.resolve(("devices", di, "person"), directory.person, device.person)
+        for si, site in enumerate(self.org.sites):
+            contact = site.technical_contact
+            if contact and contact not in directory.people and contact not in directory.contacts:
+                self.add(("sites", si, "technical_contact"), f"no person or contact {contact!r}")
+        adapted: dict[str, str] = {}
+        for ai, adapter in enumerate(self.org.adapters):
+            for theirs, ours in adapter.devices.items():
+                path: Path = ("adapters", ai, "devices", theirs)
+                if ours not in directory.devices:
+                    self.add(path, f"unknown device {ours!r}")
+                elif ours in adapted:
+                    self.add(path, f"device {ours!r} is fed by adapter {adapted[ours]!r} already")
+                adapted[ours] = adapter.id
 
-    for pi, person in enumerate(org.people):
-        for zi, ref in enumerate(person.zones):
-            resolve(("people", pi, "zones", zi), directory.zone, ref)
-        for di, ref in enumerate(person.devices):
-            path = ("people", pi, "devices", di)
-            if ref not in directory.devices:
-                issues.append(lines.issue(path, f"unknown device {ref!r}"))
-            elif directory.devices[ref].person not in (None, person.id):
-                other = directory.devices[ref].person
-                issues.append(lines.issue(path, f"device {ref!r} belongs to {other!r} in devices:"))
+    def duty(self) -> None:
+        for ri, rule in enumerate(self.org.duty):
+            self.resolve(("duty", ri, "person"), self.directory.person, rule.person)
+            if rule.at:
+                self.resolve(("duty", ri, "at"), self.directory.location, rule.at)
+            person = self.directory.people.get(rule.person)
+            if person and rule.role and rule.role not in person.roles:
+                self.add(("duty", ri, "role"),
+                         f"{person.name} is rostered as {rule.role!r} but does not have that role in people:",
+                         "warning")
 
-    for pi, person in enumerate(org.people):
-        for li, team in enumerate(person.leads):
-            if team not in directory.teams:
-                issues.append(lines.issue(("people", pi, "leads", li), f"no person is in team {team!r}"))
+    def agreements(self) -> None:
+        directory = self.directory
+        lookups: tuple[tuple[str, Callable[[str], object]], ...] = (
+            ("sites", self._site), ("zones", directory.zone), ("locations", directory.location))
+        for ai, agreement in enumerate(self.org.agreements):
+            for key, lookup in lookups:
+                for i, ref in enumerate(getattr(agreement.match, key) or []):
+                    self.resolve(("agreements", ai, "match", key, i), lookup, ref)
+            for si, step in enumerate(agreement.steps):
+                for ti, target in enumerate(step.targets):
+                    self.target(("agreements", ai, "steps", si, "targets", ti), agreement, si, target)
 
-    for pi, person in enumerate(org.people):
-        if person.leads and not routes_for_person(directory, person, tuple(person.informed_by)):
-            issues.append(lines.issue(("people", pi, "informed_by"), (
-                f"{person.name} leads {', '.join(person.leads)} but cannot be informed of their alarms: "
-                f"no pager or phone for {', '.join(person.informed_by)}"), "warning"))
+    def target(self, path: Path, agreement: Agreement, index: int, target: Target) -> None:
+        step = agreement.steps[index]
+        if target.person:
+            self.resolve((*path, "person"), self.directory.person, target.person)
+        if target.contact:
+            self.resolve((*path, "contact"), self.directory.contact, target.contact)
+            if not CONTACT_CHANNELS & set(step.channels):
+                self.add((*path, "contact"), f"contact {target.contact!r} can only be reached by sms or voice, "
+                                             f"and step {step.id!r} uses {', '.join(step.channels)}")
+        if target.team and target.team not in self.directory.teams:
+            self.add((*path, "team"), f"no person is in team {target.team!r}")
+        if target.role and target.role not in self.directory.roles:
+            self.add((*path, "role"), f"no person has role {target.role!r}")
+        if target.on_duty and not any(r.role == target.role for r in self.org.duty):
+            self.add((*path, "on_duty"), f"nobody is ever on duty as {target.role!r}: add duty rules")
 
-    for di, device in enumerate(org.devices):
-        if device.location:
-            resolve(("devices", di, "location"), directory.location, device.location)
-        if device.person:
-            resolve(("devices", di, "person"), directory.person, device.person)
-
-    for si, site in enumerate(org.sites):
-        contact = site.technical_contact
-        if contact and contact not in directory.people and contact not in directory.contacts:
-            issues.append(lines.issue(("sites", si, "technical_contact"), f"no person or contact {contact!r}"))
-
-    adapted: dict[str, str] = {}
-    for ai, adapter in enumerate(org.adapters):
-        for theirs, ours in adapter.devices.items():
-            path = ("adapters", ai, "devices", theirs)
-            if ours not in directory.devices:
-                issues.append(lines.issue(path, f"unknown device {ours!r}"))
-            elif ours in adapted:
-                issues.append(lines.issue(path, f"device {ours!r} is fed by adapter {adapted[ours]!r} already"))
-            adapted[ours] = adapter.id
-
-    for ri, rule in enumerate(org.duty):
-        resolve(("duty", ri, "person"), directory.person, rule.person)
-        if rule.at:
-            resolve(("duty", ri, "at"), directory.location, rule.at)
-        person = directory.people.get(rule.person)
-        if person and rule.role and rule.role not in person.roles:
-            issues.append(lines.issue(
-                ("duty", ri, "role"),
-                f"{person.name} is rostered as {rule.role!r} but does not have that role in people:",
-                "warning",
-            ))
-
-    for ai, agreement in enumerate(org.agreements):
-        match = agreement.match
-        for key, lookup in (("sites", _site_lookup(directory)), ("zones", directory.zone),
-                            ("locations", directory.location)):
-            for i, ref in enumerate(getattr(match, key) or []):
-                resolve(("agreements", ai, "match", key, i), lookup, ref)
-        for si, step in enumerate(agreement.steps):
-            for ti, target in enumerate(step.targets):
-                path = ("agreements", ai, "steps", si, "targets", ti)
-                if target.person:
-                    resolve((*path, "person"), directory.person, target.person)
-                if target.contact:
-                    resolve((*path, "contact"), directory.contact, target.contact)
-                    if not CONTACT_CHANNELS & set(step.channels):
-                        issues.append(lines.issue(
-                            (*path, "contact"),
-                            f"contact {target.contact!r} can only be reached by sms or voice, "
-                            f"and step {step.id!r} uses {', '.join(step.channels)}",
-                        ))
-                if target.team and target.team not in directory.teams:
-                    issues.append(lines.issue((*path, "team"), f"no person is in team {target.team!r}"))
-                if target.role and target.role not in directory.roles:
-                    issues.append(lines.issue((*path, "role"), f"no person has role {target.role!r}"))
-                if target.on_duty and not any(r.role == target.role for r in org.duty):
-                    issues.append(lines.issue(
-                        (*path, "on_duty"), f"nobody is ever on duty as {target.role!r}: add duty rules"
-                    ))
-    return issues
-
-
-def _site_lookup(directory: Directory):  # type: ignore[no-untyped-def]
-    def lookup(ref: str) -> None:
-        if ref not in directory.sites:
+    def _site(self, ref: str) -> None:
+        if ref not in self.directory.sites:
             raise UnknownReference(f"unknown site {ref!r}")
-    return lookup

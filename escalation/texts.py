@@ -6,6 +6,7 @@ recipient's language; anything but "en" reads Dutch, the users' language.
 
 from __future__ import annotations
 
+from devices.kinds import AGGRESSION_KINDS
 from escalation.notices import Feedback, FeedbackState, Helper, Message, Purpose
 
 KIND = {
@@ -118,7 +119,7 @@ def page_text(purpose: Purpose, message: Message, language: str, *, spoken: bool
         lines.append(f"{words['note']}: {message.note.rstrip('.')}.")
     if message.approach:
         lines.append(f"{words['approach']}: {message.approach.rstrip('.')}.")
-    if purpose is Purpose.PAGE and message.code and message.kind in ("panic", "assist"):
+    if purpose is Purpose.PAGE and message.code and message.kind in AGGRESSION_KINDS:
         lines.append(words["establish"])  # the Leidraad: know the kind of aggression before approaching
     if purpose in (Purpose.ROLE, Purpose.UPDATE) and message.helpers:
         lines.append(f"{words['coming']}: {helpers_text(message.helpers, language)}.")

@@ -11,6 +11,7 @@ query string, where Twilio's signature covers them.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -87,9 +88,9 @@ class TwilioApi:
 
         return await self._call(create, f"call to {mask_phone(to)}")
 
-    async def _call(self, action: object, what: str) -> str:
+    async def _call(self, action: Callable[[], str], what: str) -> str:
         try:
-            return await asyncio.to_thread(action)  # type: ignore[arg-type]
+            return await asyncio.to_thread(action)
         except TwilioRestException as exc:
             detail = mask_phone(f"Twilio answered {exc.status} (code {exc.code}): {exc.msg}")
             if exc.status >= 500 or exc.status == 429:

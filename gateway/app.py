@@ -25,6 +25,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from devices.adapters import Adapters
 from devices.endpoint import MqttEndpoint
+from devices.kinds import AlarmKind
 from devices.protocol import FeedbackPayload, Topics, encode
 from dispatcher.approaches import ApproachBook
 from dispatcher.clock import Clock, SystemClock
@@ -462,7 +463,7 @@ class Code4Service:
         return self.intake.intake_errors
 
     def _raise_alarm(self, device_id: str, alarm_id: str, position: Position | None, note: str | None) -> None:
-        self.dispatcher.put(RaiseAlarm(device_id, alarm_id, "checkin_missed", position, note))
+        self.dispatcher.put(RaiseAlarm(device_id, alarm_id, AlarmKind.CHECKIN_MISSED, position, note))
 
     async def _pre_alert(self, device_id: str, reference: str, text: str) -> None:
         payload = encode(FeedbackPayload(alarm_id=reference, state="checkin_due", text=text))

@@ -89,3 +89,11 @@ ServicesDep = Annotated[Services, Depends(services)]
 SecureCookies = Annotated[bool, Depends(secure_cookies)]
 Pages = Annotated[Renderer, Depends(renderer)]
 TwilioWebhooksDep = Annotated[TwilioWebhooks, Depends(twilio_webhooks)]
+
+
+def incident_desk(services: ServicesDep) -> IncidentDesk:
+    """The incident desk alone, for the record routes (follows an override of `services`)."""
+    return services.desk
+
+
+DeskDep = Annotated[IncidentDesk, Depends(incident_desk)]

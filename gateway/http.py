@@ -20,9 +20,9 @@ from gateway.deps import Services, TwilioWebhooks
 from gateway.identity import api as identity_api
 from gateway.identity import pages as identity_pages
 from gateway.identity.auth import NotSignedIn, PageForbidden, current_principal, login_redirect
-from gateway.records.api import incidents_router
-from gateway.records.approaches import approach_router
-from gateway.records.pages import incident_pages
+from gateway.records import api as records_api
+from gateway.records import approaches
+from gateway.records import pages as record_pages
 from gateway.responder import callouts
 from gateway.responder import page as responder_page
 from gateway.web import service
@@ -57,12 +57,8 @@ def create_app(services: Services, *, twilio: TwilioWebhooks | None = None, secu
     for router in (service.router, identity_api.router, board_api.router, callouts.router,
                    identity_pages.router, board_pages.router, responder_page.router):
         app.include_router(router)
-    # The incident records, the record pages and the agreed approaches (gateway/records/).
-    app.include_router(incidents_router(services.desk))
-    app.include_router(incident_pages(services.desk, secure_cookies=secure_cookies))
-    app.include_router(approach_router(book=services.approaches, store=services.approach_store,
-                                       directory=lambda: services.dispatcher.directory, clock=services.clock,
-                                       secure_cookies=secure_cookies))
+    for router in (records_api.router, record_pages.router, approaches.router):  # gateway/records/
+        app.include_router(router)
     if twilio is not None:
         app.include_router(twilio_webhooks.router)
     app.mount("/static/swagger-ui", StaticFiles(directory=SWAGGER_UI), name="swagger-ui")  # before /static

@@ -169,7 +169,11 @@ def _floor(endpoint: MqttEndpoint, *, samples: int) -> dict[str, float]:
         for i in range(samples):
             started = time.perf_counter()
             sender.publish(topic, json.dumps({"n": i}).encode(), qos=1)
-            inbox.wait(lambda d, n=i: d.get("n") == n)
+
+            def is_sample(data: dict[str, object], n: int = i) -> bool:
+                return data.get("n") == n
+
+            inbox.wait(is_sample)
             latencies.append(time.perf_counter() - started)
         return {"p50": _pct(latencies, 50), "p99": _pct(latencies, 99)}
     finally:

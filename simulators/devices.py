@@ -147,7 +147,8 @@ class SimDevice:
 
     def _subscribe(self, client: mqtt.Client, topic: str) -> None:
         _, mid = client.subscribe(topic, qos=1)
-        self._subscribing[mid] = topic
+        if mid is not None:  # None: not connected; on_connect subscribes again
+            self._subscribing[mid] = topic
 
     def _on_subscribe(self, client: mqtt.Client, _userdata: Any, mid: int, reasons: list[Any], *_: Any) -> None:
         """A broker may refuse a subscription (a clustered one that is electing, say): without
@@ -220,10 +221,11 @@ class SimButton(SimDevice):
 
     def _send_alarm(self, alarm_id: str, kind: str, silent: bool, position: dict[str, Any] | None,
                     battery: float | None) -> None:
-        payload = encode(AlarmPayload(
-            alarm_id=alarm_id, press=self.presses[alarm_id], kind=kind, silent=silent,  # type: ignore[arg-type]
-            position=Position(**position) if position else None, battery=battery,
-        ))
+        # The kind is any text (from the command line or a scenario): the protocol's model checks it.
+        payload = encode(AlarmPayload.model_validate({
+            "alarm_id": alarm_id, "press": self.presses[alarm_id], "kind": kind, "silent": silent,
+            "position": Position(**position) if position else None, "battery": battery,
+        }))
         acknowledged = threading.Event()
         self._awaiting[alarm_id] = acknowledged
         self.publish("alarm", payload)
@@ -267,7 +269,7 @@ class SimPager(SimDevice):
         return self.messages("page")
 
     def respond(self, page_id: str, response: str) -> None:
-        self.publish("response", encode(ResponsePayload(page_id=page_id, response=response)))  # type: ignore[arg-type]
+        self.publish("response", encode(ResponsePayload.model_validate({"page_id": page_id, "response": response})))
 
     def _maybe_answer(self, kind: str, data: dict[str, Any]) -> None:
         page_id = data.get("page_id")
@@ -302,10 +304,12 @@ class SimMobile(SimButton):
             self.publish("position", encode(PositionPayload(**self.here)), qos=0)
         return self.here
 
-    def press(self, **kwargs: Any) -> str:  # type: ignore[override]
-        kwargs.setdefault("position", self.here)
-        return super().press(**kwargs)
+    def press(self, *, kind: str = "panic", alarm_id: str | None = None, silent: bool = True,
+              position: dict[str, Any] | None = None, battery: float | None = None) -> str:
+        """A press where the mobile is now, unless told another position."""
+        return super().press(kind=kind, alarm_id=alarm_id, silent=silent, battery=battery,
+                             position=self.here if position is None else position)
 
     def checkin(self, action: str, *, expect_within_s: int | None = None, note: str | None = None) -> None:
-        self.publish("checkin", encode(CheckinPayload(action=action, expect_within_s=expect_within_s,  # type: ignore[arg-type]
-                                                      note=note)))
+        self.publish("checkin", encode(CheckinPayload.model_validate(
+            {"action": action, "expect_within_s": expect_within_s, "note": note})))

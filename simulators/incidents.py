@@ -15,11 +15,11 @@ Same seed, same year: a test can count on the numbers.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -192,7 +192,10 @@ def _timeline(rng: random.Random, raised: datetime, place: Place, colleagues: li
     return "resolved", entries
 
 
-def _pick(rng: random.Random, weights: dict[Any, float]) -> Any:
+_T = TypeVar("_T")
+
+
+def _pick(rng: random.Random, weights: Mapping[_T, float]) -> _T:
     return rng.choices(list(weights), list(weights.values()))[0]
 
 

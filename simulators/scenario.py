@@ -77,8 +77,8 @@ class Scenario:
                 raise ScenarioError(f"{path}: step {number} does one thing; it has {actions}")
             value = raw[actions[0]]
             steps.append(Step(number, at, actions[0], value if isinstance(value, dict) else {"device": value}))
-        routes = {k: [tuple(p) for p in v] for k, v in (data.get("routes") or {}).items()}
-        return cls(str(data.get("name", path.stem)), dict(data.get("devices") or {}), steps, routes)  # type: ignore[misc]
+        routes = {k: [(lat, lon) for lat, lon in v] for k, v in (data.get("routes") or {}).items()}
+        return cls(str(data.get("name", path.stem)), dict(data.get("devices") or {}), steps, routes)
 
 
 class Runner:

@@ -26,10 +26,11 @@ import html
 import itertools
 import secrets
 import xml.etree.ElementTree as ET  # parses TwiML from the code4 under test only
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urljoin
 
 import httpx
@@ -40,18 +41,18 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from twilio.request_validator import RequestValidator
 
 from escalation.privacy import mask_phone
+from simulators.twilio_modes import CALL_FAILURES, SMS_FAILURES
 
 API = "/2010-04-01/Accounts/{account}"
-SMS_FAILURES = {"undelivered": 30003, "failed": 30008}
-CALL_FAILURES = ("busy", "no-answer", "failed")
+_T = TypeVar("_T")
 
 
 @dataclass
 class Rules:
     """How one phone number behaves."""
 
-    sms: str = "deliver"  # deliver | undelivered | failed | 5xx | slow
-    voice: str = "answer"  # answer | busy | no-answer | failed | 5xx | slow
+    sms: str = "deliver"  # one of twilio_modes.SMS_MODES
+    voice: str = "answer"  # one of twilio_modes.VOICE_MODES
     press: str | None = None  # digits this phone presses by itself when a call asks for them
     press_after: float = 0.0
 
@@ -91,6 +92,14 @@ class Callback:
     at: datetime
 
 
+class _Server(uvicorn.Server):
+    """Leaves the process's signals to whoever runs the simulator (a test, `code4 run`)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
 class TwilioSimulator:
     def __init__(
         self,
@@ -128,9 +137,8 @@ class TwilioSimulator:
         return f"http://127.0.0.1:{self.port}"
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = uvicorn.Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning",
-                                                     lifespan="off", access_log=False))
-        self._server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+        self._server = _Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning",
+                                              lifespan="off", access_log=False))
         self._serving = asyncio.create_task(self._server.serve())
         while not self._server.started:
             if self._serving.done():
@@ -181,10 +189,10 @@ class TwilioSimulator:
     def calls_to(self, number: str) -> list[SimCall]:
         return [c for c in self.calls if c.to == number]
 
-    async def wait_for(self, predicate: Any, within: float = 10.0) -> Any:
+    async def wait_for(self, predicate: Callable[[], _T | None], within: float = 10.0) -> _T:
         """Until `predicate()` returns something truthy; returns it."""
         async with self._changed:
-            result = None
+            result: _T | None = None
 
             def check() -> bool:
                 nonlocal result
@@ -192,23 +200,34 @@ class TwilioSimulator:
                 return bool(result)
 
             await asyncio.wait_for(self._changed.wait_for(check), within)
-            return result
+            return cast("_T", result)  # check() said it is truthy, so not None
 
     async def message_to(self, number: str, contains: str = "", within: float = 10.0, *, after: int = 0) -> SimMessage:
         def find() -> SimMessage | None:
             return next((m for m in self.inbox(number)[after:] if contains in m.body), None)
-        return await self.wait_for(find, within)  # type: ignore[no-any-return]
+        return await self.wait_for(find, within)
 
     async def call_to(self, number: str, status: str = "in-progress", within: float = 10.0) -> SimCall:
         def find() -> SimCall | None:
             return next((c for c in self.calls_to(number) if c.status == status), None)
-        return await self.wait_for(find, within)  # type: ignore[no-any-return]
+        return await self.wait_for(find, within)
 
     # ---- the REST API ------------------------------------------------------------------------
 
     def _build_app(self) -> FastAPI:
         app = FastAPI(title="Local Twilio-compatible server (code4 simulators)", docs_url=None, redoc_url=None,
                       openapi_url=None)
+        self._add_twilio_api(app)
+        self._add_control_api(app)
+        return app
+
+    def _add_twilio_api(self, app: FastAPI) -> None:
+        """The part of Twilio's REST API that code4 uses: send a text, place a call, look either up."""
+        self._add_messages_api(app)
+        self._add_calls_api(app)
+
+    def _add_messages_api(self, app: FastAPI) -> None:
+        """Send a text, look it up."""
 
         @app.post(API + "/Messages.json")
         async def create_message(account: str, request: Request) -> JSONResponse:
@@ -234,6 +253,9 @@ class TwilioSimulator:
             if message is None:
                 return _error(404, 20404, f"The requested resource {sid} was not found")
             return JSONResponse(self._message_json(message))
+
+    def _add_calls_api(self, app: FastAPI) -> None:
+        """Place a call, look it up."""
 
         @app.post(API + "/Calls.json")
         async def create_call(account: str, request: Request) -> JSONResponse:
@@ -261,7 +283,8 @@ class TwilioSimulator:
                 return _error(404, 20404, f"The requested resource {sid} was not found")
             return JSONResponse(self._call_json(call))
 
-        # -- control API --------------------------------------------------------------------
+    def _add_control_api(self, app: FastAPI) -> None:
+        """What a test or `code4 simulate phone` does to the phones, and the traffic log."""
 
         @app.post("/_sim/phones/{number}/sms")
         async def phone_sms(number: str, request: Request) -> JSONResponse:
@@ -295,8 +318,6 @@ class TwilioSimulator:
         @app.get("/", response_class=HTMLResponse)
         async def log_page() -> str:
             return self._log_html()
-
-        return app
 
     def _authenticate(self, account: str, request: Request) -> JSONResponse | None:
         expected = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()

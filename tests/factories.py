@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from devices.kinds import AlarmKind
 from dispatcher.core import (
     AlarmRaised,
     AlarmState,
@@ -17,7 +18,8 @@ from dispatcher.core import (
     Timeline,
     decide,
 )
-from escalation.plan import AlarmDevice, Plan, PlanStep, Recipient, Route, StepTarget, Where
+from escalation.ids import RecipientKey
+from escalation.plan import AlarmDevice, ChannelKind, Plan, PlanStep, Recipient, Route, StepTarget, Where
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # a Monday, 11:00 in Wormer
 
@@ -33,9 +35,11 @@ def target(who: str, *channels: str) -> StepTarget:
     """A target reached on the given channels, pager first by default. Phone channels name the
     recipient, as planning does (the number is looked up when a message goes)."""
     if who.startswith("contact:"):
-        return StepTarget(who, tuple(Route(c, who) for c in channels or ("voice",)))
-    key = f"person:{who}"
-    return StepTarget(key, tuple(Route(c, f"pager-{who}" if c == "pager" else key) for c in channels or ("pager",)))
+        contact = RecipientKey.parse(who)
+        return StepTarget(contact, tuple(Route(ChannelKind(c), contact) for c in channels or ("voice",)))
+    key = RecipientKey.person(who)
+    return StepTarget(key, tuple(Route(ChannelKind(c), f"pager-{who}" if c == "pager" else key)
+                                 for c in channels or ("pager",)))
 
 
 def step(step_id: str, targets: Iterable[StepTarget], *, ack: int | None = 20, required: int = 1,
@@ -105,7 +109,8 @@ class Run:
     history: list[Effect] = field(init=False, default_factory=list)
 
     def __post_init__(self) -> None:
-        event = AlarmRaised("a1", self.plan.device.id, "dev-alarm-1", self.press, self.kind, True, self.plan)
+        event = AlarmRaised("a1", self.plan.device.id, "dev-alarm-1", self.press, AlarmKind(self.kind), True,
+                            self.plan)
         self.state, self.effects = decide(None, event, self.at)
         self.history = list(self.effects)
 

@@ -22,7 +22,6 @@ from dispatcher.core.events import (
     NoteAdded,
     Outcome,
     PoliceRequested,
-    Position,
     Pressed,
     Responded,
     Response,
@@ -30,6 +29,7 @@ from dispatcher.core.events import (
 )
 from dispatcher.core.machine import SEVERE_KINDS, TRANSITIONS, IllegalTransition, decide, message_for_page
 from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Status
+from escalation.plan import Position
 
 __all__ = [
     "SEVERE_KINDS", "TRANSITIONS", "AlarmRaised", "AlarmState", "CancelRequested", "CloseRequested",

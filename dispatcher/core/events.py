@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from devices.kinds import AlarmKind
 from escalation.plan import Plan, Position
 
 
@@ -25,6 +26,14 @@ class Outcome(StrEnum):
     FALSE_ALARM = "false_alarm"
     DRILL = "drill"
 
+    def __repr__(self) -> str:
+        # As the text it is on the wire: validation errors list 'drill', not <Outcome.DRILL: 'drill'>.
+        return repr(self.value)
+
+
+NOT_REAL: tuple[Outcome, ...] = (Outcome.CANCELLED, Outcome.FALSE_ALARM, Outcome.DRILL)
+"""How an alarm that was no incident closes: no aftercare, no place among the incidents."""
+
 
 @dataclass(frozen=True)
 class AlarmRaised:
@@ -34,7 +43,7 @@ class AlarmRaised:
     device_id: str
     device_alarm_id: str
     press: int
-    kind: str
+    kind: AlarmKind
     silent: bool
     plan: Plan
     position: Position | None = None

@@ -25,18 +25,22 @@ so every rule below is a plain unit test. The rules (docs/architecture.md, "The 
 * A failed channel moves that recipient to their next route; with none left they count as
   unreachable.
 
-The table `TRANSITIONS` at the end lists every (status, event) pair that is allowed; anything
-else raises `IllegalTransition` and leaves the state as it was.
+Two tables hold the policy: `STEP_POLICY` below says what follows when a step ends early or
+its deadline passes; `TRANSITIONS` at the end lists every (status, event) pair that is allowed;
+anything else raises `IllegalTransition` and leaves the state as it was.
 """
 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from enum import Enum
+from types import MappingProxyType
+from typing import Any, Literal
 
+from devices.kinds import AlarmKind
 from dispatcher.core.effects import (
     Effect,
     Feedback,
@@ -65,9 +69,10 @@ from dispatcher.core.events import (
     Seen,
 )
 from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Status
+from escalation.ids import PageId
 from escalation.plan import Route
 
-SEVERE_KINDS = frozenset({"man_down", "no_movement"})
+SEVERE_KINDS = frozenset({AlarmKind.MAN_DOWN, AlarmKind.NO_MOVEMENT})
 MAX_WRONG_PINS = 3
 SYSTEM = "code4"
 OPERATOR_CHANNEL = "operator"
@@ -77,6 +82,42 @@ TRUSTED_CHANNELS = frozenset({OPERATOR_CHANNEL, "app"})
 
 Decision = tuple[AlarmState, list[Effect]]
 Handler = Callable[[Any, Any, datetime], Decision]
+
+
+# ---- the step policy ---------------------------------------------------------------------
+# Why a step ends without the help it asks for, and what follows. Read a row as: when the current
+# step ends for this reason, the chain moves on to the next step at once (a `severe` reason
+# first jumps to the plan's `on_severe` step when the chain is not there yet). With no next
+# step, `last_step` says when the last step is asked again: NOW (a new round now, and a fresh
+# repeat deadline) or AT_DEADLINE (the running repeat deadline brings the next round, so a
+# round of declines or failures cannot loop), and `unanswered` whether the alarm then shows
+# as unanswered. What makes a step end (a decline leaving nobody pending, a withdrawal after
+# help was organised, ...) is up to the handler that names the reason.
+
+
+class Repeat(Enum):
+    NOW = "now"
+    AT_DEADLINE = "at_deadline"
+
+
+@dataclass(frozen=True)
+class StepRule:
+    last_step: Repeat
+    unanswered: bool = True
+    severe: bool = False
+
+
+StepEnd = Literal["no_accept_in_time", "operator", "responder_withdrew", "new_press", "duress", "all_declined",
+                  "nobody_reachable"]
+STEP_POLICY: Mapping[StepEnd, StepRule] = MappingProxyType({
+    "no_accept_in_time": StepRule(Repeat.NOW),         # the step's deadline passed without enough accepts
+    "operator": StepRule(Repeat.NOW),                  # the control room escalates
+    "responder_withdrew": StepRule(Repeat.NOW),        # someone coming declines after help was organised
+    "new_press": StepRule(Repeat.NOW, severe=True),    # the button pressed again
+    "duress": StepRule(Repeat.NOW, severe=True),       # the duress PIN
+    "all_declined": StepRule(Repeat.AT_DEADLINE),      # a decline leaves nobody in the step still asked
+    "nobody_reachable": StepRule(Repeat.AT_DEADLINE),  # a failure leaves nobody in the step still asked
+})
 
 
 class IllegalTransition(Exception):
@@ -147,7 +188,7 @@ def _inform(state: AlarmState, now: datetime, effects: list[Effect]) -> Decision
     pages = []
     for target in state.plan.informed:
         seq += 1
-        pages.append(Page(page_id=f"{state.uid}.{seq}", recipient=target.recipient, step=state.step, round=1,
+        pages.append(Page(page_id=PageId(state.uid, seq), recipient=target.recipient, step=state.step, round=1,
                           routes=target.routes, route=0, status=PageStatus.PENDING, sent_at=now, inform=True))
     state = replace(state, pages=state.pages + tuple(pages), page_seq=seq)
     for page in pages:
@@ -232,7 +273,7 @@ def _page_step(state: AlarmState, now: datetime, *, index: int | None = None, ro
         if state.responder(target.recipient) is None and target.recipient not in asked:
             seq += 1
             new_pages.append(Page(
-                page_id=f"{state.uid}.{seq}", recipient=target.recipient, step=index,
+                page_id=PageId(state.uid, seq), recipient=target.recipient, step=index,
                 round=round_, routes=target.routes, route=0, status=PageStatus.PENDING, sent_at=now,
             ))
     state = replace(state, pages=state.pages + tuple(new_pages), page_seq=seq)
@@ -247,22 +288,30 @@ def _page_step(state: AlarmState, now: datetime, *, index: int | None = None, ro
     return state, effects
 
 
-def _advance(state: AlarmState, now: datetime, reason: str, *, repeat_now: bool) -> Decision:
-    """On to the next step; at the last step repeat it now, or only mark it unanswered and
-    let the repeat deadline bring the next round (so a round of declines cannot loop)."""
+def _advance(state: AlarmState, now: datetime, reason: StepEnd) -> Decision:
+    """The current step ends for `reason`: what follows is the row of `STEP_POLICY`."""
+    rule = STEP_POLICY[reason]
+    if rule.severe:
+        state = replace(state, severe=True)
+        target = state.plan.severe_step
+        if target is not None and target > state.step:
+            effects: list[Effect] = [Timeline("escalated", SYSTEM, data={
+                "from": state.current_step.id, "to": state.plan.steps[target].id, "reason": reason,
+            }, notice=True)]
+            return _start_step(state, target, now, reason, effects)
     current = state.current_step
     index = _next_step(state, state.step)
     if index is not None:
-        effects: list[Effect] = [Timeline("escalated", SYSTEM, data={
+        effects = [Timeline("escalated", SYSTEM, data={
             "from": current.id, "to": state.plan.steps[index].id, "reason": reason}, notice=True)]
         return _start_step(state, index, now, reason, effects)
-    if not repeat_now:
-        state = replace(state, unanswered=True)
+    if rule.last_step is Repeat.AT_DEADLINE:
+        state = replace(state, unanswered=rule.unanswered)
         return state, [Timeline("unanswered", SYSTEM, data={
             "step": current.id, "round": state.round, "reason": reason}, notice=True)]
     if not _askable(state, state.step):
         return _start_step(state, state.step, now, reason, [])
-    state = replace(state, round=state.round + 1, unanswered=True)
+    state = replace(state, round=state.round + 1, unanswered=rule.unanswered)
     effects = [Timeline("repeated", SYSTEM, data={
         "step": current.id, "round": state.round, "reason": reason}, notice=True)]
     state, paged = _page_step(state, now)
@@ -270,17 +319,9 @@ def _advance(state: AlarmState, now: datetime, reason: str, *, repeat_now: bool)
     return state, effects + paged
 
 
-def _escalate_now(state: AlarmState, now: datetime, reason: str, effects: list[Effect]) -> Decision:
-    """A severe turn: jump to on_severe if the chain is not there yet, else one step on now."""
-    target = state.plan.severe_step
-    state = replace(state, severe=True)
-    if target is not None and target > state.step:
-        effects.append(Timeline("escalated", SYSTEM, data={
-            "from": state.current_step.id, "to": state.plan.steps[target].id, "reason": reason,
-        }, notice=True))
-        state, more = _start_step(state, target, now, reason, [])
-        return state, effects + more
-    state, more = _advance(state, now, reason, repeat_now=True)
+def _step_ends(state: AlarmState, now: datetime, reason: StepEnd, effects: list[Effect]) -> Decision:
+    """`_advance`, after the effects that led to it."""
+    state, more = _advance(state, now, reason)
     return state, effects + more
 
 
@@ -289,19 +330,17 @@ def _deadline(state: AlarmState, event: DeadlineReached, now: datetime) -> Decis
         return state, []  # a timer for a step that is no longer current
     if state.satisfied:
         return _clear_deadline(state), []
-    return _advance(state, now, "no_accept_in_time", repeat_now=True)
+    return _advance(state, now, "no_accept_in_time")
 
 
 def _escalate_requested(state: AlarmState, event: EscalateRequested, now: datetime) -> Decision:
-    effects: list[Effect] = [Timeline("escalated_by_operator", event.actor, notice=True)]
-    state, more = _advance(state, now, "operator", repeat_now=True)
-    return state, effects + more
+    return _step_ends(state, now, "operator", [Timeline("escalated_by_operator", event.actor, notice=True)])
 
 
 def _police_requested(state: AlarmState, event: PoliceRequested, now: datetime) -> Decision:
     """Start the step that reaches an outside contact, now (or repeat it when it is running)."""
     steps = state.plan.steps
-    target = next((i for i, s in enumerate(steps) if any(t.recipient.startswith("contact:") for t in s.targets)), None)
+    target = next((i for i, s in enumerate(steps) if any(t.recipient.is_contact for t in s.targets)), None)
     if target is None:
         raise IllegalTransition(state.status, event, "this alarm's agreement names no outside contact")
     # The police come to a private alarm once it is verified: the control room asking is that.
@@ -349,7 +388,7 @@ def _press(state: AlarmState, event: Pressed, now: datetime) -> Decision:
     state = replace(state, press=event.press)
     effects: list[Effect] = [received, Timeline("new_press", _device_actor(state), data={
         "press": event.press}, notice=True)]
-    return _escalate_now(state, now, "new_press", effects)
+    return _step_ends(state, now, "new_press", effects)
 
 
 def _press_closed(state: AlarmState, event: Pressed, now: datetime) -> Decision:
@@ -397,7 +436,7 @@ def _duress(state: AlarmState, now: datetime) -> Decision:
         _notify(state, page, Purpose.UPDATE, page.route)
         for page in _latest_pages(state, {PageStatus.ACCEPTED})
     ]
-    return _escalate_now(state, now, "duress", effects)
+    return _step_ends(state, now, "duress", effects)
 
 
 def _cancel_outcome(state: AlarmState) -> Outcome:
@@ -496,11 +535,9 @@ def _decline(state: AlarmState, page: Page, event: Responded, now: datetime) -> 
         return state, effects
     if withdrawn is not None and state.deadline is None:
         # Someone who was coming is not: look further at once rather than wait.
-        state, more = _advance(state, now, "responder_withdrew", repeat_now=True)
-        return state, effects + more
+        return _step_ends(state, now, "responder_withdrew", effects)
     if _step_exhausted(state):
-        state, more = _advance(state, now, "all_declined", repeat_now=False)
-        return state, effects + more
+        return _step_ends(state, now, "all_declined", effects)
     return state, effects
 
 
@@ -555,8 +592,7 @@ def _delivery_failed(state: AlarmState, event: DeliveryFailed, now: datetime) ->
     effects: list[Effect] = [Timeline("unreachable", SYSTEM, channel=failed.channel, data=data, notice=True)]
     current = page.asks and page.step == state.step and page.round == state.round
     if current and not state.satisfied and _step_exhausted(state):
-        state, more = _advance(state, now, "nobody_reachable", repeat_now=False)
-        effects += more
+        return _step_ends(state, now, "nobody_reachable", effects)
     return state, effects
 
 
@@ -631,9 +667,13 @@ def _latest_pages(state: AlarmState, statuses: set[PageStatus]) -> list[Page]:
 
 def _reply_route(page: Page, event: Responded) -> int:
     """The route to answer on: the one they used, else one to the same address, else the page's."""
-    for wanted in (lambda r: r == Route(event.channel, event.address), lambda r: r.address == event.address):
+    matches: tuple[Callable[[Route], bool], ...] = (
+        lambda r: (r.channel, r.address) == (event.channel, event.address),
+        lambda r: r.address == event.address,
+    )
+    for same in matches:
         for index, route in enumerate(page.routes):
-            if wanted(route):
+            if same(route):
                 return index
     return page.route
 

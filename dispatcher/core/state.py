@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from dispatcher.core.events import Outcome, Position
-from escalation.plan import Plan, PlanStep, Route
+from devices.kinds import AlarmKind
+from dispatcher.core.events import Outcome
+from escalation.ids import PageId, RecipientKey
+from escalation.plan import Plan, PlanStep, Position, Route
 
 
 class Status(StrEnum):
@@ -28,8 +30,8 @@ class PageStatus(StrEnum):
 class Page:
     """One request for help to one recipient, in one step and round."""
 
-    page_id: str
-    recipient: str
+    page_id: PageId
+    recipient: RecipientKey
     step: int
     round: int
     routes: tuple[Route, ...]
@@ -50,7 +52,7 @@ class Page:
 
 @dataclass(frozen=True)
 class Responder:
-    recipient: str
+    recipient: RecipientKey
     name: str
     role: int | None  # 1 approaches, 2 backs up, 3 stands by; None for an outside contact
     channel: str
@@ -63,7 +65,7 @@ class AlarmState:
     uid: str
     device_id: str
     device_alarm_id: str
-    kind: str
+    kind: AlarmKind
     silent: bool
     plan: Plan
     raised_at: datetime

@@ -19,6 +19,7 @@ import structlog
 from dispatcher.clock import Clock
 from dispatcher.core import AlarmState
 from dispatcher.core.effects import TIMELINE_KINDS
+from dispatcher.core.events import NOT_REAL, Outcome
 from dispatcher.incidents.access import Access, Reader, access_to
 from dispatcher.incidents.registration import Checked, check_registration
 from dispatcher.incidents.reports import ALARM_KINDS, Quarter, Report, build_report, to_csv
@@ -45,7 +46,6 @@ log = structlog.get_logger("code4.incidents")
 HOUSEKEEPING_HOUR = 3  # local time: anonymising runs at night
 REPORT_FIELDS = ("occurred_at", "contact_kind", "site_id", "location", "description", "aggression_forms",
                  "near_miss", "injury")
-NOT_AN_INCIDENT = ("false_alarm", "drill", "cancelled")
 SWEEP_EVERY = timedelta(seconds=15)  # closed alarms get their aftercare within this, or at the next read
 HRM_KINDS = ("ai_phone", "ai_written")  # what HRM does: report to the Arbeidsinspectie
 MAX_IMPORT = 2000
@@ -199,7 +199,7 @@ class IncidentDesk:
         # A report made here, or an alarm that closed (imported history gets no aftercare).
         closed = (incident.source == "report" and incident.reported_by_user is not None) or (
             incident.outcome is not None and incident.alarm_uid is not None)
-        wanted = closed and not incident.drill and incident.outcome not in NOT_AN_INCIDENT
+        wanted = closed and not incident.drill and incident.outcome not in NOT_REAL
         if wanted:
             schedule = [(step.after, step.task) for step in self.directory.org.records.aftercare]
             subjects: list[str | None] = [None]
@@ -248,7 +248,7 @@ class IncidentDesk:
             problems = dict(checked.errors)
             if item.get("source", "alarm") not in ("alarm", "report"):
                 problems["source"] = "not_a_choice"
-            if item.get("outcome") not in (None, "resolved", "cancelled", "false_alarm", "drill"):
+            if item.get("outcome") not in (None, *Outcome):
                 problems["outcome"] = "not_a_choice"
             if "occurred_at" not in checked.changes:
                 problems.setdefault("occurred_at", "required")

@@ -7,7 +7,7 @@ language (`error_messages` and the `err_*` words in gateway/records/texts.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -79,84 +79,108 @@ class _Invalid(ValueError):
 
 def _convert(name: str, value: Any, *, now: datetime, tz: ZoneInfo, people: Mapping[str, str],
              sites: Mapping[str, str]) -> dict[str, Any]:
+    """One field's column value(s); an empty value clears a field that may be empty."""
     if isinstance(value, str):
         value = value.strip()
     empty = value is None or value == ""
+    converted = _convert_by_kind(name, value, empty, now.astimezone(tz).date())
+    if converted is None:
+        converted = _convert_named(name, value, empty, now=now, tz=tz, people=people, sites=sites)
+    return converted
+
+
+def _convert_by_kind(name: str, value: Any, empty: bool, today: date) -> dict[str, Any] | None:
+    """Fields converted by their kind (text, yes/no, amount, date, choice); None for the rest."""
     if name in TEXT_LIMITS:
-        if empty:
-            return {name: None}
-        if not isinstance(value, str):
-            raise _Invalid("not_a_choice")
-        if len(value) > TEXT_LIMITS[name]:
-            raise _Invalid("too_long")
-        return {name: value}
+        return {name: None if empty else _text(value, TEXT_LIMITS[name])}
     if name in BOOLEANS:
         return {name: _yes_no(value)}
     if name in AMOUNTS:
         return {name: None if empty else _amount(value)}
+    if name in DATES:
+        return {name: None if empty else _day_before(value, today, ahead=name == "team_meeting_on")}
+    if name in CHOICES:
+        return {name: None if empty else _choice(value, CHOICES[name])}
+    return None
+
+
+def _convert_named(name: str, value: Any, empty: bool, *, now: datetime, tz: ZoneInfo,
+                   people: Mapping[str, str], sites: Mapping[str, str]) -> dict[str, Any]:
+    """The fields with rules of their own."""
+    if name == "contact_kind":
+        return {name: None if empty else _choice(value, CONTACT_KINDS)}
+    if name == "abcd_class":
+        return {name: None if empty else _choice(str(value).upper(), ABCD)}
+    if name == "aggression_forms":
+        return {name: _forms([] if empty else ([value] if isinstance(value, str) else list(value)))}
     if name == "occurred_at":
         if empty:
             raise _Invalid("required")
-        moment = _moment(value, tz)
-        if moment > now + timedelta(minutes=5):
-            raise _Invalid("in_future")
-        return {name: moment}
-    if name in CHOICES:
-        if empty:
-            return {name: None}
-        if value not in CHOICES[name]:
-            raise _Invalid("not_a_choice")
-        return {name: value}
+        return {name: _occurred(value, now, tz)}
     if name == "colleagues_involved":
-        ids = [] if empty else ([value] if isinstance(value, str) else value)
-        if not isinstance(ids, list) or len(ids) > MAX_COLLEAGUES or not all(isinstance(i, str) for i in ids):
-            raise _Invalid("not_a_choice")
-        if not all(i in people for i in ids):
-            raise _Invalid("unknown_person")
-        return {name: sorted(set(ids), key=ids.index)}
-    if name in DATES:
-        if empty:
-            return {name: None}
-        day = _date(value)
-        if day > now.astimezone(tz).date() and name != "team_meeting_on":  # a meeting may be ahead
-            raise _Invalid("in_future")
-        return {name: day}
-    if name == "abcd_class":
-        if empty:
-            return {name: None}
-        if str(value).upper() not in ABCD:
-            raise _Invalid("not_a_choice")
-        return {name: str(value).upper()}
-    if name == "aggression_forms":
-        forms = [] if empty else ([value] if isinstance(value, str) else list(value))
-        if not all(f in FORMS for f in forms):
-            raise _Invalid("not_a_choice")
-        return {name: [f for f in FORMS if f in forms]}  # the table's order, no duplicates
-    if name == "contact_kind":
-        if empty:
-            return {name: None}
-        if value not in CONTACT_KINDS:
-            raise _Invalid("not_a_choice")
-        return {name: value}
+        return {name: _colleagues([] if empty else ([value] if isinstance(value, str) else value), people)}
     if name == "affected_person_id":
-        if empty:
-            return {name: None}
-        if value not in people:
-            raise _Invalid("unknown_person")
-        return {name: value, "person_affected": people[value]}
+        return {name: None} if empty else {name: value, "person_affected": _choice(value, people, "unknown_person")}
     if name == "site_id":
         if empty:
             return {name: None, "site_name": None}
-        if value not in sites:
-            raise _Invalid("unknown_site")
-        return {name: value, "site_name": sites[value]}
+        return {name: value, "site_name": _choice(value, sites, "unknown_site")}
     raise AssertionError(name)
 
 
-def _check_together(merged: Mapping[str, Any], result: Checked, *, complete: bool) -> None:
-    def fail(name: str, code: str) -> None:
-        result.errors.setdefault(name, code)
+def _text(value: Any, limit: int) -> str:
+    if not isinstance(value, str):
+        raise _Invalid("not_a_choice")
+    if len(value) > limit:
+        raise _Invalid("too_long")
+    return value
 
+
+def _choice(value: Any, choices: Collection[str] | Mapping[str, str], code: str = "not_a_choice") -> Any:
+    """The value if it is one of the choices; for a mapping (ids to names), the name."""
+    if value not in choices:
+        raise _Invalid(code)
+    return choices[value] if isinstance(choices, Mapping) else value
+
+
+def _forms(forms: list[Any]) -> list[str]:
+    if not all(f in FORMS for f in forms):
+        raise _Invalid("not_a_choice")
+    return [f for f in FORMS if f in forms]  # the table's order, no duplicates
+
+
+def _occurred(value: Any, now: datetime, tz: ZoneInfo) -> datetime:
+    moment = _moment(value, tz)
+    if moment > now + timedelta(minutes=5):
+        raise _Invalid("in_future")
+    return moment
+
+
+def _colleagues(ids: Any, people: Mapping[str, str]) -> list[str]:
+    if not isinstance(ids, list) or len(ids) > MAX_COLLEAGUES or not all(isinstance(i, str) for i in ids):
+        raise _Invalid("not_a_choice")
+    if not all(i in people for i in ids):
+        raise _Invalid("unknown_person")
+    return sorted(set(ids), key=ids.index)
+
+
+def _day_before(value: Any, today: date, *, ahead: bool) -> date:
+    """A date no later than today, unless it may lie `ahead` (a meeting may be planned)."""
+    day = _date(value)
+    if day > today and not ahead:
+        raise _Invalid("in_future")
+    return day
+
+
+def _check_together(merged: Mapping[str, Any], result: Checked, *, complete: bool) -> None:
+    """Checks across fields: always those of consistency; of completeness when `complete`."""
+    _check_consistent(merged, result)
+    if complete:
+        _check_complete(merged, result)
+
+
+def _check_consistent(merged: Mapping[str, Any], result: Checked) -> None:
+    fail = _failer(result)
     forms = merged.get("aggression_forms") or []
     abcd = merged.get("abcd_class")
     if forms and abcd in ("A", "B"):
@@ -172,12 +196,15 @@ def _check_together(merged: Mapping[str, Any], result: Checked, *, complete: boo
     reported = merged.get("police_report_date"), merged.get("police_report_reference")
     if any(reported) and merged.get("police_report") is not True:
         fail("police_report", "report_not_done")
-    occurred = merged.get("occurred_at")
-    if merged.get("police_report_date") and isinstance(occurred, datetime) and \
-            merged["police_report_date"] < occurred.date() - timedelta(days=1):
+    if merged.get("police_report_date") and isinstance(occurred_at, datetime) and \
+            merged["police_report_date"] < occurred_at.date() - timedelta(days=1):
         fail("police_report_date", "before_incident")
-    if not complete:
-        return
+
+
+def _check_complete(merged: Mapping[str, Any], result: Checked) -> None:
+    fail = _failer(result)
+    forms = merged.get("aggression_forms") or []
+    abcd = merged.get("abcd_class")
     for name in ("abcd_class", "description"):
         if not merged.get(name):
             fail(name, "required")
@@ -189,6 +216,13 @@ def _check_together(merged: Mapping[str, Any], result: Checked, *, complete: boo
         fail("sanction_other", "required")
     if not merged.get("site_id") and not merged.get("location"):
         fail("location", "required")
+
+
+def _failer(result: Checked) -> Callable[[str, str], None]:
+    """Records a field's first error only."""
+    def fail(name: str, code: str) -> None:
+        result.errors.setdefault(name, code)
+    return fail
 
 
 def _yes_no(value: Any) -> bool | None:
@@ -212,6 +246,7 @@ def _amount(value: Any) -> Decimal:
         amount = Decimal(text)
     except InvalidOperation:
         raise _Invalid("not_an_amount") from None
+    # The exponent is a letter only for NaN and infinity, which is_finite() has refused.
     if not amount.is_finite() or amount.as_tuple().exponent < -2:  # type: ignore[operator]
         raise _Invalid("not_an_amount")
     if amount < 0:

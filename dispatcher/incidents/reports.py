@@ -22,13 +22,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from devices.kinds import AlarmKind
+from dispatcher.core.events import NOT_REAL, Outcome
 from dispatcher.incidents.rules import ABCD, EARLIEST, FORMS, LATEST
-from escalation.texts import KIND
 
-NOT_RUN = ("drill", "false_alarm", "cancelled")
-NOT_AN_INCIDENT = ("false_alarm", "cancelled")  # counted apart: a measure of the alarm system, not of aggression
+NOT_RUN = NOT_REAL
+# Counted apart: a measure of the alarm system, not of aggression (a drill is left out altogether).
+NOT_AN_INCIDENT = (Outcome.FALSE_ALARM, Outcome.CANCELLED)
 BHV_CODE = "4"
-ALARM_KINDS = frozenset(KIND["en"])
+ALARM_KINDS = frozenset(AlarmKind)
 PHYSICAL = frozenset({"fysiek_zaakgericht", "fysiek_persoonsgericht", "vernieling"})
 OTHER_KIND = "other"  # an imported kind code4 does not know: free text, so not exported
 FORMULA_STARTS = frozenset("=+-@\t\r")
@@ -188,9 +190,9 @@ def build_report(rows: Sequence[Row], *, tz: ZoneInfo, quarters: Sequence[Quarte
     """Everything the report page shows, over the rows given (the caller chose period and site).
     Drills are left out of every figure; false and cancelled alarms are not incidents either and
     are only counted apart, as a measure of the alarm system itself."""
-    rows = [r for r in rows if not r.drill and r.outcome != "drill"]
-    false_alarms = sum(r.outcome == "false_alarm" for r in rows)
-    cancelled = sum(r.outcome == "cancelled" for r in rows)
+    rows = [r for r in rows if not r.drill and r.outcome != Outcome.DRILL]
+    false_alarms = sum(r.outcome == Outcome.FALSE_ALARM for r in rows)
+    cancelled = sum(r.outcome == Outcome.CANCELLED for r in rows)
     rows = [r for r in rows if r.outcome not in NOT_AN_INCIDENT]
     heatmap = [[0] * 24 for _ in range(7)]
     for row in rows:

@@ -7,8 +7,9 @@ them); every instance reads them into its `ApproachBook`.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 
 from dispatcher.approaches import KEEP_AFTER_END, Approach, ApproachPlace
 from dispatcher.store.repository import Store
@@ -61,11 +62,11 @@ class ApproachStore:
         (place, window, who made and ended it) stays, so what was agreed can still be counted."""
         horizon = now - KEEP_AFTER_END
         with self._store.session() as session:
-            result = session.execute(update(ApproachAgreement).where(
+            result = cast(CursorResult[Any], session.execute(update(ApproachAgreement).where(
                 ApproachAgreement.erased_at.is_(None),
                 or_(ApproachAgreement.ends_at <= horizon, ApproachAgreement.ended_at <= horizon),
-            ).values(visitor=ERASED, note=ERASED, erased_at=now))
-            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+            ).values(visitor=ERASED, note=ERASED, erased_at=now)))  # an UPDATE's result: it has a rowcount
+            return int(result.rowcount or 0)
 
 
 def _approach(row: ApproachAgreement) -> Approach:

@@ -23,13 +23,13 @@ from dispatcher.core.events import (
     Seen,
 )
 from escalation.notices import Notice
+from escalation.plan import PHONE_CHANNELS
 
 STATE_VERSION = 2
 # Version 1 kept PINs and phone numbers in the plan; version 2 keeps neither. A PIN set on an
 # alarm stored before the upgrade cannot be turned into a digest without the service's key, so
 # it becomes a digest no PIN matches: such an alarm is ended by the control room.
 UNKNOWN_PIN = "!unknown"
-PHONE_CHANNELS = ("sms", "voice", "app")
 
 _STATE: TypeAdapter[AlarmState] = TypeAdapter(AlarmState)
 _NOTIFY: TypeAdapter[Notify] = TypeAdapter(Notify)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, false, func, or_, select, true, update
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
+from dispatcher.core.events import NOT_REAL, Outcome
 from dispatcher.core.machine import SYSTEM
 from dispatcher.incidents.reports import Response, Row, response_of
 from dispatcher.incidents.retention import ACTOR, anonymised_incident, anonymised_timeline
@@ -33,7 +34,6 @@ from dispatcher.store.schema import (
     TimelineEntry,
 )
 
-NOT_REAL = ("cancelled", "false_alarm", "drill")  # an alarm that was no incident
 RESPONSE_KINDS = ("alarm_raised", "accepted", "on_scene", "step_started", "police_requested", "confirmed",
                   "notified", "unanswered", "repeated")
 
@@ -225,7 +225,7 @@ class IncidentRecords:
         """Alarm records whose alarm closed as a real incident and whose aftercare is not planned."""
         with self._session() as session:
             return list(session.scalars(
-                select(Incident).where(Incident.alarm_uid.is_not(None), Incident.outcome == "resolved",
+                select(Incident).where(Incident.alarm_uid.is_not(None), Incident.outcome == Outcome.RESOLVED,
                                        ~Incident.drill, Incident.aftercare_planned_at.is_(None),
                                        Incident.anonymised_at.is_(None))
                 .order_by(Incident.id).limit(limit)))
@@ -422,7 +422,7 @@ class IncidentRecords:
 def _visible(scope: Scope) -> Any:
     if scope.everything:
         return true()
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     if scope.people:
         clauses.append(Incident.affected_person_id.in_(scope.people))
     if scope.username:

@@ -7,17 +7,30 @@ transaction (state, timeline, outbox) before any of its messages leave.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, Select, bindparam, create_engine, event, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    Table,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -30,6 +43,7 @@ from dispatcher.store.codec import dump_effect, dump_state, load_effect, load_st
 from dispatcher.store.lease import IDLE_IN_TRANSACTION_MS
 from dispatcher.store.schema import (
     Alarm,
+    Base,
     DeviceEvent,
     DeviceStatus,
     Incident,
@@ -85,20 +99,24 @@ class Outgoing:
     id: int
     alarm_uid: str  # "device:<id>" for a notice outside any alarm
     effect: Notify | Feedback | Notice
-    attempts: int = 0
+
+
+def _table(model: type[Base]) -> Table:
+    """A mapped class's table; declarative types it as any FromClause, but ours are all tables."""
+    return cast(Table, model.__table__)
 
 
 # Statements on the write path, built once so SQLAlchemy compiles them once (parameters are
 # supplied when they run).
-_alarms, _incidents = Alarm.__table__, Incident.__table__
+_alarms, _incidents = _table(Alarm), _table(Incident)
 # Every update names the version it read: a write based on an older state changes nothing.
 _UPDATE_ALARM = (update(_alarms).where(_alarms.c.uid == bindparam("key"), _alarms.c.version == bindparam("expected"))
                  .values(version=_alarms.c.version + 1).returning(_alarms.c.incident_id))
 _INSERT_ALARM = insert(_alarms)
 _INSERT_INCIDENT = insert(_incidents).returning(_incidents.c.id)
 _SET_OUTCOME = update(_incidents).where(_incidents.c.id == bindparam("key"))
-_INSERT_TIMELINE = insert(TimelineEntry.__table__)
-_INSERT_OUTBOX = insert(OutboxItem.__table__).returning(OutboxItem.__table__.c.id, sort_by_parameter_order=True)
+_INSERT_TIMELINE = insert(_table(TimelineEntry))
+_INSERT_OUTBOX = insert(_table(OutboxItem)).returning(_table(OutboxItem).c.id, sort_by_parameter_order=True)
 
 
 class Store:
@@ -266,15 +284,20 @@ class Store:
                 .where(OutboxItem.sent_at.is_(None), OutboxItem.failed_at.is_(None))
                 .order_by(OutboxItem.id)
             )
-            return [Outgoing(r.id, r.alarm_uid, load_effect(r.kind, r.payload), r.attempts) for r in rows]
+            return [Outgoing(r.id, r.alarm_uid, load_effect(r.kind, r.payload)) for r in rows]
 
-    def mark_sent(self, ids: Iterable[int], at: datetime, refs: dict[int, str] | None = None) -> None:
-        """Record deliveries; `refs` holds the provider's id (Twilio's message or call sid) of some."""
-        ids = list(ids)
-        if ids:
+    def mark_sent(self, ids: Iterable[int], at: datetime, refs: dict[int, str] | None = None,
+                  attempts: Mapping[int, int] | None = None) -> None:
+        """Record deliveries; `refs` holds the provider's id (Twilio's message or call sid) of some,
+        `attempts` the sends each took (1 when not given)."""
+        by_attempts: dict[int, list[int]] = {}
+        for item_id in ids:
+            by_attempts.setdefault((attempts or {}).get(item_id, 1), []).append(item_id)
+        if by_attempts:
             with self.dispatching() as session:
-                session.execute(update(OutboxItem).where(OutboxItem.id.in_(ids))
-                                .values(sent_at=at, attempts=OutboxItem.attempts + 1))
+                for tries, same in by_attempts.items():
+                    session.execute(update(OutboxItem).where(OutboxItem.id.in_(same))
+                                    .values(sent_at=at, attempts=OutboxItem.attempts + tries))
                 for item_id, ref in (refs or {}).items():
                     session.execute(update(OutboxItem).where(OutboxItem.id == item_id).values(provider_ref=ref[:64]))
 
@@ -324,10 +347,10 @@ class Store:
             return False
         return True
 
-    def mark_failed(self, item_id: int, at: datetime, error: str) -> None:
+    def mark_failed(self, item_id: int, at: datetime, error: str, attempts: int = 1) -> None:
         with self.dispatching() as session:
             session.execute(update(OutboxItem).where(OutboxItem.id == item_id)
-                            .values(failed_at=at, attempts=OutboxItem.attempts + 1, last_error=error[:2000]))
+                            .values(failed_at=at, attempts=OutboxItem.attempts + attempts, last_error=error[:2000]))
 
     # ---- devices ------------------------------------------------------------------------------
 
@@ -348,7 +371,7 @@ class Store:
             if rows:
                 session.execute(self._upsert_device_status, rows)
             if event_rows:
-                session.execute(insert(DeviceEvent.__table__), event_rows)
+                session.execute(insert(_table(DeviceEvent)), event_rows)
             if not notices:
                 return []
             ids = session.scalars(_INSERT_OUTBOX, [{
@@ -423,8 +446,8 @@ def paged(session: Session, query: Select[Any], *order_by: Any, limit: int, offs
     return total, list(session.scalars(query.order_by(*order_by).offset(offset).limit(limit)))
 
 
-_DEVICE_FIELDS = ("registered_at", "last_seen_at", "online", "status_at", "last_heartbeat_at", "battery", "rssi",
-                  "firmware", "last_test_at", "last_alarm_at", "position", "position_at")
+# A device_status row's columns but the key and the faults (a list, stored as given).
+_DEVICE_FIELDS = tuple(c.name for c in DeviceStatus.__table__.columns if c.name not in ("device_id", "faults"))
 
 
 def _visit(row: Visit) -> VisitRules:
@@ -442,7 +465,7 @@ def _incident_for(state: AlarmState, now: datetime) -> dict[str, Any]:
         "alarm_uid": state.uid, "opened_at": now, "occurred_at": state.raised_at, "status": "open",
         "site_id": where.site_id, "site_name": where.site_name, "location": where.describe() or None,
         "position": position, "person_affected": state.plan.device.person_name,
-        "affected_person_id": person.removeprefix("person:") if (person := state.plan.device.person) else None,
+        "affected_person_id": person.id if (person := state.plan.device.person) else None,
         "reporter": f"device {state.device_id}", "kind": state.kind, "drill": state.plan.drill,
     }
 

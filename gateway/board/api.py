@@ -74,11 +74,11 @@ class NoteIn(BaseModel):
 
 
 class MarkIn(BaseModel):
-    label: Literal["drill", "false_alarm"]
+    label: Literal[Outcome.DRILL, Outcome.FALSE_ALARM]
 
 
 class CloseIn(BaseModel):
-    outcome: Literal["resolved", "cancelled", "false_alarm", "drill"] | None = None
+    outcome: Outcome | None = None
     note: str | None = Field(default=None, max_length=2000)
 
 

@@ -15,18 +15,31 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatcher.core.events import Outcome
 from dispatcher.incidents.access import Reader
 from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFound
 from dispatcher.incidents.reports import Figures, Quarter, Report
 from dispatcher.visibility import sees_duress
+from gateway.deps import DeskDep
 from gateway.identity.accounts import Principal
 from gateway.identity.auth import require
+from gateway.identity.roles import Role
+from gateway.records.choices import (
+    AbcdClass,
+    AggressionForm,
+    ContactKind,
+    OffenderRelation,
+    SanctionAnswer,
+    SanctionKind,
+    one_of,
+    shown_as,
+)
 from gateway.records.views import (
     IncidentSummary,
     ProgressView,
@@ -68,6 +81,51 @@ async def on_desk(fn: Callable[..., T], *args: Any, language: str = "en", **kwar
                                   "errors": error_messages(exc.errors, language)}) from None
 
 
+class FormErrors(BaseModel):
+    """What the registration rules refuse: each wrong field with its message, in the reader's
+    language (`?lang=`, else the account's); nothing is saved."""
+
+    message: str = Field(examples=["Niet opgeslagen: 2 veld(en) kloppen niet."])
+    errors: dict[str, str] = Field(
+        description="field -> message; in an import the field is `<index>.<field>`",
+        examples=[{"abcd_class": "Kies een van de mogelijkheden.", "description": "Vul dit in om de registratie af "
+                   "te ronden."}])
+
+
+class FieldError(BaseModel):
+    """FastAPI's own: the request does not fit this document (a wrong type, a missing field)."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Refused(BaseModel):
+    """422 of the record routes: the form's errors, or FastAPI's list when the request does not
+    fit the document at all."""
+
+    detail: FormErrors | list[FieldError]
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"detail": {
+        "message": "Niet opgeslagen: 1 veld(en) kloppen niet.",
+        "errors": {"abcd_class": "Kies een van de mogelijkheden."}}}]})
+
+
+class NotUnderstood(BaseModel):
+    """422: a parameter that is not understood, in a sentence, or FastAPI's list."""
+
+    detail: str | list[FieldError]
+
+
+REFUSED: dict[int | str, dict[str, Any]] = {422: {"model": Refused, "description": "Not saved: see `detail`"}}
+NOT_UNDERSTOOD: dict[int | str, dict[str, Any]] = {422: {"model": NotUnderstood,
+                                                         "description": "A parameter that is not understood"}}
+# A choice of the registration rules: the document lists it, the rules check it (gateway/records/choices.py).
+ContactChoice = Annotated[str | None, shown_as(ContactKind)]
+AbcdChoice = Annotated[str | None, shown_as(AbcdClass)]
+FormsChoice = Annotated[list[str] | None, shown_as(AggressionForm, many=True)]
+
+
 class IncidentList(BaseModel):
     total: int
     limit: int
@@ -86,14 +144,16 @@ class RegistrationPatch(BaseModel):
     """Any of the form's fields; absent ones stay as they are. `complete` finishes the
     registration (then class, description and a place are required) and plans the aftercare."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "complete": True, "abcd_class": "D", "aggression_forms": ["fysiek_zaakgericht", "verbaal_geweld"],
+        "contact_kind": "counter", "description": "Klant sloeg de balie kapot.", "police_report": True}]})
     complete: bool = False
     occurred_at: Any = None
     site_id: str | None = None
     affected_person_id: str | None = None
-    contact_kind: str | None = None
-    abcd_class: str | None = None
-    aggression_forms: list[str] | None = None
+    contact_kind: ContactChoice = None
+    abcd_class: AbcdChoice = Field(None, description="A and B are not aggression; C verbal, D all other forms")
+    aggression_forms: FormsChoice = None
     location: str | None = None
     reporter: str | None = None
     description: str | None = None
@@ -115,12 +175,12 @@ class RegistrationPatch(BaseModel):
     # Bijlage 10's other fields, the colleagues and witnesses for aftercare, the debrief
     lasting_harm: bool | None = None
     injured: bool | None = None
-    offender_relation: str | None = None
+    offender_relation: Annotated[str | None, shown_as(OffenderRelation)] = None
     damage_personal: bool | None = None
     damage_employer: bool | None = None
     damage_personal_description: str | None = None
     repeat_offender: bool | None = None
-    sanction: str | None = None
+    sanction: Annotated[str | None, shown_as(SanctionAnswer)] = None
     sanction_other: str | None = None
     employee_signed_name: str | None = None
     employee_signed_on: Any = None
@@ -137,13 +197,15 @@ class RegistrationPatch(BaseModel):
 class ReportIn(BaseModel):
     """An incident without an alarm, about yourself."""
 
-    model_config = ConfigDict(extra="forbid")
-    contact_kind: Literal["counter", "interview", "phone", "home_visit", "street", "online", "other"]
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "contact_kind": "phone", "description": "Hij dreigde langs te komen.", "aggression_forms": ["intimidatie"]}]})
+    contact_kind: Annotated[str, one_of(ContactKind), shown_as(ContactKind, optional=False)]
     description: str = Field(min_length=1, max_length=5000)
     occurred_at: Moment | None = Field(None, description="default: now")
     site_id: str | None = None
     location: str | None = None
-    aggression_forms: list[str] = Field(default_factory=list)
+    aggression_forms: Annotated[list[str], shown_as(AggressionForm, many=True, optional=False)] = Field(
+        default_factory=list)
     near_miss: bool = False
     injury: str | None = None
 
@@ -161,10 +223,14 @@ class ImportedIncident(RegistrationPatch):
     """A record from an earlier system: the form's fields, where it came from, and (for an
     alarm) its timeline in code4's own format, so the response figures count it too."""
 
-    occurred_at: Moment  # type: ignore[assignment]
+    model_config = ConfigDict(json_schema_extra={"examples": [{
+        "occurred_at": "2026-03-02T09:15:00+01:00", "source": "report", "contact_kind": "phone", "abcd_class": "C",
+        "aggression_forms": ["verbaal_geweld"], "description": "Scheldpartij.", "completed": True}]})
+    # Required here, where a patch may leave it out: narrower than the parent's field on purpose.
+    occurred_at: Moment
     source: Literal["alarm", "report"] = "alarm"
     kind: str | None = None
-    outcome: Literal["resolved", "cancelled", "false_alarm", "drill"] | None = None
+    outcome: Outcome | None = None
     drill: bool = False
     completed: bool = False
     timeline: list[ImportedEntry] = Field(default_factory=list)
@@ -201,7 +267,7 @@ class OffenderFound(BaseModel):
 
 class SanctionIn(BaseModel):
     offender_id: Id
-    kind: Literal["warning", "ban_3", "ban_6", "ban_12", "ban_24", "conversation", "written_only"]
+    kind: Annotated[str, one_of(SanctionKind), shown_as(SanctionKind, optional=False)]
     starts_on: Day | None = None
 
 
@@ -277,162 +343,190 @@ def report_view(report: Report) -> ReportView:
         cancelled=report.cancelled)
 
 
-def incidents_router(desk: IncidentDesk) -> APIRouter:
-    router = APIRouter(prefix="/api")
-    signed_in = require()
-    coordinator = require("coordinator")
+router = APIRouter(prefix="/api")
+signed_in = require()
+coordinator = require(Role.COORDINATOR)
 
-    def lang_of(request: Request, principal: Principal) -> str:
-        asked = request.query_params.get("lang")
-        return pick_language(asked, request.headers.get("accept-language")) if asked else principal.language
 
-    @router.get("/incidents", response_model=IncidentList, tags=["incidents"])
-    async def incidents(
-        site: str | None = None, since: Moment | None = None, until: Moment | None = None,
-        status: Literal["todo", "open", "reported", "registered", "anonymised"] | None = Query(
-            None, description="todo: not yet registered by the coordinator"),
-        limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_ID),
-        principal: Principal = Depends(signed_in),
-    ) -> IncidentList:
-        """The records you may see: all for the coordinator; your people's for a team lead; your
-        own; alarm records for the control room. Everyone else gets an empty list (see /counts)."""
-        total, rows = await on_desk(desk.page, reader_of(principal), site=site, since=as_utc(since),
-                                    until=as_utc(until), status=status, limit=limit, offset=offset)
-        return IncidentList(total=total, limit=limit, offset=offset, items=[summary(r) for r in rows])
+def lang_of(request: Request, principal: Principal) -> str:
+    asked = request.query_params.get("lang")
+    return pick_language(asked, request.headers.get("accept-language")) if asked else principal.language
 
-    @router.get("/incidents/counts", response_model=Counts, tags=["incidents"])
-    async def counts(since: Moment | None = None, _: Principal = Depends(signed_in)) -> Counts:
-        """How many incidents, for anyone signed in: never which."""
-        return Counts(**await asyncio.to_thread(desk.records.counts, since=as_utc(since)))
 
-    @router.get("/incidents/{incident_id}", response_model=RecordView, tags=["incidents"])
-    async def incident(incident_id: Id, request: Request, principal: Principal = Depends(signed_in)) -> RecordView:
-        """The record as far as you may see it (`access`: full, involved or alarm). Read is logged."""
-        access, record = await on_desk(desk.read, reader_of(principal), incident_id)
-        return record_view(record, access, duress=sees_duress(principal.roles), desk=desk,
-                           language=lang_of(request, principal), now=desk.clock.now())
+async def record_of(desk: IncidentDesk, incident_id: int, request: Request, principal: Principal) -> RecordView:
+    access, record = await on_desk(desk.read, reader_of(principal), incident_id)
+    return record_view(record, access, duress=sees_duress(principal.roles), desk=desk,
+                       language=lang_of(request, principal), now=desk.clock.now())
 
-    @router.patch("/incidents/{incident_id}", response_model=RecordView, tags=["incidents"])
-    async def register(incident_id: Id, body: RegistrationPatch, request: Request,
+
+@router.get("/incidents", response_model=IncidentList, tags=["incidents"])
+async def incidents(
+    desk: DeskDep,
+    site: str | None = None, since: Moment | None = None, until: Moment | None = None,
+    status: Literal["todo", "open", "reported", "registered", "anonymised"] | None = Query(
+        None, description="todo: not yet registered by the coordinator"),
+    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_ID),
+    principal: Principal = Depends(signed_in),
+) -> IncidentList:
+    """The records you may see: all for the coordinator; your people's for a team lead; your
+    own; alarm records for the control room. Everyone else gets an empty list (see /counts)."""
+    total, rows = await on_desk(desk.page, reader_of(principal), site=site, since=as_utc(since),
+                                until=as_utc(until), status=status, limit=limit, offset=offset)
+    return IncidentList(total=total, limit=limit, offset=offset, items=[summary(r) for r in rows])
+
+
+@router.get("/incidents/counts", response_model=Counts, tags=["incidents"])
+async def counts(desk: DeskDep, since: Moment | None = None, _: Principal = Depends(signed_in)) -> Counts:
+    """How many incidents, for anyone signed in: never which."""
+    return Counts(**await asyncio.to_thread(desk.records.counts, since=as_utc(since)))
+
+
+@router.get("/incidents/{incident_id}", response_model=RecordView, tags=["incidents"])
+async def incident(incident_id: Id, request: Request, desk: DeskDep,
+                   principal: Principal = Depends(signed_in)) -> RecordView:
+    """The record as far as you may see it (`access`: full, involved or alarm). Read is logged."""
+    return await record_of(desk, incident_id, request, principal)
+
+
+@router.patch("/incidents/{incident_id}", response_model=RecordView, tags=["incidents"], responses=REFUSED)
+async def register(incident_id: Id, body: RegistrationPatch, request: Request, desk: DeskDep,
+                   principal: Principal = Depends(coordinator)) -> RecordView:
+    """Save fields of the registration form. 422 names each field that is wrong; then nothing is saved."""
+    language = lang_of(request, principal)
+    raw = body.model_dump(exclude_unset=True)
+    complete = raw.pop("complete", False)
+    await on_desk(desk.register, reader_of(principal), incident_id, raw, complete=complete, language=language)
+    return await record_of(desk, incident_id, request, principal)
+
+
+@router.post("/incidents/import", response_model=Imported, status_code=201, tags=["incidents"], responses=REFUSED)
+async def import_records(body: ImportIn, request: Request, desk: DeskDep,
+                         principal: Principal = Depends(require(Role.COORDINATOR, Role.ADMIN))) -> Imported:
+    """Bring in earlier records (from a spreadsheet or a previous system). All or nothing:
+    422 names each wrong field as `<index>.<field>`."""
+    items = [item.model_dump(exclude_unset=True, exclude={"complete"}) for item in body.incidents]
+    ids = await on_desk(desk.import_records, reader_of(principal), items, language=lang_of(request, principal))
+    return Imported(ids=ids)
+
+
+@router.post("/reports", response_model=ProgressView, status_code=201, tags=["reports by employees"],
+             responses=REFUSED)
+async def report(body: ReportIn, request: Request, desk: DeskDep,
+                 principal: Principal = Depends(signed_in)) -> ProgressView:
+    """Report an incident that had no alarm (phone, near-incident, afterwards from home)."""
+    saved = await on_desk(desk.report, reader_of(principal), body.model_dump(exclude_none=True),
+                          language=lang_of(request, principal))
+    [progress] = await asyncio.to_thread(desk.progress, [saved])
+    return progress_view(progress)
+
+
+@router.get("/me/reports", response_model=list[ProgressView], tags=["reports by employees"])
+async def my_reports(desk: DeskDep, principal: Principal = Depends(signed_in)) -> list[ProgressView]:
+    """Your reports and the incidents that happened to you, with what was done about them."""
+    return [progress_view(p) for p in await on_desk(desk.my_reports, reader_of(principal))]
+
+
+@router.get("/tasks", response_model=list[TaskView], tags=["aftercare"])
+async def tasks(desk: DeskDep, overdue: bool = False, principal: Principal = Depends(signed_in)) -> list[TaskView]:
+    """Open tasks: all for the coordinator, your people's for a team lead (aftercare and telling
+    HRM), the reports to the Arbeidsinspectie for HRM."""
+    found = await on_desk(desk.open_tasks, reader_of(principal), overdue=overdue)
+    now = desk.clock.now()
+    return [task_view(task, now) for task, _ in found]
+
+
+@router.patch("/tasks/{task_id}", response_model=TaskView, tags=["aftercare"], responses=REFUSED)
+async def update_task(task_id: Id, body: TaskPatch, desk: DeskDep,
+                      principal: Principal = Depends(signed_in)) -> TaskView:
+    task = await on_desk(desk.update_task, reader_of(principal), task_id, done=body.done, note=body.note,
+                         declined=body.declined)
+    return task_view(task, desk.clock.now())
+
+
+@router.get("/offenders", response_model=list[OffenderFound], tags=["offenders and sanctions"], responses=REFUSED)
+async def offenders(desk: DeskDep, q: str = Query(..., description="part of the name"),
+                    principal: Principal = Depends(coordinator)) -> list[OffenderFound]:
+    found = await on_desk(desk.find_offenders, reader_of(principal), q)
+    return [OffenderFound(id=o.id, name=o.name, incidents=n) for o, n in found]
+
+
+@router.post("/incidents/{incident_id}/offenders", response_model=RecordView, tags=["offenders and sanctions"],
+             responses=REFUSED)
+async def add_offender(incident_id: Id, body: OffenderIn, request: Request, desk: DeskDep,
                        principal: Principal = Depends(coordinator)) -> RecordView:
-        """Save fields of the registration form. 422 names each field that is wrong; then nothing is saved."""
-        language = lang_of(request, principal)
-        raw = body.model_dump(exclude_unset=True)
-        complete = raw.pop("complete", False)
-        await on_desk(desk.register, reader_of(principal), incident_id, raw, complete=complete, language=language)
-        return await incident(incident_id, request, principal)
+    reader = reader_of(principal)
+    if body.offender_id is not None:
+        await on_desk(desk.link_offender, reader, incident_id, body.offender_id)
+    else:
+        await on_desk(desk.add_offender, reader, incident_id, name=body.name or "", address=body.address,
+                      notes=body.notes, language=lang_of(request, principal))
+    return await record_of(desk, incident_id, request, principal)
 
-    @router.post("/incidents/import", response_model=Imported, status_code=201, tags=["incidents"])
-    async def import_records(body: ImportIn, request: Request,
-                             principal: Principal = Depends(require("coordinator", "admin"))) -> Imported:
-        """Bring in earlier records (from a spreadsheet or a previous system). All or nothing:
-        422 names each wrong field as `<index>.<field>`."""
-        items = [item.model_dump(exclude_unset=True, exclude={"complete"}) for item in body.incidents]
-        ids = await on_desk(desk.import_records, reader_of(principal), items, language=lang_of(request, principal))
-        return Imported(ids=ids)
 
-    @router.post("/reports", response_model=ProgressView, status_code=201, tags=["reports by employees"])
-    async def report(body: ReportIn, request: Request, principal: Principal = Depends(signed_in)) -> ProgressView:
-        """Report an incident that had no alarm (phone, near-incident, afterwards from home)."""
-        saved = await on_desk(desk.report, reader_of(principal), body.model_dump(exclude_none=True),
-                              language=lang_of(request, principal))
-        [progress] = await asyncio.to_thread(desk.progress, [saved])
-        return progress_view(progress)
+@router.delete("/incidents/{incident_id}/offenders/{offender_id}", status_code=204,
+               tags=["offenders and sanctions"], responses=REFUSED)
+async def unlink_offender(incident_id: Id, offender_id: Id, desk: DeskDep,
+                          principal: Principal = Depends(coordinator)) -> None:
+    await on_desk(desk.unlink_offender, reader_of(principal), incident_id, offender_id)
 
-    @router.get("/me/reports", response_model=list[ProgressView], tags=["reports by employees"])
-    async def my_reports(principal: Principal = Depends(signed_in)) -> list[ProgressView]:
-        """Your reports and the incidents that happened to you, with what was done about them."""
-        return [progress_view(p) for p in await on_desk(desk.my_reports, reader_of(principal))]
 
-    @router.get("/tasks", response_model=list[TaskView], tags=["aftercare"])
-    async def tasks(overdue: bool = False, principal: Principal = Depends(signed_in)) -> list[TaskView]:
-        """Open tasks: all for the coordinator, your people's for a team lead (aftercare and telling
-        HRM), the reports to the Arbeidsinspectie for HRM."""
-        found = await on_desk(desk.open_tasks, reader_of(principal), overdue=overdue)
-        now = desk.clock.now()
-        return [task_view(task, now) for task, _ in found]
+@router.post("/incidents/{incident_id}/sanctions", response_model=SanctionView, status_code=201,
+             tags=["offenders and sanctions"], responses=REFUSED)
+async def decide(incident_id: Id, body: SanctionIn, desk: DeskDep,
+                 principal: Principal = Depends(coordinator)) -> SanctionView:
+    """Record the coordinator's decision; the letter (Dutch) is written and kept with the record."""
+    sanction = await on_desk(desk.decide_sanction, reader_of(principal), incident_id, body.offender_id,
+                             kind=body.kind, starts_on=body.starts_on)
+    return sanction_view(sanction, full=True)
 
-    @router.patch("/tasks/{task_id}", response_model=TaskView, tags=["aftercare"])
-    async def update_task(task_id: Id, body: TaskPatch, principal: Principal = Depends(signed_in)) -> TaskView:
-        task = await on_desk(desk.update_task, reader_of(principal), task_id, done=body.done, note=body.note,
-                             declined=body.declined)
-        return task_view(task, desk.clock.now())
 
-    @router.get("/offenders", response_model=list[OffenderFound], tags=["offenders and sanctions"])
-    async def offenders(q: str = Query(..., description="part of the name"),
-                        principal: Principal = Depends(coordinator)) -> list[OffenderFound]:
-        found = await on_desk(desk.find_offenders, reader_of(principal), q)
-        return [OffenderFound(id=o.id, name=o.name, incidents=n) for o, n in found]
+@router.get("/sanctions/{sanction_id}/letter", response_class=PlainTextResponse, tags=["offenders and sanctions"])
+async def letter(sanction_id: Id, desk: DeskDep, principal: Principal = Depends(coordinator)) -> PlainTextResponse:
+    sanction = await on_desk(desk.letter, reader_of(principal), sanction_id)
+    return PlainTextResponse(sanction.letter, headers={"Cache-Control": "no-store"})
 
-    @router.post("/incidents/{incident_id}/offenders", response_model=RecordView, tags=["offenders and sanctions"])
-    async def add_offender(incident_id: Id, body: OffenderIn, request: Request,
-                           principal: Principal = Depends(coordinator)) -> RecordView:
-        reader = reader_of(principal)
-        if body.offender_id is not None:
-            await on_desk(desk.link_offender, reader, incident_id, body.offender_id)
-        else:
-            await on_desk(desk.add_offender, reader, incident_id, name=body.name or "", address=body.address,
-                          notes=body.notes, language=lang_of(request, principal))
-        return await incident(incident_id, request, principal)
 
-    @router.delete("/incidents/{incident_id}/offenders/{offender_id}", status_code=204,
-                   tags=["offenders and sanctions"])
-    async def unlink_offender(incident_id: Id, offender_id: Id, principal: Principal = Depends(coordinator)) -> None:
-        await on_desk(desk.unlink_offender, reader_of(principal), incident_id, offender_id)
+@router.get("/bans", response_model=list[BanView], tags=["offenders and sanctions"])
+async def bans(desk: DeskDep,
+               principal: Principal = Depends(require(Role.COORDINATOR, Role.OPERATOR))) -> list[BanView]:
+    """Access bans in force today, soonest ending first: reception must know whom to refuse."""
+    found = await on_desk(desk.active_bans, reader_of(principal))
+    return [BanView(sanction_id=s.id, incident_id=s.incident_id, offender=o.name, kind=s.kind,
+                    starts_on=s.starts_on, ends_on=s.ends_on) for s, o in found]
 
-    @router.post("/incidents/{incident_id}/sanctions", response_model=SanctionView, status_code=201,
-                 tags=["offenders and sanctions"])
-    async def decide(incident_id: Id, body: SanctionIn, principal: Principal = Depends(coordinator)) -> SanctionView:
-        """Record the coordinator's decision; the letter (Dutch) is written and kept with the record."""
-        sanction = await on_desk(desk.decide_sanction, reader_of(principal), incident_id, body.offender_id,
-                                 kind=body.kind, starts_on=body.starts_on)
-        return sanction_view(sanction, full=True)
 
-    @router.get("/sanctions/{sanction_id}/letter", response_class=PlainTextResponse,
-                tags=["offenders and sanctions"])
-    async def letter(sanction_id: Id, principal: Principal = Depends(coordinator)) -> PlainTextResponse:
-        sanction = await on_desk(desk.letter, reader_of(principal), sanction_id)
-        return PlainTextResponse(sanction.letter, headers={"Cache-Control": "no-store"})
+@router.get("/audit", response_model=list[AuditView], tags=["incidents"])
+async def audit(desk: DeskDep, incident: Id | None = None, user: str | None = None,
+                principal: Principal = Depends(coordinator)) -> list[AuditView]:
+    """Who read or changed incident records, newest first."""
+    entries = await on_desk(desk.audit_log, reader_of(principal), incident_id=incident, user=user)
+    return [AuditView(at=e.at, user=e.user, action=e.action, incident_id=e.incident_id, detail=e.detail)
+            for e in entries]
 
-    @router.get("/bans", response_model=list[BanView], tags=["offenders and sanctions"])
-    async def bans(principal: Principal = Depends(require("coordinator", "operator"))) -> list[BanView]:
-        """Access bans in force today, soonest ending first: reception must know whom to refuse."""
-        found = await on_desk(desk.active_bans, reader_of(principal))
-        return [BanView(sanction_id=s.id, incident_id=s.incident_id, offender=o.name, kind=s.kind,
-                        starts_on=s.starts_on, ends_on=s.ends_on) for s, o in found]
 
-    @router.get("/audit", response_model=list[AuditView], tags=["incidents"])
-    async def audit(incident: Id | None = None, user: str | None = None,
-                    principal: Principal = Depends(coordinator)) -> list[AuditView]:
-        """Who read or changed incident records, newest first."""
-        entries = await on_desk(desk.audit_log, reader_of(principal), incident_id=incident, user=user)
-        return [AuditView(at=e.at, user=e.user, action=e.action, incident_id=e.incident_id, detail=e.detail)
-                for e in entries]
+@router.get("/learning/summary", response_model=ReportView, tags=["learning"])
+async def learning(desk: DeskDep, since: Day | None = None, until: Day | None = Query(None, description="exclusive"),
+                   site: str | None = None, principal: Principal = Depends(coordinator)) -> ReportView:
+    report = await on_desk(desk.learning_report, reader_of(principal), since=since, until=until, site=site)
+    return report_view(report)
 
-    @router.get("/learning/summary", response_model=ReportView, tags=["learning"])
-    async def learning(since: Day | None = None, until: Day | None = Query(None, description="exclusive"),
-                       site: str | None = None, principal: Principal = Depends(coordinator)) -> ReportView:
-        report = await on_desk(desk.learning_report, reader_of(principal), since=since, until=until, site=site)
-        return report_view(report)
 
-    @router.get("/learning/quarterly", response_model=ReportView, tags=["learning"])
-    async def quarterly(quarter: str = Query(..., description="e.g. 2026-Q3"), site: str | None = None,
-                        principal: Principal = Depends(coordinator)) -> ReportView:
-        try:
-            chosen = Quarter.parse(quarter)
-        except ValueError:
-            raise HTTPException(422, f"not a quarter: {quarter!r} (use e.g. 2026-Q3)") from None
-        report, _ = await on_desk(desk.quarterly, reader_of(principal), chosen, site=site)
-        return report_view(report)
+@router.get("/learning/quarterly", response_model=ReportView, tags=["learning"], responses=NOT_UNDERSTOOD)
+async def quarterly(desk: DeskDep, quarter: str = Query(..., description="e.g. 2026-Q3"), site: str | None = None,
+                    principal: Principal = Depends(coordinator)) -> ReportView:
+    try:
+        chosen = Quarter.parse(quarter)
+    except ValueError:
+        raise HTTPException(422, f"not a quarter: {quarter!r} (use e.g. 2026-Q3)") from None
+    report, _ = await on_desk(desk.quarterly, reader_of(principal), chosen, site=site)
+    return report_view(report)
 
-    @router.get("/learning/incidents.csv", tags=["learning"], response_class=Response)
-    async def export(since: Day | None = None, until: Day | None = None, site: str | None = None,
-                     principal: Principal = Depends(coordinator)) -> Response:
-        """One line per incident, without names or descriptions: for a spreadsheet or management."""
-        text = await on_desk(desk.export_csv, reader_of(principal), since=since, until=until, site=site)
-        name = f"code4-incidenten-{since or 'begin'}-{until or 'nu'}.csv"
-        return Response(text, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 
-    return router
-
+@router.get("/learning/incidents.csv", tags=["learning"], response_class=Response)
+async def export(desk: DeskDep, since: Day | None = None, until: Day | None = None, site: str | None = None,
+                 principal: Principal = Depends(coordinator)) -> Response:
+    """One line per incident, without names or descriptions: for a spreadsheet or management."""
+    text = await on_desk(desk.export_csv, reader_of(principal), since=since, until=until, site=site)
+    name = f"code4-incidenten-{since or 'begin'}-{until or 'nu'}.csv"
+    return Response(text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -14,8 +14,8 @@ change the in-memory book is read again, so the next alarm carries the change.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -26,17 +26,17 @@ from dispatcher.approaches import (
     MAX_NOTE,
     MAX_VISITOR,
     Approach,
-    ApproachBook,
     InvalidApproach,
     check_text,
     check_window,
     parse_place,
 )
-from dispatcher.clock import Clock
-from dispatcher.store.approaches import ApproachStore
 from escalation.directory import Directory
+from gateway.deps import SecureCookies, Services, ServicesDep
 from gateway.identity.accounts import Principal
 from gateway.identity.auth import require
+from gateway.identity.roles import Role
+from gateway.records.api import FieldError
 from gateway.web.bodies import form_fields
 from gateway.web.i18n import BOARD
 from gateway.web.pages import Renderer
@@ -44,8 +44,8 @@ from gateway.web.params import Id, Moment, form_id
 
 log = structlog.get_logger("code4.approaches")
 
-READERS = ("operator", "coordinator", "admin")
-MAKERS = ("coordinator", "admin")
+READERS = (Role.OPERATOR, Role.COORDINATOR, Role.ADMIN)
+MAKERS = (Role.COORDINATOR, Role.ADMIN)
 
 
 class ApproachIn(BaseModel):
@@ -73,119 +73,152 @@ class ApproachOut(BaseModel):
     active: bool  # applies to an alarm now
 
 
-def approach_router(*, book: ApproachBook, store: ApproachStore, directory: Callable[[], Directory], clock: Clock,
-                    secure_cookies: bool) -> APIRouter:
-    router = APIRouter()
-    pages = Renderer(secure_cookies=secure_cookies)
+router = APIRouter()
 
-    def out(approach: Approach) -> ApproachOut:
-        return ApproachOut(
-            id=approach.id, place=approach.place.ref, place_name=approach.place.name, starts_at=approach.starts_at,
-            ends_at=approach.ends_at, visitor=approach.visitor, note=approach.note, made_by=approach.made_by,
-            made_at=approach.made_at, ended_at=approach.ended_at, ended_by=approach.ended_by,
-            active=approach.active(clock.now()))
 
-    def local(moment: datetime) -> datetime:
-        """A time typed without a zone is the organisation's local time."""
-        tz = directory().org.tz
-        return (moment if moment.tzinfo else moment.replace(tzinfo=tz)).astimezone(UTC)
+def _out(approach: Approach, now: datetime) -> ApproachOut:
+    return ApproachOut(
+        id=approach.id, place=approach.place.ref, place_name=approach.place.name, starts_at=approach.starts_at,
+        ends_at=approach.ends_at, visitor=approach.visitor, note=approach.note, made_by=approach.made_by,
+        made_at=approach.made_at, ended_at=approach.ended_at, ended_by=approach.ended_by,
+        active=approach.active(now))
 
-    async def make(principal: Principal, *, place: str, starts_at: datetime, ends_at: datetime, visitor: str,
-                   note: str) -> Approach:
-        now = clock.now()
-        where = parse_place(directory(), place)
-        starts_at, ends_at = local(starts_at), local(ends_at)
-        check_window(starts_at, ends_at, now)
-        made = await asyncio.to_thread(
-            store.add, place=where, starts_at=starts_at, ends_at=ends_at, visitor=check_text("visitor", visitor,
-                                                                                               MAX_VISITOR),
-            note=check_text("note", note, MAX_NOTE), made_by=principal.display_name, now=now)
-        log.info("approach agreement made", approach_id=made.id, place=where.ref, by=principal.username,
-                 starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat())
-        await book.refresh()
-        return made
 
-    async def end(principal: Principal, approach_id: int) -> Approach:
-        ended = await asyncio.to_thread(store.end, approach_id, by=principal.display_name, now=clock.now())
-        if ended is None:
-            raise HTTPException(404, f"no running or coming approach agreement {approach_id}")
-        log.info("approach agreement ended", approach_id=approach_id, by=principal.username)
-        await book.refresh()
-        return ended
+def _local(directory: Directory, moment: datetime) -> datetime:
+    """A time typed without a zone is the organisation's local time."""
+    return (moment if moment.tzinfo else moment.replace(tzinfo=directory.org.tz)).astimezone(UTC)
 
-    # ---- the API ------------------------------------------------------------------------------------
 
-    @router.get("/api/approaches", response_model=list[ApproachOut], tags=["known visitors"])
-    async def listing(_: Principal = Depends(require(*READERS))) -> list[ApproachOut]:
-        """The agreements running now or still to come, earliest first."""
-        return [out(a) for a in await asyncio.to_thread(store.not_over, clock.now())]
+async def _make(services: Services, principal: Principal, *, place: str, starts_at: datetime, ends_at: datetime,
+                visitor: str, note: str) -> Approach:
+    now = services.clock.now()
+    directory = services.dispatcher.directory
+    where = parse_place(directory, place)
+    starts_at, ends_at = _local(directory, starts_at), _local(directory, ends_at)
+    check_window(starts_at, ends_at, now)
+    made = await asyncio.to_thread(
+        services.approach_store.add, place=where, starts_at=starts_at, ends_at=ends_at,
+        visitor=check_text("visitor", visitor, MAX_VISITOR), note=check_text("note", note, MAX_NOTE),
+        made_by=principal.display_name, now=now)
+    log.info("approach agreement made", approach_id=made.id, place=where.ref, by=principal.username,
+             starts_at=starts_at.isoformat(), ends_at=ends_at.isoformat())
+    await services.approaches.refresh()
+    return made
 
-    @router.post("/api/approaches", response_model=ApproachOut, status_code=201, tags=["known visitors"])
-    async def add(body: ApproachIn, principal: Principal = Depends(require(*MAKERS))) -> ApproachOut:
-        """An agreed approach for a known visitor: an alarm from this place in this window
-        carries the note to the responders' pages (never to outside contacts) and the board."""
-        try:
-            made = await make(principal, place=body.place, starts_at=body.starts_at, ends_at=body.ends_at,
-                              visitor=body.visitor, note=body.note)
-        except InvalidApproach as exc:
-            raise HTTPException(422, str(exc)) from None
-        return out(made)
 
-    @router.post("/api/approaches/{approach_id}/end", response_model=ApproachOut, tags=["known visitors"])
-    async def end_api(approach_id: Id, principal: Principal = Depends(require(*MAKERS))) -> ApproachOut:
-        """End an agreement now (the visit is over, or it was made by mistake)."""
-        return out(await end(principal, approach_id))
+async def _end(services: Services, principal: Principal, approach_id: int) -> Approach:
+    ended = await asyncio.to_thread(services.approach_store.end, approach_id, by=principal.display_name,
+                                    now=services.clock.now())
+    if ended is None:
+        raise HTTPException(404, f"no running or coming approach agreement {approach_id}")
+    log.info("approach agreement ended", approach_id=approach_id, by=principal.username)
+    await services.approaches.refresh()
+    return ended
 
-    # ---- the page -------------------------------------------------------------------------------------
 
-    def places() -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
-        for site in directory().org.sites:
-            for zone in site.zones:
-                found.append((f"{site.id}/{zone.id}", f"{zone.name}, {site.name}"))
-                found += [(f"{site.id}/{loc.id}", f"{loc.name}, {zone.name}, {site.name}") for loc in zone.locations]
-        return found
+# ---- the API ------------------------------------------------------------------------------------
 
-    def page(request: Request, principal: Principal, *, status: int = 200, error: str | None = None,
-             values: dict[str, str] | None = None) -> Response:
-        now = clock.now()
-        tz = directory().org.tz
 
-        def when(moment: datetime | None) -> str:
-            return moment.astimezone(tz).strftime("%d-%m-%Y %H:%M") if moment else "–"
+class NotAgreed(BaseModel):
+    """422: why the agreement was not made (a place not in the agreement file, a window that is
+    over or backwards, an empty text), in a sentence; or FastAPI's list."""
 
-        current = store.not_over(now)
-        start = now.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
-        return pages.render(request, "approaches.html", principal, status, current=current,
-                            past=store.recent(now, 20) if principal.has(*MAKERS) else [],
-                            may_make=principal.has(*MAKERS), places=places(), when=when, error=error,
-                            values=values or {"starts_at": start}, now=now, max_note=MAX_NOTE,
-                            max_visitor=MAX_VISITOR)
+    detail: str | list[FieldError] = Field(examples=["ends_at: the end must come after the start"])
 
-    @router.get("/approaches", include_in_schema=False)
-    async def show(request: Request, principal: Principal = Depends(require(*READERS, page=True))) -> Response:
-        return await asyncio.to_thread(page, request, principal)
 
-    @router.post("/approaches", include_in_schema=False)
-    async def add_form(request: Request, principal: Principal = Depends(require(*MAKERS, page=True))) -> Response:
-        form = await form_fields(request)
-        values = {k: form.get(k, "")[:400] for k in ("place", "starts_at", "ends_at", "visitor", "note")}
-        try:
-            await make(principal, place=values["place"], starts_at=_form_time(values["starts_at"], "starts_at"),
-                       ends_at=_form_time(values["ends_at"], "ends_at"), visitor=values["visitor"],
-                       note=values["note"])
-        except InvalidApproach as exc:
-            lang = pages.language(request, principal)
-            error = BOARD[lang].get(f"approach_bad_{exc.field}", BOARD[lang]["approach_bad"])
-            return await asyncio.to_thread(page, request, principal, status=422, error=error, values=values)
-        return RedirectResponse("/approaches", status_code=303)
+@router.get("/api/approaches", response_model=list[ApproachOut], tags=["known visitors"])
+async def listing(services: ServicesDep, _: Principal = Depends(require(*READERS))) -> list[ApproachOut]:
+    """The agreements running now or still to come, earliest first."""
+    now = services.clock.now()
+    return [_out(a, now) for a in await asyncio.to_thread(services.approach_store.not_over, now)]
 
-    @router.post("/approaches/{approach_id}/end", include_in_schema=False)
-    async def end_form(approach_id: str, principal: Principal = Depends(require(*MAKERS, page=True))) -> Response:
-        await end(principal, form_id(approach_id))
-        return RedirectResponse("/approaches", status_code=303)
 
-    return router
+@router.post("/api/approaches", response_model=ApproachOut, status_code=201, tags=["known visitors"],
+             responses={422: {"model": NotAgreed, "description": "Not made: see `detail`"}})
+async def add(body: ApproachIn, services: ServicesDep,
+              principal: Principal = Depends(require(*MAKERS))) -> ApproachOut:
+    """An agreed approach for a known visitor: an alarm from this place in this window
+    carries the note to the responders' pages (never to outside contacts) and the board."""
+    try:
+        made = await _make(services, principal, place=body.place, starts_at=body.starts_at, ends_at=body.ends_at,
+                           visitor=body.visitor, note=body.note)
+    except InvalidApproach as exc:
+        raise HTTPException(422, str(exc)) from None
+    return _out(made, services.clock.now())
+
+
+@router.post("/api/approaches/{approach_id}/end", response_model=ApproachOut, tags=["known visitors"])
+async def end_api(approach_id: Id, services: ServicesDep,
+                  principal: Principal = Depends(require(*MAKERS))) -> ApproachOut:
+    """End an agreement now (the visit is over, or it was made by mistake)."""
+    return _out(await _end(services, principal, approach_id), services.clock.now())
+
+
+# ---- the page -------------------------------------------------------------------------------------
+
+
+def _places(directory: Directory) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for site in directory.org.sites:
+        for zone in site.zones:
+            found.append((f"{site.id}/{zone.id}", f"{zone.name}, {site.name}"))
+            found += [(f"{site.id}/{loc.id}", f"{loc.name}, {zone.name}, {site.name}") for loc in zone.locations]
+    return found
+
+
+def _page(services: Services, pages: Renderer, request: Request, principal: Principal, *, status: int = 200,
+          error: str | None = None, values: dict[str, str] | None = None) -> Response:
+    now = services.clock.now()
+    directory = services.dispatcher.directory
+    tz = directory.org.tz
+
+    def when(moment: datetime | None) -> str:
+        return moment.astimezone(tz).strftime("%d-%m-%Y %H:%M") if moment else "–"
+
+    store = services.approach_store
+    current = store.not_over(now)
+    start = now.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+    return pages.render(request, "approaches.html", principal, status, current=current,
+                        past=store.recent(now, 20) if principal.has(*MAKERS) else [],
+                        may_make=principal.has(*MAKERS), places=_places(directory), when=when, error=error,
+                        values=values or {"starts_at": start}, now=now, max_note=MAX_NOTE,
+                        max_visitor=MAX_VISITOR)
+
+
+def _renderer(secure: SecureCookies) -> Renderer:
+    return Renderer(secure_cookies=secure)
+
+
+PagesDep = Annotated[Renderer, Depends(_renderer)]
+
+
+@router.get("/approaches", include_in_schema=False)
+async def show(request: Request, services: ServicesDep, pages: PagesDep,
+               principal: Principal = Depends(require(*READERS, page=True))) -> Response:
+    return await asyncio.to_thread(_page, services, pages, request, principal)
+
+
+@router.post("/approaches", include_in_schema=False)
+async def add_form(request: Request, services: ServicesDep, pages: PagesDep,
+                   principal: Principal = Depends(require(*MAKERS, page=True))) -> Response:
+    form = await form_fields(request)
+    values = {k: form.get(k, "")[:400] for k in ("place", "starts_at", "ends_at", "visitor", "note")}
+    try:
+        await _make(services, principal, place=values["place"], starts_at=_form_time(values["starts_at"], "starts_at"),
+                    ends_at=_form_time(values["ends_at"], "ends_at"), visitor=values["visitor"], note=values["note"])
+    except InvalidApproach as exc:
+        lang = pages.language(request, principal)
+        error = BOARD[lang].get(f"approach_bad_{exc.field}", BOARD[lang]["approach_bad"])
+        return await asyncio.to_thread(_page, services, pages, request, principal, status=422, error=error,
+                                       values=values)
+    return RedirectResponse("/approaches", status_code=303)
+
+
+@router.post("/approaches/{approach_id}/end", include_in_schema=False)
+async def end_form(approach_id: str, services: ServicesDep,
+                   principal: Principal = Depends(require(*MAKERS, page=True))) -> Response:
+    await _end(services, principal, form_id(approach_id))
+    return RedirectResponse("/approaches", status_code=303)
 
 
 def _form_time(text: str, field: str) -> datetime:

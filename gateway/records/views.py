@@ -143,12 +143,15 @@ class RecordView(BaseModel):
     employer_address: str | None = None
     tasks: list[TaskView] | None = None
     sanctions: list[SanctionView] | None = None
-    offenders_linked: int | None = Field(None, description="how many offenders are recorded (not who)")
-    duty: list[str] | None = Field(None, description="art. 6.4 tasks still open: inform_hrm, ai_phone, ai_written")
-    debrief_due: bool | None = Field(None, description="a serious incident: debrief it and discuss it in the team")
+    offenders_linked: int | None = Field(default=None, description="how many offenders are recorded (not who)")
+    duty: list[str] | None = Field(default=None,
+                                   description="art. 6.4 tasks still open: inform_hrm, ai_phone, ai_written")
+    debrief_due: bool | None = Field(
+        default=None, description="a serious incident: debrief it and discuss it in the team")
     repeat_suggested: list[int] | None = Field(
-        None, description="earlier real incidents of the linked offenders: the register's answer to 'recidive?'")
-    offender_register: list[OffenderView] | None = Field(None, description="the coordinator's view only")
+        default=None,
+        description="earlier real incidents of the linked offenders: the register's answer to 'recidive?'")
+    offender_register: list[OffenderView] | None = Field(default=None, description="the coordinator's view only")
 
 
 class IncidentSummary(BaseModel):

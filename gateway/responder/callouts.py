@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from dispatcher.core import AlarmState, Page, PageStatus, message_for_page
+from escalation.ids import RecipientKey
 from escalation.texts import headline, location_text
 from gateway.board.views import local_time
 from gateway.deps import Pages, ServicesDep
@@ -58,7 +59,7 @@ def callouts_of(principal: Principal, states: Iterable[AlarmState], *, responder
     """The signed-in person's call-outs; none for an account not linked to a person."""
     if not principal.person_id:
         return []
-    return my_callouts(states, f"person:{principal.person_id}", responder=responder)
+    return my_callouts(states, RecipientKey.person(principal.person_id), responder=responder)
 
 
 @router.get("/api/me/callouts", response_model=list[CallOut], tags=["responders"])

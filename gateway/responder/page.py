@@ -17,6 +17,7 @@ import structlog
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 
+from devices.kinds import AGGRESSION_KINDS
 from dispatcher.core import AlarmState, Page, PageStatus, Responded, message_for_page
 from dispatcher.core import Response as Answer
 from dispatcher.visibility import responder_told_of_duress
@@ -55,9 +56,6 @@ TEXT = {
                         "or psychotic. Your own safety comes first.",
            "informed": "For information: you get this as the head of department. You need not answer."},
 }
-
-
-AGGRESSION_KINDS = frozenset({"panic", "assist"})
 
 
 def responder_view(state: AlarmState, page: Page, language: str) -> dict[str, Any]:
@@ -113,7 +111,7 @@ async def _resolve(services: Services, token: str) -> tuple[AlarmState, Page]:
     except LinkInvalid:
         log.warning("responder link refused: bad signature", security=True)
         raise HTTPException(404, "invalid") from None
-    state = await services.dispatcher.alarm(page_id.rsplit(".", 1)[0])
+    state = await services.dispatcher.alarm(page_id.alarm_uid)
     page = state.page(page_id) if state else None
     if state is None or page is None:
         raise HTTPException(404, "invalid")

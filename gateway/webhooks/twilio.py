@@ -23,6 +23,7 @@ from dispatcher.core import PageStatus, Responded, message_for_page
 from dispatcher.core import Response as Answer
 from dispatcher.outbox import Undeliverable
 from dispatcher.service import Dispatcher
+from escalation.ids import PageId, RecipientKey, RecipientKind
 from escalation.notices import Purpose
 from escalation.privacy import mask_phone
 from escalation.replies import parse_reply
@@ -234,13 +235,16 @@ async def voice_status(request: Request, hooks: Hooks, p: str, r: int, u: str) -
 
 
 def _uid(page_id: str) -> str:
-    return page_id.rsplit(".", 1)[0]
+    try:
+        return PageId.parse(page_id).alarm_uid
+    except ValueError:
+        return page_id  # no alarm has it: the lookup finds nothing, as for any unknown page
 
 
-def _language_of(dispatcher: Dispatcher, recipient: str) -> str:
-    kind, _, ident = recipient.partition(":")
+def _language_of(dispatcher: Dispatcher, recipient: RecipientKey) -> str:
     directory = dispatcher.directory
-    found = directory.people.get(ident) if kind == "person" else directory.contacts.get(ident)
+    found = directory.people.get(recipient.id) if recipient.kind is RecipientKind.PERSON \
+        else directory.contacts.get(recipient.id)
     return lang(found.language if found else None)
 
 

@@ -260,3 +260,27 @@ def test_the_pager_shows_a_page_sent_again_once_and_an_update_of_it_as_new(tmp_p
     sender.disconnect()
     assert output.count("PAGE a-1.1: Hulp nodig bij de balie") == 1, output
     assert "PAGE a-1.1: Jan komt ook  [nummer 2]" in output
+
+
+def test_device_credentials_tell_code4_the_url_of_the_shipped_broker_configuration(tmp_path: Path) -> None:
+    """deploy/mosquitto/mosquitto.conf (what `--conf` writes) has a plain listener on loopback for
+    code4 on the broker's host and a TLS listener on 8883 for everything else, as the README
+    says: the dispatcher's URL printed names each, not TLS to a broker on the same host."""
+    conf = tmp_path / "code4.conf"
+    result = code4("devices", "credentials", "--config", str(EXAMPLE), "--passwd", str(tmp_path / "code4.passwd"),
+                   "--acl", str(tmp_path / "code4.acl"), "--secrets", str(tmp_path / "credentials.csv"),
+                   "--conf", str(conf), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    written = conf.read_text(encoding="utf-8").splitlines()
+    assert "listener 1883 127.0.0.1" in written and "listener 8883" in written
+    lines = result.stdout.splitlines()
+    at = lines.index("code4 itself connects as code4-dispatcher:")
+    assert lines[at + 1] == ("  on the broker's host (its loopback listener): "
+                             "CODE4_MQTT_URL=mqtt://code4-dispatcher:<password from the file>@127.0.0.1:1883")
+    assert lines[at + 2] == ("  from another host or a container (TLS only): "
+                             "CODE4_MQTT_URL=mqtts://code4-dispatcher:<password from the file>@<broker>:8883, "
+                             "CODE4_MQTT_CA_FILE for a private CA")
+    again = code4("devices", "credentials", "--config", str(EXAMPLE), "--passwd", str(tmp_path / "code4.passwd"),
+                  "--acl", str(tmp_path / "code4.acl"), "--secrets", str(tmp_path / "credentials.csv"), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "CODE4_MQTT_URL" not in again.stdout, "its password is not new: nothing to configure"

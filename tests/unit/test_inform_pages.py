@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from dispatcher.core import AlarmRaised, AlarmState, Responded, Response, decide
 from escalation.links import ResponderLinks
 from gateway.board.live import LiveFeed
-from gateway.responder.callouts import my_callouts
 from gateway.deps import services
+from gateway.responder.callouts import my_callouts
 from gateway.responder.page import TEMPLATES, TEXT, responder_view, router
 from tests.factories import T0, standard_plan, target
 
