@@ -174,21 +174,36 @@
     render();
   }
 
+  // The list is read after the live feed says hello, on the first connection as after a break:
+  // an alarm raised between reading the list and opening the feed is then never missed. Changes
+  // that arrive while the list is read are applied after it, in order, so none is undone.
   function connect() {
     const events = new EventSource("/api/events");
-    let first = true;
+    let reading = false;
+    const arrived = [];
     events.addEventListener("hello", async (event) => {
       setClock(JSON.parse(event.data).now);
-      document.getElementById("connection").hidden = true;
-      if (!first) await load();   // back after a break: catch up on everything
-      first = false;
+      reading = true;
+      try {
+        await load();
+        document.getElementById("connection").hidden = true;
+      } catch (error) {
+        document.getElementById("connection").hidden = false;
+      } finally {
+        reading = false;
+        for (const alarm of arrived.splice(0)) update(alarm);
+      }
     });
     events.addEventListener("alarm", (event) => {
       const data = JSON.parse(event.data);
       setClock(data.now);
-      update(data.alarm);
+      if (reading) arrived.push(data.alarm); else update(data.alarm);
     });
-    events.onerror = () => { document.getElementById("connection").hidden = false; };
+    events.onerror = () => {
+      document.getElementById("connection").hidden = false;
+      // Refused outright (signed out, say): the browser gives up, so the page starts again.
+      if (events.readyState === EventSource.CLOSED) setTimeout(() => location.reload(), 5000);
+    };
   }
 
   setInterval(() => {
@@ -236,5 +251,5 @@
   health();
 
   showSound();
-  load().then(connect).catch(() => { document.getElementById("connection").hidden = false; setTimeout(() => location.reload(), 5000); });
+  connect();
 })();

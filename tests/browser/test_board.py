@@ -4,11 +4,12 @@ Screenshots go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from tests.browser.conftest import SCREENSHOTS, script_errors
 from tests.integration.harness import OPERATOR_PASSWORD, Harness
@@ -91,6 +92,36 @@ async def test_an_alarm_appears_live_and_the_operator_handles_it(code4: Harness,
     await page.get_by_role("link", name="Terug naar de alarmen").click()
     await expect(page.locator("#alarms")).to_have_text("Geen open alarmen.")
     assert errors == []
+
+
+async def test_an_alarm_raised_while_the_board_opens_is_not_missed(code4: Harness, browser: Browser) -> None:
+    """The board reads the alarm list and opens its live feed; an alarm raised between the two
+    must still be shown. The feed is held back while the alarm is raised, then let through."""
+    assert code4.service is not None
+    context = await browser.new_context(**WALL, locale="nl-NL")
+    page = await context.new_page()
+    errors = script_errors(page)
+    feed_asked, let_through = asyncio.Event(), asyncio.Event()
+
+    async def hold(route: Route) -> None:
+        feed_asked.set()
+        await let_through.wait()
+        await route.continue_()
+
+    await page.route("**/api/events", hold)
+    await page.goto(f"{code4.service.http_url}/login?next=/board")
+    await page.get_by_label("Gebruikersnaam").fill("ria")
+    await page.get_by_label("Wachtwoord").fill(OPERATOR_PASSWORD)
+    await page.get_by_role("button", name="Aanmelden").click()
+    await asyncio.wait_for(feed_asked.wait(), 10)
+    code4.button("knop-balie-1").press()
+    await code4.alarm_when(lambda a: a["status"] == "notifying")  # stored and paged: nothing changes after
+    let_through.set()
+    try:
+        await expect(page.locator("article.alarm h2")).to_contain_text("Balie 1", timeout=5000)
+        assert errors == []
+    finally:
+        await context.close()
 
 
 async def test_unanswered_is_unmistakable(code4: Harness, board: tuple[Page, list[str]]) -> None:
