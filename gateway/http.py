@@ -26,6 +26,7 @@ from gateway.records import pages as record_pages
 from gateway.responder import callouts
 from gateway.responder import page as responder_page
 from gateway.web import service
+from gateway.web.document import truthful
 from gateway.web.edge import BodyLimits, LimitedBodies, Scope, StorableText
 from gateway.web.pages import forbidden_page
 from gateway.webhooks import twilio as twilio_webhooks
@@ -45,6 +46,7 @@ def create_app(services: Services, *, twilio: TwilioWebhooks | None = None, secu
         version=version("code4"),
         openapi_url=None, docs_url=None, redoc_url=None,
     )
+    app.openapi = truthful(app)  # type: ignore[method-assign]  # FastAPI's documented way to adapt the document
     app.state.services = services  # for gateway/deps.py
     app.state.secure_cookies = secure_cookies
     app.state.twilio = twilio

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from devices.kinds import AlarmKind
 from dispatcher.core import decide
 from dispatcher.core.events import AlarmRaised
 from dispatcher.store.lease import AnotherInstance, Lease, LeaseLost, SingleInstance
@@ -47,7 +48,7 @@ def run_out(store: Store) -> None:
 
 def new_alarm(uid: str) -> tuple[object, list[object]]:
     plan = make_plan(step("collega", [target("jan", "pager")], ack=None))
-    return decide(None, AlarmRaised(uid, "knop-1", f"dev-{uid}", 1, "panic", True, plan), T0)
+    return decide(None, AlarmRaised(uid, "knop-1", f"dev-{uid}", 1, AlarmKind.PANIC, True, plan), T0)
 
 
 def save(store: Store, uid: str) -> None:

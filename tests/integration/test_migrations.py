@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
+from devices.kinds import AlarmKind
 from dispatcher.core import decide
 from dispatcher.core.events import AlarmRaised
 from dispatcher.store.codec import UNKNOWN_PIN
@@ -46,7 +47,7 @@ def test_stored_alarms_lose_their_pins_and_numbers_and_still_load(tmp_path: Path
         config.attributes["connection"] = connection
         command.upgrade(config, "0005")  # the schema before this change
     plan = make_plan(step("bhv", [target("jan", "sms", "voice")], ack=None), cancel_pin="a digest")
-    state, effects = decide(None, AlarmRaised("a-1", "knop-1", "dev-1", 1, "panic", True, plan), T0)
+    state, effects = decide(None, AlarmRaised("a-1", "knop-1", "dev-1", 1, AlarmKind.PANIC, True, plan), T0)
     store.save_decision(state=state, effects=effects, now=T0)
     with store.engine.begin() as connection:
         stored = loaded(connection.execute(sa.text("SELECT state FROM alarms")).scalar_one())
