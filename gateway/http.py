@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from dispatcher.service import NotDispatching
-from gateway import deps
+from gateway import deps, operations
 from gateway.board import api as board_api
 from gateway.board import pages as board_pages
 from gateway.deps import Services, TwilioWebhooks
@@ -25,7 +25,6 @@ from gateway.records import approaches
 from gateway.records import pages as record_pages
 from gateway.responder import callouts
 from gateway.responder import page as responder_page
-from gateway.web import service
 from gateway.web.document import truthful
 from gateway.web.edge import BodyLimits, LimitedBodies, Scope, StorableText
 from gateway.web.pages import forbidden_page
@@ -56,7 +55,7 @@ def create_app(services: Services, *, twilio: TwilioWebhooks | None = None, secu
     app.add_exception_handler(NotDispatching, _standby)
     app.add_exception_handler(NotSignedIn, _to_login)
     app.add_exception_handler(PageForbidden, _forbidden)
-    for router in (service.router, identity_api.router, board_api.router, callouts.router,
+    for router in (operations.router, identity_api.router, board_api.router, callouts.router,
                    identity_pages.router, board_pages.router, responder_page.router):
         app.include_router(router)
     for router in (records_api.router, record_pages.router, approaches.router):  # gateway/records/

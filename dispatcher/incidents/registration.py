@@ -2,7 +2,7 @@
 (strings from a POST). Pure: values in, column values and error codes out.
 
 Error codes are words, not sentences: the pages and the API turn them into the reader's
-language (`error_messages` and the `err_*` words in gateway/records/texts.py).
+language (`error_messages` and the `err_*` words in gateway/web/i18n_records.py).
 """
 
 from __future__ import annotations

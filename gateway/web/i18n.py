@@ -286,7 +286,7 @@ for _language, _words in BOARD.items():
     _words.update({f"channel_{channel}": text for channel, text in CHANNEL[_language].items()})
 
 # The incident record pages' words live beside this file; templates see one dictionary.
-from gateway.records.texts import RECORDS  # noqa: E402
+from gateway.web.i18n_records import RECORDS  # noqa: E402
 
 for _language, _words in RECORDS.items():
     _clash = set(_words) & set(BOARD[_language])

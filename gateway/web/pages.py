@@ -6,14 +6,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from gateway.identity.accounts import Principal
 from gateway.web.i18n import BOARD, is_language
+
+if TYPE_CHECKING:  # web/ is the floor the concerns stand on: it imports none of them
+    from gateway.identity.accounts import Principal
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent.parent / "templates"),
                         autoescape=select_autoescape(["html"]))

@@ -10,11 +10,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from twilio.request_validator import RequestValidator
 
+from gateway import operations
 from gateway.deps import TwilioWebhooks, services, twilio_webhooks
 from gateway.identity import api as identity_api
 from gateway.identity.accounts import Principal
 from gateway.identity.roles import ROLES, Role
-from gateway.web import service
 from gateway.webhooks import twilio
 
 TOKEN = "c4_test"
@@ -43,13 +43,13 @@ def health_of(role: str, *, database: bool = True, broker: bool = True) -> Simpl
 
 
 def test_health_and_leader_read_the_service_they_are_given() -> None:
-    leader = app_with(service.router, health_of("leader"))
+    leader = app_with(operations.router, health_of("leader"))
     assert leader.get("/api/health").json() == {"status": "ok", "role": "leader"}
     assert leader.get("/api/leader").status_code == 200
-    standby = app_with(service.router, health_of("standby", broker=False))
+    standby = app_with(operations.router, health_of("standby", broker=False))
     assert standby.get("/api/health").json() == {"status": "ok", "role": "standby"}
     assert standby.get("/api/leader").status_code == 503
-    away = app_with(service.router, health_of("leader", database=False))
+    away = app_with(operations.router, health_of("leader", database=False))
     assert away.get("/api/health").json()["status"] == "degraded"
 
 
