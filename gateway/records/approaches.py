@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -32,7 +31,7 @@ from dispatcher.approaches import (
     parse_place,
 )
 from escalation.directory import Directory
-from gateway.deps import SecureCookies, Services, ServicesDep
+from gateway.deps import Pages, Services, ServicesDep
 from gateway.identity.accounts import Principal
 from gateway.identity.auth import require
 from gateway.identity.roles import Role
@@ -185,21 +184,16 @@ def _page(services: Services, pages: Renderer, request: Request, principal: Prin
                         max_visitor=MAX_VISITOR)
 
 
-def _renderer(secure: SecureCookies) -> Renderer:
-    return Renderer(secure_cookies=secure)
-
-
-PagesDep = Annotated[Renderer, Depends(_renderer)]
 
 
 @router.get("/approaches", include_in_schema=False)
-async def show(request: Request, services: ServicesDep, pages: PagesDep,
+async def show(request: Request, services: ServicesDep, pages: Pages,
                principal: Principal = Depends(require(*READERS, page=True))) -> Response:
     return await asyncio.to_thread(_page, services, pages, request, principal)
 
 
 @router.post("/approaches", include_in_schema=False)
-async def add_form(request: Request, services: ServicesDep, pages: PagesDep,
+async def add_form(request: Request, services: ServicesDep, pages: Pages,
                    principal: Principal = Depends(require(*MAKERS, page=True))) -> Response:
     form = await form_fields(request)
     values = {k: form.get(k, "")[:400] for k in ("place", "starts_at", "ends_at", "visitor", "note")}

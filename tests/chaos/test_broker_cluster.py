@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from devices.endpoint import MqttEndpoint
+from gateway.mqtt.session import CONNECT_TIMEOUT_S
 from simulators.cluster import PAGERS, Cluster, Site, write_site
 from tests.chaos.conftest import cannot_run, figures
 from tests.chaos.nats_cluster import NatsCluster
@@ -46,6 +47,7 @@ def outbox(database: Path) -> tuple[int, int]:
             "SELECT count(*), count(sent_at) FROM outbox WHERE kind = 'notify'").fetchone()  # type: ignore[no-any-return]
 
 
+@pytest.mark.timeout(240)  # a slow start (below) and the 60 s wait for the alarms
 def test_a_broker_node_dies_during_alarms(nats: NatsCluster, tmp_path: Path) -> None:
     site = write_site(tmp_path, ack_timeout="10m")
     database = tmp_path / "code4.db"
@@ -53,7 +55,9 @@ def test_a_broker_node_dies_during_alarms(nats: NatsCluster, tmp_path: Path) -> 
     devices = None
     try:
         code4 = cluster.start("code4", site)
-        code4.wait_role("leader")
+        # A fresh cluster may still be settling JetStream: a first CONNECT can then wait the whole
+        # CONNECT_TIMEOUT_S (30 s) before code4 tries the next node. What is measured starts after.
+        code4.wait_role("leader", timeout=2 * CONNECT_TIMEOUT_S + 15)
         devices = Site(MqttEndpoint.parse(nats.url), cluster.prefix, buttons=ALARMS)
         pressed: dict[int, str] = {}
         killed_at = 0.0
