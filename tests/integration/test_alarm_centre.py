@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from random import Random
 
 import pytest
@@ -21,7 +21,7 @@ from pysiaalarm.aio import SIAClient
 from pysiaalarm.event import SIAEvent
 from pysiaalarm.utils import CommunicationsProtocol
 
-from escalation.alarm_centre.dc09 import Link, MessageType, parse_key
+from escalation.alarm_centre.dc09 import Link, MessageType, build_message, parse_key, sia_dcs_data
 from escalation.alarm_centre.events import CentreEvent, Occurrence
 from escalation.alarm_centre.transmitter import (
     Outcome,
@@ -207,3 +207,23 @@ async def test_a_hostile_receiver_cannot_break_send() -> None:
         await server.wait_closed()
     assert not delivery.delivered
     assert [a.outcome for a in delivery.attempts] == [Outcome.MALFORMED, Outcome.MALFORMED]
+
+
+async def test_a_nak_corrects_the_clock_and_a_builder_gets_the_corrected_time(centres: list[AlarmCentre]) -> None:
+    """The receiver's clock is an hour ahead: after its NAK the next try is stamped with its time."""
+    ahead = AlarmCentre(mode=Mode.NAK, now=lambda: _now() + timedelta(hours=1))
+    await ahead.start()
+    centres.append(ahead)
+    stamps: list[tuple[int, datetime]] = []
+
+    def build(sequence: int, at: datetime) -> bytes:
+        stamps.append((sequence, at))
+        return build_message(_link(False), MessageType.SIA_DCS, sequence, sia_dcs_data(ACCOUNT, "HA", zone=1), at=at)
+
+    transmitter = _transmitter(Receiver("127.0.0.1", ahead.port))
+    delivery = await transmitter.send(build)
+    assert [a.outcome for a in delivery.attempts] == [Outcome.NAK, Outcome.NAK]
+    assert abs(transmitter.clock_offset - timedelta(hours=1)) < timedelta(seconds=2)
+    (first_sequence, first_at), (second_sequence, second_at) = stamps
+    assert first_sequence == second_sequence == delivery.sequence  # a message sent again keeps its number
+    assert abs(second_at - first_at - timedelta(hours=1)) < timedelta(seconds=2)
