@@ -316,3 +316,121 @@ def parse_answer(raw: bytes | str, key: bytes | None = None) -> Answer:
         timestamp=datetime.strptime(stamp, TIMESTAMP_FORMAT).replace(tzinfo=UTC) if stamp else None,
         encrypted=encrypted,
     )
+
+
+def build_answer(
+    kind: AnswerKind,
+    sequence: int,
+    link: Link,
+    *,
+    at: datetime | None,
+    rng: Random | None = None,
+) -> bytes:
+    """A receiver's answer to message `sequence` on `link` (receivers and test simulators).
+
+    A NAK names no message: it carries 0000, "A0" for the account and the receiver's clock, so
+    the transmitter can correct its own. An answer on an encrypted link is encrypted, with its
+    timestamp, as the standard asks.
+    """
+    if not 0 <= sequence <= MAX_SEQUENCE:
+        raise Dc09Error(f"an answer's sequence number is 0-{MAX_SEQUENCE}, not {sequence}")
+    if link.key is not None and at is None:
+        raise Dc09Error("an encrypted DC-09 answer must carry its timestamp")
+    stamp = format_timestamp(at) if at is not None else ""
+    if kind is AnswerKind.NAK:
+        return frame(f'"NAK"0000{link.route()}A0[]{stamp}')
+    star = "*" if link.key is not None else ""
+    payload = _encrypt(link.key, f"]{stamp}", rng) if link.key is not None else f"]{stamp}"
+    return frame(f'"{star}{kind}"{sequence:04d}{link.route()}#{link.account}[{payload}')
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A transmitter's message as a receiver reads it (`parse_message`)."""
+
+    message_type: MessageType
+    sequence: int
+    receiver: int | None
+    line: int | None
+    account: str
+    encrypted: bool
+    data: str  # the event as sent: `#acct|Nri1/PA017^text^`, `#acct|1122 01 017` or empty (NULL)
+    extended: tuple[tuple[str, str], ...]  # (letter, value) per `[Xvalue]` block
+    timestamp: datetime | None
+    code: str = ""  # SIA code (`PA`) or Contact ID qualifier and event (`1122`)
+    zone: int | None = None
+    area: int | None = None
+    text: str = ""
+
+
+_MESSAGE = re.compile(
+    r"(?P<crc>[0-9A-Fa-f]{4})(?P<length>[0-9A-Fa-f]{4})"
+    r'(?P<body>"(?P<star>\*)?(?P<type>SIA-DCS|ADM-CID|NULL)"(?P<sequence>\d{4})'
+    r"(?P<route>(?:[RL][0-9A-Fa-f]{1,6}){0,2})#(?P<account>[0-9A-Fa-f]{3,16})\[(?P<rest>.*))",
+    re.DOTALL,
+)
+_CONTENT = re.compile(
+    r"(?P<data>[^\[\]]*)\](?P<extended>(?:\[[^\[\]]*\])*)(?:_(?P<stamp>\d\d:\d\d:\d\d,\d\d-\d\d-\d{4}))?"
+)
+_SIA_EVENT = re.compile(
+    r"#[0-9A-Fa-f]{3,16}\|Nri(?P<area>\d{1,2})/(?P<code>[A-Z]{2})(?P<zone>\d{3})(?:\^(?P<text>[^^]*)\^)?"
+)
+_CID_EVENT = re.compile(r"#[0-9A-Fa-f]{3,16}\|(?P<code>[136]\d{3}) (?P<area>\d\d) (?P<zone>\d{3})")
+
+
+def _event_fields(message_type: MessageType, data: str) -> tuple[str, int | None, int | None, str]:
+    """(code, zone, area, text) of the event in `data`."""
+    pattern = {MessageType.SIA_DCS: _SIA_EVENT, MessageType.ADM_CID: _CID_EVENT}.get(message_type)
+    if pattern is None:
+        if data:
+            raise Dc09Error("a NULL message carries no event")
+        return "", None, None, ""
+    event = pattern.fullmatch(data)
+    if event is None:
+        raise Dc09Error(f"the {message_type} event cannot be read: {data!r}")
+    fields = event.groupdict()
+    return fields["code"], int(fields["zone"]), int(fields["area"]), fields.get("text") or ""
+
+
+def parse_message(raw: bytes | str, key: bytes | None = None) -> Incoming:
+    """Read a transmitter's message; raise `Dc09Error` for a wrong CRC or length, a frame that is
+    not a SIA-DCS, ADM-CID or NULL message, or an encrypted one that this key does not open."""
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    match = _MESSAGE.fullmatch(text.strip("\r\n\x00"))
+    if match is None:
+        raise Dc09Error(f"not a DC-09 message: {text[:80]!r}")
+    body = match["body"]
+    if int(match["crc"], 16) != crc16(body.encode("latin-1")):
+        raise Dc09Error("the message's CRC does not match")
+    if int(match["length"], 16) != len(body):
+        raise Dc09Error("the message's length does not match")
+    encrypted = match["star"] is not None
+    rest = match["rest"]
+    if encrypted:
+        plain = _decrypt(key, rest)
+        if "|" not in plain:
+            raise Dc09Error("the decrypted message has no pad separator (a wrong key?)")
+        rest = plain.split("|", 1)[1]
+    content = _CONTENT.fullmatch(rest)
+    if content is None or (encrypted and not content["stamp"]):
+        raise Dc09Error("the message's data cannot be read (a wrong key, when it is encrypted)")
+    message_type = MessageType(match["type"])
+    stamp = content["stamp"]
+    receiver, line = _route_numbers(match["route"])
+    blocks = re.findall(r"\[([A-Z])([^\[\]]*)\]", content["extended"])
+    code, zone, area, event_text = _event_fields(message_type, content["data"])
+    return Incoming(
+        message_type=message_type,
+        sequence=int(match["sequence"]),
+        receiver=receiver,
+        line=line,
+        account=match["account"].upper(),
+        encrypted=encrypted,
+        data=content["data"],
+        extended=tuple((letter, value) for letter, value in blocks),
+        timestamp=datetime.strptime(stamp, TIMESTAMP_FORMAT).replace(tzinfo=UTC) if stamp else None,
+        code=code,
+        zone=zone,
+        area=area,
+        text=event_text,
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from simulators.cli import devices, phones, runs
+from simulators.cli import alarm_centre, devices, phones, runs
 
 __all__ = ["register"]
 
@@ -14,5 +14,5 @@ __all__ = ["register"]
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     simulate = commands.add_parser("simulate", help="simulated devices against a running code4")
     simulators = simulate.add_subparsers(title="devices")
-    for group in (devices, runs, phones):  # in the order `code4 simulate --help` lists them
+    for group in (devices, runs, phones, alarm_centre):  # in the order `code4 simulate --help` lists them
         group.register(simulators)
