@@ -285,18 +285,28 @@ def _decrypt(key: bytes | None, hex_text: str) -> str:
     return plain.decode("latin-1")
 
 
+def _unframe(raw: bytes | str, pattern: re.Pattern[str], what: str) -> re.Match[str]:
+    """The frame's parts, once its CRC and length match its body (the same for both directions)."""
+    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
+    match = pattern.fullmatch(text.strip("\r\n\x00"))
+    if match is None:
+        raise Dc09Error(f"not a DC-09 {what}: {text[:80]!r}")
+    body = match["body"]
+    if int(match["crc"], 16) != crc16(body.encode("latin-1")):
+        raise Dc09Error(f"the {what}'s CRC does not match")
+    if int(match["length"], 16) != len(body):
+        raise Dc09Error(f"the {what}'s length does not match")
+    return match
+
+
+def _timestamp(stamp: str | None) -> datetime | None:
+    return datetime.strptime(stamp, TIMESTAMP_FORMAT).replace(tzinfo=UTC) if stamp else None
+
+
 def parse_answer(raw: bytes | str, key: bytes | None = None) -> Answer:
     """Read a receiver's answer; raise `Dc09Error` for a wrong CRC or length, a frame that is not
     an answer, or an encrypted answer that does not decrypt to one with this key."""
-    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
-    match = _ANSWER.fullmatch(text.strip("\r\n\x00"))
-    if match is None:
-        raise Dc09Error(f"not a DC-09 answer: {text!r}")
-    body = match["body"]
-    if int(match["crc"], 16) != crc16(body.encode("latin-1")):
-        raise Dc09Error("the answer's CRC does not match")
-    if int(match["length"], 16) != len(body):
-        raise Dc09Error("the answer's length does not match")
+    match = _unframe(raw, _ANSWER, "answer")
     encrypted = match["star"] is not None
     tail = _decrypt(key, match["rest"]) if encrypted else match["rest"]
     content = _ANSWER_TAIL.fullmatch(tail)
@@ -313,7 +323,7 @@ def parse_answer(raw: bytes | str, key: bytes | None = None) -> Answer:
         receiver=receiver,
         line=line,
         account=account.upper() if account else None,
-        timestamp=datetime.strptime(stamp, TIMESTAMP_FORMAT).replace(tzinfo=UTC) if stamp else None,
+        timestamp=_timestamp(stamp),
         encrypted=encrypted,
     )
 
@@ -395,15 +405,7 @@ def _event_fields(message_type: MessageType, data: str) -> tuple[str, int | None
 def parse_message(raw: bytes | str, key: bytes | None = None) -> Incoming:
     """Read a transmitter's message; raise `Dc09Error` for a wrong CRC or length, a frame that is
     not a SIA-DCS, ADM-CID or NULL message, or an encrypted one that this key does not open."""
-    text = raw.decode("latin-1") if isinstance(raw, bytes) else raw
-    match = _MESSAGE.fullmatch(text.strip("\r\n\x00"))
-    if match is None:
-        raise Dc09Error(f"not a DC-09 message: {text[:80]!r}")
-    body = match["body"]
-    if int(match["crc"], 16) != crc16(body.encode("latin-1")):
-        raise Dc09Error("the message's CRC does not match")
-    if int(match["length"], 16) != len(body):
-        raise Dc09Error("the message's length does not match")
+    match = _unframe(raw, _MESSAGE, "message")
     encrypted = match["star"] is not None
     rest = match["rest"]
     if encrypted:
@@ -428,7 +430,7 @@ def parse_message(raw: bytes | str, key: bytes | None = None) -> Incoming:
         encrypted=encrypted,
         data=content["data"],
         extended=tuple((letter, value) for letter, value in blocks),
-        timestamp=datetime.strptime(stamp, TIMESTAMP_FORMAT).replace(tzinfo=UTC) if stamp else None,
+        timestamp=_timestamp(stamp),
         code=code,
         zone=zone,
         area=area,
