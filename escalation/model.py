@@ -102,12 +102,77 @@ class Person(_Strict):
     # reaches them, the next when it fails.
     informed_by: list[ChannelKind] = Field(default_factory=lambda: [ChannelKind.APP, ChannelKind.SMS], min_length=1)
 
+    @field_validator("informed_by")
+    @classmethod
+    def _reaches_a_person(cls, value: list[ChannelKind]) -> list[ChannelKind]:
+        if ChannelKind.ALARM_CENTRE in value:
+            raise ValueError("alarm_centre reaches an alarm centre, not a person")
+        return value
+
+
+_HOST_PORT = re.compile(r"^(?P<host>[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):(?P<port>\d{1,5})$")
+
+
+def _receiver(value: object) -> str:
+    if not isinstance(value, str) or not (match := _HOST_PORT.match(value.strip())):
+        raise ValueError("a receiver is written host:port, e.g. 'ontvanger.pac.nl:12000'")
+    if not 1 <= int(match.group("port")) <= 65535:
+        raise ValueError("a port is 1-65535")
+    return value.strip()
+
+
+ReceiverAddress = Annotated[str, PlainValidator(_receiver)]
+
+
+class AlarmCentre(_Strict):
+    """How code4 reaches a certified alarm centre over SIA DC-09: what its contract says
+    (README, "Connecting an alarm centre"). The AES key is never in this file: `key_env` names
+    the environment variable that holds it, in hex."""
+
+    receivers: list[ReceiverAddress] = Field(min_length=1, max_length=2)  # primary, then backup
+    transport: Literal["tcp", "udp"] = "tcp"
+    account: str = Field(pattern=r"^[0-9A-Fa-f]{3,16}$")
+    receiver: int | None = Field(default=None, ge=0, le=0xFFFFFF)  # the R number the centre gave
+    line: int = Field(default=0, ge=0, le=0xFFFFFF)  # the L number
+    key_env: str | None = Field(default=None, pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")
+    format: Literal["sia-dcs", "adm-cid"] = "sia-dcs"
+    supervision: Seconds = 180  # a dead path is on the device board within this long
+    timeout: Seconds = 5  # to wait for the receiver's answer to one message
+    attempts: int = Field(default=2, ge=1, le=5)  # per receiver, before the next one is tried
+    # Zone numbers agreed with the centre: by device id or place (site, site/zone, site/location).
+    zones: dict[str, Annotated[int, Field(ge=0, le=999)]] = Field(default_factory=dict)
+    default_zone: int = Field(default=0, ge=0, le=999)
+    fallback: str | None = None  # the phone contact to call (the police) when the centre cannot be reached
+
+    @model_validator(mode="after")
+    def _timing(self) -> AlarmCentre:
+        if self.timeout * 2 > self.supervision:
+            raise ValueError("the answer timeout must be at most half the supervision interval: a link "
+                             "test runs every half interval and must be over before the next")
+        return self
+
 
 class Contact(_Strict):
+    """Someone outside the organisation: reached by phone (`kind: phone`, the default), or a
+    certified alarm centre reached over SIA DC-09 (`kind: alarm_centre` with its `alarm_centre:`)."""
+
     id: Id
     name: str
+    kind: Literal["phone", "alarm_centre"] = "phone"
     phone: Phone | None = None
     language: Language = "nl"
+    alarm_centre: AlarmCentre | None = None
+
+    @model_validator(mode="after")
+    def _kind(self) -> Contact:
+        if self.kind == "alarm_centre" and self.alarm_centre is None:
+            raise ValueError("a contact of kind alarm_centre needs its `alarm_centre:` settings")
+        if self.kind == "phone" and self.alarm_centre is not None:
+            raise ValueError("`alarm_centre:` settings belong to a contact of kind alarm_centre")
+        if self.kind == "alarm_centre" and self.phone:
+            raise ValueError("an alarm centre is reached over DC-09; the phone line to call when it cannot be "
+                             "reached is a contact of its own, named in `alarm_centre.fallback`")
+        return self
 
 
 class Device(_Strict):

@@ -21,12 +21,13 @@ class ChannelKind(StrEnum):
     SMS = "sms"
     VOICE = "voice"
     APP = "app"  # an SMS with a link to the one-tap page
+    ALARM_CENTRE = "alarm_centre"  # SIA DC-09 to a certified alarm centre (a contact of that kind)
 
 
 PHONE_CHANNELS = frozenset({ChannelKind.SMS, ChannelKind.VOICE, ChannelKind.APP})
 """Channels that reach a phone number: their route's address is the recipient key."""
 CONTACT_CHANNELS = frozenset({ChannelKind.SMS, ChannelKind.VOICE})
-"""What reaches an outside contact: no pager, and no app link to accept with."""
+"""What reaches an outside contact by phone: no pager, and no app link to accept with."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Route:
 
     channel: ChannelKind
     address: str  # pager device id, or on a phone channel the recipient key ("person:jan")
+    # On alarm_centre: the centre's contact key. After it, an alarm centre's routes are the phone
+    # routes of its `fallback` contact (the police), addressed to that contact's key.
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from escalation.directory import Directory, Place, UnknownReference
 from escalation.ids import RecipientKey
-from escalation.model import Agreement, Device, Person, Step, Target
+from escalation.model import Agreement, Contact, Device, Person, Step, Target
 from escalation.pins import PinDigests
 from escalation.plan import (
     CONTACT_CHANNELS,
@@ -120,6 +120,20 @@ def routes_for_person(directory: Directory, person: Person, channels: tuple[Chan
     return tuple(routes)
 
 
+def routes_for_contact(directory: Directory, contact: Contact, channels: tuple[ChannelKind, ...]) -> tuple[Route, ...]:
+    """A phone contact's phone routes; an alarm centre's DC-09 route, then the phone routes of
+    its `fallback` (the police), which take over when the centre cannot be reached."""
+    key = RecipientKey.contact(contact.id)
+    if contact.alarm_centre is None:
+        return tuple(Route(c, key) for c in channels if c in CONTACT_CHANNELS and contact.phone)
+    routes = [Route(ChannelKind.ALARM_CENTRE, key)] if ChannelKind.ALARM_CENTRE in channels else []
+    fallback = directory.contacts.get(contact.alarm_centre.fallback or "")
+    if fallback is not None and fallback.phone:
+        backup = RecipientKey.contact(fallback.id)
+        routes += [Route(c, backup) for c in channels if c in CONTACT_CHANNELS]
+    return tuple(routes)
+
+
 def plan_step(
     directory: Directory, step: Step, *, place: Place, exclude: frozenset[str], minute: int
 ) -> tuple[PlanStep, list[Recipient]]:
@@ -133,8 +147,7 @@ def plan_step(
         if isinstance(found, str):
             contact = directory.contact(found)
             key = RecipientKey.contact(contact.id)
-            routes = tuple(Route(c, key) for c in channels if c in CONTACT_CHANNELS and contact.phone)
-            candidates = [(key, contact.name, contact.language, False, routes)]
+            candidates = [(key, contact.name, contact.language, False, routes_for_contact(directory, contact, channels))]
         else:
             candidates = [
                 (RecipientKey.person(p.id), p.name, p.language, directory.is_bhv(p),

@@ -11,8 +11,8 @@ from typing import Protocol
 
 from escalation.directory import Directory, UnknownReference
 from escalation.loader import Issue, LineMap
-from escalation.model import Agreement, Organisation, Target
-from escalation.plan import CONTACT_CHANNELS
+from escalation.model import Agreement, Organisation, Step, Target
+from escalation.plan import CONTACT_CHANNELS, ChannelKind
 from escalation.planning import routes_for_person
 
 Path = tuple[str | int, ...]  # where in the file, e.g. ("people", 3, "zones", 0)
@@ -31,6 +31,7 @@ def check_references(org: Organisation, lines: LineMap) -> list[Issue]:
     check.devices()
     check.duty()
     check.agreements()
+    check.alarm_centres()
     return check.issues
 
 
@@ -144,15 +145,61 @@ class _Check:
             self.resolve((*path, "person"), self.directory.person, target.person)
         if target.contact:
             self.resolve((*path, "contact"), self.directory.contact, target.contact)
-            if not CONTACT_CHANNELS & set(step.channels):
-                self.add((*path, "contact"), f"contact {target.contact!r} can only be reached by sms or voice, "
-                                             f"and step {step.id!r} uses {', '.join(step.channels)}")
+            self.contact_channels(path, step, target.contact)
         if target.team and target.team not in self.directory.teams:
             self.add((*path, "team"), f"no person is in team {target.team!r}")
         if target.role and target.role not in self.directory.roles:
             self.add((*path, "role"), f"no person has role {target.role!r}")
         if target.on_duty and not any(r.role == target.role for r in self.org.duty):
             self.add((*path, "on_duty"), f"nobody is ever on duty as {target.role!r}: add duty rules")
+
+    def contact_channels(self, path: Path, step: Step, contact_id: str) -> None:
+        contact = self.directory.contacts.get(contact_id)
+        if contact is None:
+            return
+        if contact.kind == "alarm_centre" and ChannelKind.ALARM_CENTRE not in step.channels:
+            self.add((*path, "contact"), f"{contact_id!r} is an alarm centre: step {step.id!r} reaches it only "
+                                         f"with channel alarm_centre (then sms or voice for its fallback)")
+        elif contact.kind == "phone" and not CONTACT_CHANNELS & set(step.channels):
+            self.add((*path, "contact"), f"contact {contact_id!r} can only be reached by sms or voice, "
+                                         f"and step {step.id!r} uses {', '.join(step.channels)}")
+
+    def alarm_centres(self) -> None:
+        """An alarm centre's zones name devices or places and its fallback is a phone contact;
+        the alarm_centre channel reaches only centres."""
+        for ci, contact in enumerate(self.org.contacts):
+            centre = contact.alarm_centre
+            if centre is None:
+                continue
+            for ref in centre.zones:
+                if not self._names_device_or_place(ref):
+                    self.add(("contacts", ci, "alarm_centre", "zones"), f"{ref!r} is no device, site, zone or location")
+            if centre.fallback is None:
+                continue
+            fallback = self.directory.contacts.get(centre.fallback)
+            path: Path = ("contacts", ci, "alarm_centre", "fallback")
+            if fallback is None:
+                self.add(path, f"no contact {centre.fallback!r}")
+            elif fallback.kind != "phone" or not fallback.phone:
+                self.add(path, f"the fallback {centre.fallback!r} must be a contact with a phone number")
+        for ai, agreement in enumerate(self.org.agreements):
+            for si, step in enumerate(agreement.steps):
+                kinds = {self.directory.contacts[t.contact].kind for t in step.targets
+                         if t.contact and t.contact in self.directory.contacts}
+                if ChannelKind.ALARM_CENTRE in step.channels and "alarm_centre" not in kinds:
+                    self.add(("agreements", ai, "steps", si, "channels"),
+                             f"step {step.id!r} uses alarm_centre but targets no contact of kind alarm_centre")
+
+    def _names_device_or_place(self, ref: str) -> bool:
+        if ref in self.directory.devices or ref in self.directory.sites:
+            return True
+        for lookup in (self.directory.zone, self.directory.location):
+            try:
+                lookup(ref)
+                return True
+            except UnknownReference:
+                pass
+        return False
 
     def _site(self, ref: str) -> None:
         if ref not in self.directory.sites:

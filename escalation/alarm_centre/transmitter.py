@@ -190,11 +190,20 @@ class Transmitter:
         self._rng = rng
         self._sequence = first_sequence
         self._offset = timedelta(0)  # receiver clock minus ours, learnt from a NAK
-        self._lock = asyncio.Lock()
 
     @property
     def clock_offset(self) -> timedelta:
         return self._offset
+
+    @property
+    def next_sequence(self) -> int:
+        """The number the next message takes (a transmitter built anew continues from it)."""
+        return self._sequence
+
+    def continue_from(self, earlier: Transmitter) -> None:
+        """Take over the numbering and the receiver's clock of the transmitter this one replaces."""
+        self._sequence = earlier._sequence
+        self._offset = earlier._offset
 
     def _take_sequence(self) -> int:
         sequence = self._sequence
@@ -210,31 +219,31 @@ class Transmitter:
         return what
 
     async def send(self, what: Occurrence | MessageBuilder) -> Delivery:
-        """Send one event until a receiver acknowledges it or every try has failed."""
-        async with self._lock:
-            build = self._builder(what)
-            sequence = self._take_sequence()
-            attempts: list[Attempt] = []
-            for receiver in self.settings.receivers():
-                for _ in range(self.settings.attempts_per_receiver):
-                    attempt = await self._attempt(receiver, sequence, build)
-                    attempts.append(attempt)
-                    if attempt.outcome is Outcome.ACK:
-                        return Delivery(tuple(attempts), sequence)
-                    if attempt.outcome in (Outcome.REFUSED, Outcome.DUH):
-                        break
-            return Delivery(tuple(attempts), sequence)
+        """Send one event until a receiver acknowledges it or every try has failed. Events for
+        different alarms may be under way at once: each has its own sequence number (taken
+        without an await in between, so no lock is needed) and its own connections."""
+        build = self._builder(what)
+        sequence = self._take_sequence()
+        attempts: list[Attempt] = []
+        for receiver in self.settings.receivers():
+            for _ in range(self.settings.attempts_per_receiver):
+                attempt = await self._attempt(receiver, sequence, build)
+                attempts.append(attempt)
+                if attempt.outcome is Outcome.ACK:
+                    return Delivery(tuple(attempts), sequence)
+                if attempt.outcome in (Outcome.REFUSED, Outcome.DUH):
+                    break
+        return Delivery(tuple(attempts), sequence)
 
     async def link_test(self, receiver: Receiver | None = None) -> Attempt:
         """One NULL message (line supervision) to `receiver` (the primary by default); the path
         is sound when the outcome is `Outcome.ACK`."""
-        async with self._lock:
-            link, rng = self.settings.link, self._rng
-            return await self._attempt(
-                receiver or self.settings.primary,
-                self._take_sequence(),
-                lambda sequence, at: build_null(link, sequence, at=at, rng=rng),
-            )
+        link, rng = self.settings.link, self._rng
+        return await self._attempt(
+            receiver or self.settings.primary,
+            self._take_sequence(),
+            lambda sequence, at: build_null(link, sequence, at=at, rng=rng),
+        )
 
     async def _attempt(self, receiver: Receiver, sequence: int, build: MessageBuilder) -> Attempt:
         at = self._now() + self._offset
