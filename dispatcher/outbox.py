@@ -214,7 +214,10 @@ class OutboxSender:
             await self._deliver_notice(item, effect)
             return
         give_up = self._policy.page_give_up_after if isinstance(effect, Notify) else None
-        tried = await self._attempt(partial(self._send, effect), _describe(effect), give_up)
+        budget = self._budget(effect)
+        if budget is not None and give_up is not None:
+            give_up = max(give_up, budget)
+        tried = await self._attempt(partial(self._send, effect), _describe(effect), give_up, budget)
         if not tried.delivered:
             await self._give_up(item, tried.reason or "not delivered", tried.attempts)
             return
@@ -246,14 +249,24 @@ class OutboxSender:
             log.warning("notice not delivered; trying the next route", what=what, reason=tried.reason)
         await self._give_up(item, "; ".join(reasons) or "no route", attempts)
 
+    def _budget(self, effect: Notify | Feedback) -> float | None:
+        """A channel that retries by itself (DC-09: every receiver, every try) may say how long
+        one send can take; cut short, it would be sent again from the start."""
+        if not isinstance(effect, Notify):
+            return None
+        budget = getattr(self._channels.get(effect.route.channel), "time_budget", None)
+        seconds = budget(effect) if callable(budget) else None
+        return None if seconds is None else float(seconds) + 1.0
+
     async def _attempt(self, send: Callable[[], Awaitable[str | None]], what: str,
-                       give_up_after: float | None) -> _Tried:
+                       give_up_after: float | None, budget: float | None = None) -> _Tried:
         """Send until it works, fails for good, or (`give_up_after` seconds) takes too long.
         A channel that hangs is a failed attempt."""
         started = self._waits.monotonic()
         delay = self._policy.first_delay
         attempts = 0
         timeout = min(self._policy.attempt_timeout, give_up_after) if give_up_after else self._policy.attempt_timeout
+        timeout = max(timeout, budget or 0.0)
         while True:
             attempts += 1
             if not self._may_send():
@@ -337,6 +350,10 @@ def _lane(effect: Notify | Feedback | Notice) -> tuple[str, str]:
         return ("device", effect.device_id)
     if isinstance(effect, Notice):
         return ("notice", effect.recipient)
+    if effect.route.channel == "alarm_centre":
+        # In order per alarm (the alarm before its verification and its end), but one alarm's
+        # retries on a silent receiver never hold up another alarm's.
+        return (effect.route.channel, f"{effect.route.address}/{effect.message.alarm_uid}")
     return (effect.route.channel, effect.route.address)
 
 

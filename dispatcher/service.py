@@ -35,6 +35,8 @@ from dispatcher.core import (
     AlarmRaised,
     AlarmState,
     CancelRequested,
+    CentreAttempt,
+    CentreReported,
     DeadlineReached,
     DeliveryFailed,
     Effect,
@@ -57,6 +59,7 @@ from dispatcher.store.codec import dump_event, load_event
 from dispatcher.store.lease import LeaseLost
 from dispatcher.store.repository import AlarmWrite, Outgoing, StaleWrite, Store
 from dispatcher.timers import Timers
+from escalation.alarm_centre.channel import Transmission
 from escalation.channels import Channel, FeedbackSender
 from escalation.directory import Directory
 from escalation.ids import PageId
@@ -106,7 +109,7 @@ class NotDispatching(Exception):
     """This instance does not dispatch (a standby): the request belongs on the leader."""
 
 
-Inbound = DeviceMessage | DeadlineDue | Undeliverable | AlarmCommand | RaiseAlarm
+Inbound = DeviceMessage | DeadlineDue | Undeliverable | Transmission | AlarmCommand | RaiseAlarm
 URGENT, ANSWERS = 0, 1  # the inbox's lanes: alarms, cancels and deadlines first; then answers and the rest
 BATCH = 256  # events decided and committed together at most
 LATE = timedelta(milliseconds=50)  # a deadline decided later than this is logged as late
@@ -142,6 +145,15 @@ def new_alarm_uid(now: datetime) -> str:
     """Short, sortable, readable over the phone: a-20261123-k3x9q."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     return f"{alarm_day(now)}-" + "".join(secrets.choice(alphabet) for _ in range(5))
+
+
+def centre_reported(item: Transmission) -> CentreReported:
+    """The alarm-centre channel's report as the core's event."""
+    notify = item.notify
+    attempts = tuple(CentreAttempt(str(a.receiver), a.sequence, a.outcome.value, a.at, a.detail)
+                     for a in item.delivery.attempts)
+    return CentreReported(notify.page_id, notify.route_index, notify.purpose.value, item.event, attempts,
+                          item.delivery.delivered)
 
 
 def _alarm_of(page_id: str) -> str:
@@ -479,10 +491,8 @@ class Dispatcher:
             with structlog.contextvars.bound_contextvars(device_id=item.device_id):
                 self._open_alarm(item.device_id, item.alarm_id, 1, item.kind, True, item.position, None,
                                  now, note=item.note)
-        elif isinstance(item, Undeliverable):
-            state = self._known(item.uid)
-            if state is not None:
-                self._apply(state, DeliveryFailed(item.page_id, item.route, item.purpose, item.reason), now)
+        elif isinstance(item, Transmission | Undeliverable):
+            self._on_delivery(item, now)
         else:
             state = await self._fetch(item.uid)
             assert self._batch is not None
@@ -492,6 +502,17 @@ class Dispatcher:
                 self._batch.replies.append((item, None, exc))
                 return
             self._batch.replies.append((item, result, None))
+
+    def _on_delivery(self, item: Transmission | Undeliverable, now: datetime) -> None:
+        """What a channel reports back: an alarm centre's tries, or a notification it gave up on."""
+        if isinstance(item, Transmission):
+            state = self._known(item.notify.message.alarm_uid)
+            if state is not None:
+                self._apply(state, centre_reported(item), now)
+            return
+        state = self._known(item.uid)
+        if state is not None:
+            self._apply(state, DeliveryFailed(item.page_id, item.route, item.purpose, item.reason), now)
 
     def _on_alarm(self, device_id: str, payload: AlarmPayload, now: datetime, *,
                   unreadable: str | None = None) -> None:
@@ -736,9 +757,15 @@ def _recent(state: AlarmState, now: datetime) -> bool:
     return state.closed_at is not None and now - state.closed_at < REDELIVERY_WINDOW
 
 
+_LOG_ARGUMENTS = frozenset({"event", "actor", "channel"})  # structlog's own or taken below
+
+
 def _log_effects(effects: list[Effect]) -> None:
     for effect in effects:
         if isinstance(effect, Timeline):
-            fields = {k: v for k, v in effect.data.items() if v not in (None, [], "")}
+            # A data key named like a logging argument ("event") would make the call raise, after
+            # the decision was stored: rename it rather than lose the line, or the loop.
+            fields = {f"data_{k}" if k in _LOG_ARGUMENTS else k: v
+                      for k, v in effect.data.items() if v not in (None, [], "")}
             level = log.warning if effect.kind in WARN else log.info
             level(effect.kind.replace("_", " "), actor=effect.actor, channel=effect.channel, **fields)

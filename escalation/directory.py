@@ -133,6 +133,15 @@ class Directory:
         found = self.people.get(key.id) if key.kind is RecipientKind.PERSON else self.contacts.get(key.id)
         return found.phone if found is not None and found.phone else None
 
+    def alarm_centre(self, recipient: str) -> Contact | None:
+        """The alarm-centre contact of a recipient key ("contact:pac"), as the file says now."""
+        try:
+            key = RecipientKey.parse(recipient)
+        except ValueError:
+            return None
+        found = self.contacts.get(key.id) if key.kind is RecipientKind.CONTACT else None
+        return found if found is not None and found.alarm_centre is not None else None
+
     def recipient_for_phone(self, phone: str) -> RecipientKey | None:
         """The recipient key whose number this is (an answering phone), or None."""
         return self._phones.get(phone)

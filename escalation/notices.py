@@ -21,6 +21,7 @@ class Purpose(StrEnum):
     UPDATE = "update"  # news for someone already coming (another responder, duress)
     STAND_DOWN = "stand_down"  # the alarm is over: do not come / you can stop
     INFORM = "inform"  # for the afdelingshoofd: an alarm in their team; nothing to answer
+    VERIFY = "verify"  # for an alarm centre: a new fact that verifies the alarm (`Message.news`)
 
 
 class FeedbackState(StrEnum):
@@ -64,6 +65,7 @@ class Message:
     # What makes the alarm more than a button press, for the police (who come to a private alarm
     # once verified): "on_scene:<name>", "bhv_on_scene:<name>", "operator", "second_press", "duress".
     verified: tuple[str, ...] = ()
+    news: str | None = None  # with Purpose.VERIFY: the one fact this message is about (as in `verified`)
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,8 @@ class PagerChannel:
         self._topics = topics
 
     async def send(self, notify: Notify) -> str | None:
+        if notify.purpose is Purpose.VERIFY:
+            return None  # for alarm centres only
         message = notify.message
         pager = notify.route.address
         text = page_text(notify.purpose, message, notify.language)

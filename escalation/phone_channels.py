@@ -35,6 +35,8 @@ class _NoNotices:
 
 def _worth_a_message(notify: Notify) -> bool:
     purpose, message = notify.purpose, notify.message
+    if purpose is Purpose.VERIFY:
+        return False  # for alarm centres only
     if purpose is Purpose.UPDATE:
         return message.duress
     if purpose is Purpose.STAND_DOWN:

@@ -146,8 +146,8 @@ def plan_step(
         found = resolve_target(directory, target, place=place, minute=minute)
         if isinstance(found, str):
             contact = directory.contact(found)
-            key = RecipientKey.contact(contact.id)
-            candidates = [(key, contact.name, contact.language, False, routes_for_contact(directory, contact, channels))]
+            routes = routes_for_contact(directory, contact, channels)
+            candidates = [(RecipientKey.contact(contact.id), contact.name, contact.language, False, routes)]
         else:
             candidates = [
                 (RecipientKey.person(p.id), p.name, p.language, directory.is_bhv(p),

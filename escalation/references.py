@@ -155,12 +155,11 @@ class _Check:
 
     def contact_channels(self, path: Path, step: Step, contact_id: str) -> None:
         contact = self.directory.contacts.get(contact_id)
-        if contact is None:
-            return
-        if contact.kind == "alarm_centre" and ChannelKind.ALARM_CENTRE not in step.channels:
+        kind = contact.kind if contact is not None else "phone"
+        if kind == "alarm_centre" and ChannelKind.ALARM_CENTRE not in step.channels:
             self.add((*path, "contact"), f"{contact_id!r} is an alarm centre: step {step.id!r} reaches it only "
                                          f"with channel alarm_centre (then sms or voice for its fallback)")
-        elif contact.kind == "phone" and not CONTACT_CHANNELS & set(step.channels):
+        elif kind == "phone" and not CONTACT_CHANNELS & set(step.channels):
             self.add((*path, "contact"), f"contact {contact_id!r} can only be reached by sms or voice, "
                                          f"and step {step.id!r} uses {', '.join(step.channels)}")
 

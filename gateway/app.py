@@ -42,6 +42,8 @@ from dispatcher.store.approaches import ApproachStore
 from dispatcher.store.incidents import IncidentRecords
 from dispatcher.store.lease import Lease, LeaseLost, SingleInstance, instance_name
 from dispatcher.store.repository import Store
+from escalation.alarm_centre.channel import AlarmCentreChannel
+from escalation.alarm_centre.pool import Transmitters
 from escalation.channels import Channel, TemporaryFailure
 from escalation.check import load_organisation
 from escalation.directory import Directory
@@ -233,6 +235,11 @@ class Code4Service:
         else:
             log.warning("Twilio is not configured: sms, voice and app steps fall back to other channels "
                         "or count as unreachable")
+        # A DC-09 timestamp is read against the receiver's own clock: always the wall clock.
+        self.centre_transmitters = Transmitters(os.environ.get, SystemClock().now)
+        channels["alarm_centre"] = AlarmCentreChannel(
+            centres=lambda key: self.dispatcher.directory.alarm_centre(key),
+            transmitters=self.centre_transmitters, report=lambda transmission: self.dispatcher.put(transmission))
         return channels
 
     async def _read_approaches(self) -> None:

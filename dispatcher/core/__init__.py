@@ -13,6 +13,8 @@ from dispatcher.core.effects import (
 from dispatcher.core.events import (
     AlarmRaised,
     CancelRequested,
+    CentreAttempt,
+    CentreReported,
     CloseRequested,
     DeadlineReached,
     DeliveryFailed,
@@ -32,7 +34,8 @@ from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Statu
 from escalation.plan import Position
 
 __all__ = [
-    "SEVERE_KINDS", "TRANSITIONS", "AlarmRaised", "AlarmState", "CancelRequested", "CloseRequested",
+    "SEVERE_KINDS", "TRANSITIONS", "AlarmRaised", "AlarmState", "CancelRequested", "CentreAttempt", "CentreReported",
+    "CloseRequested",
     "DeadlineReached", "DeliveryFailed", "Effect", "EscalateRequested", "Event", "Feedback",
     "FeedbackState", "Helper", "IllegalTransition", "Marked", "Message", "NoteAdded", "Notify", "Outcome", "Page",
     "PageStatus", "PoliceRequested", "Position", "Pressed", "Purpose", "Responded", "Responder", "Response", "Seen",

@@ -29,7 +29,8 @@ Effect = Notify | Feedback | Timeline
 # Every kind of timeline entry the core writes (the screens have words for each; the incident
 # import accepts these only).
 TIMELINE_KINDS = frozenset({
-    "accepted", "alarm_raised", "cancel_ignored_after_duress", "cancel_refused", "channel_failed", "closed",
+    "accepted", "alarm_raised", "cancel_ignored_after_duress", "cancel_refused", "centre_receiver_switched",
+    "centre_transmission", "channel_failed", "closed",
     "confirmed", "declined", "duress", "escalated", "escalated_by_operator", "help_organised", "informed",
     "late_response", "marked", "new_press", "note", "notified", "on_scene", "police_requested", "repeated", "seen",
     "severe", "step_skipped", "step_started", "unanswered", "unknown_device", "unreachable", "unreadable_alarm",

@@ -97,6 +97,30 @@ class DeliveryFailed:
 
 
 @dataclass(frozen=True)
+class CentreAttempt:
+    """One try to hand an event to an alarm centre's receiver, and what came back."""
+
+    receiver: str  # host:port
+    sequence: int
+    outcome: str  # ACK, NAK, DUH, unmatched, malformed, silence, refused
+    at: datetime
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class CentreReported:
+    """What the alarm-centre channel did with one notification: every try, and whether a
+    receiver acknowledged it. An acknowledged alarm is the centre confirming it has it."""
+
+    page_id: str
+    route: int
+    purpose: str
+    event: str  # the standard event sent, as the centre sees it ("HA 001", "E122 01 001")
+    attempts: tuple[CentreAttempt, ...]
+    delivered: bool
+
+
+@dataclass(frozen=True)
 class EscalateRequested:
     actor: str
 
@@ -138,6 +162,6 @@ class CloseRequested:
 
 
 Event = (
-    AlarmRaised | Pressed | CancelRequested | Responded | DeadlineReached | DeliveryFailed
+    AlarmRaised | Pressed | CancelRequested | Responded | DeadlineReached | DeliveryFailed | CentreReported
     | EscalateRequested | PoliceRequested | Seen | Marked | NoteAdded | CloseRequested
 )

@@ -54,6 +54,7 @@ from dispatcher.core.effects import (
 from dispatcher.core.events import (
     AlarmRaised,
     CancelRequested,
+    CentreReported,
     CloseRequested,
     DeadlineReached,
     DeliveryFailed,
@@ -70,7 +71,7 @@ from dispatcher.core.events import (
 )
 from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Status
 from escalation.ids import PageId
-from escalation.plan import Route
+from escalation.plan import ChannelKind, Route
 
 SEVERE_KINDS = frozenset({AlarmKind.MAN_DOWN, AlarmKind.NO_MOVEMENT})
 MAX_WRONG_PINS = 3
@@ -345,7 +346,8 @@ def _police_requested(state: AlarmState, event: PoliceRequested, now: datetime) 
         raise IllegalTransition(state.status, event, "this alarm's agreement names no outside contact")
     # The police come to a private alarm once it is verified: the control room asking is that.
     state = replace(state, police_requested_by=state.police_requested_by or event.actor)
-    effects: list[Effect] = [Timeline("police_requested", event.actor, data={"step": steps[target].id}, notice=True)]
+    effects: list[Effect] = [Timeline("police_requested", event.actor, data={"step": steps[target].id}, notice=True),
+                             *_tell_centre(state, "operator")]
     if steps[target].alongside:
         state, paged = _page_step(state, now, index=target, round_=state.round + 1, again=True)
         return state, effects + paged
@@ -387,7 +389,7 @@ def _press(state: AlarmState, event: Pressed, now: datetime) -> Decision:
         return state, [received]  # the device repeats until it sees `received`: answer again
     state = replace(state, press=event.press)
     effects: list[Effect] = [received, Timeline("new_press", _device_actor(state), data={
-        "press": event.press}, notice=True)]
+        "press": event.press}, notice=True), *_tell_centre(state, "second_press")]
     return _step_ends(state, now, "new_press", effects)
 
 
@@ -436,6 +438,7 @@ def _duress(state: AlarmState, now: datetime) -> Decision:
         _notify(state, page, Purpose.UPDATE, page.route)
         for page in _latest_pages(state, {PageStatus.ACCEPTED})
     ]
+    effects += _tell_centre(state, "duress")
     return _step_ends(state, now, "duress", effects)
 
 
@@ -555,6 +558,8 @@ def _on_scene(state: AlarmState, page: Page, event: Responded, now: datetime) ->
     ))
     effects.append(Timeline("on_scene", _responder_actor(responder.name, event), channel=event.channel, data={
         "recipient": responder.name, "role": responder.role}, notice=True))
+    if responder.role is not None:  # a colleague or BHV-er there in person verifies the alarm
+        effects += _tell_centre(state, _on_scene_fact(state, responder))
     if first and not state.device_silenced:
         effects.append(_feedback(state, FeedbackState.ON_SCENE, _helpers(state)))
     return state, effects
@@ -593,6 +598,46 @@ def _delivery_failed(state: AlarmState, event: DeliveryFailed, now: datetime) ->
     current = page.asks and page.step == state.step and page.round == state.round
     if current and not state.satisfied and _step_exhausted(state):
         return _step_ends(state, now, "nobody_reachable", effects)
+    return state, effects
+
+
+# ---- the alarm centre ------------------------------------------------------------------------------
+
+
+def _tell_centre(state: AlarmState, news: str) -> list[Effect]:
+    """A new fact that verifies the alarm, for every alarm centre already sent it (the police
+    come to a private alarm once it is verified). A centre still being sent the alarm gets it
+    next: messages to one centre about one alarm keep their order."""
+    return [
+        replace(_notify(state, page, Purpose.VERIFY, page.route), message=replace(
+            message_for_page(state, page), news=news))
+        for page in _latest_pages(state, {PageStatus.PENDING, PageStatus.ACCEPTED})
+        if not page.inform and page.current_route.channel is ChannelKind.ALARM_CENTRE
+    ]
+
+
+def _centre_reported(state: AlarmState, event: CentreReported, now: datetime) -> Decision:
+    """Every try on the timeline; the alarm acknowledged by a receiver is the centre confirming."""
+    page = state.page(event.page_id)
+    if page is None or not 0 <= event.route < len(page.routes):
+        raise IllegalTransition(state.status, event, f"no page {event.page_id} with route {event.route}")
+    name = state.plan.recipient(page.recipient).name
+    effects: list[Effect] = []
+    previous: str | None = None
+    for attempt in event.attempts:
+        if previous is not None and attempt.receiver != previous:
+            effects.append(Timeline("centre_receiver_switched", SYSTEM, channel=ChannelKind.ALARM_CENTRE, data={
+                "recipient": name, "from": previous, "to": attempt.receiver}, notice=True))
+        previous = attempt.receiver
+        effects.append(Timeline("centre_transmission", SYSTEM, channel=ChannelKind.ALARM_CENTRE, data={
+            "recipient": name, "purpose": event.purpose, "event": event.event, "receiver": attempt.receiver,
+            "sequence": attempt.sequence, "outcome": attempt.outcome, "sent_at": attempt.at.isoformat(),
+            "detail": attempt.detail}, notice=not event.delivered))
+    confirms = event.delivered and event.purpose == Purpose.PAGE.value and page.status is PageStatus.PENDING
+    if confirms and state.status is not Status.CLOSED and event.route == page.route:
+        answer = Responded(page.page_id, Response.ACCEPT, ChannelKind.ALARM_CENTRE, page.routes[event.route].address)
+        state, confirmed = _accept(state, page, answer, now)
+        effects += confirmed
     return state, effects
 
 
@@ -727,9 +772,12 @@ def message_for_page(
     )
 
 
+def _on_scene_fact(state: AlarmState, responder: Responder) -> str:
+    return f"{'bhv_' if state.plan.recipient(responder.recipient).bhv else ''}on_scene:{responder.name}"
+
+
 def _verified(state: AlarmState) -> tuple[str, ...]:
-    facts = [f"{'bhv_' if state.plan.recipient(r.recipient).bhv else ''}on_scene:{r.name}"
-             for r in state.responders if r.on_scene_at is not None and r.role is not None]
+    facts = [_on_scene_fact(state, r) for r in state.responders if r.on_scene_at is not None and r.role is not None]
     if state.police_requested_by:
         facts.append("operator")
     if state.press > 1:
@@ -771,6 +819,7 @@ _OPEN_HANDLERS: dict[type, Handler] = {
     Responded: _respond,
     DeadlineReached: _deadline,
     DeliveryFailed: _delivery_failed,
+    CentreReported: _centre_reported,
     EscalateRequested: _escalate_requested,
     PoliceRequested: _police_requested,
     Seen: _seen,
@@ -786,6 +835,7 @@ TRANSITIONS: dict[tuple[Status | None, type], Handler] = {
     (Status.CLOSED, Responded): _respond_closed,
     (Status.CLOSED, DeadlineReached): _ignore,
     (Status.CLOSED, DeliveryFailed): _ignore,
+    (Status.CLOSED, CentreReported): _centre_reported,  # the stand-down's tries belong on the timeline too
     (Status.CLOSED, NoteAdded): _note,  # notes may follow the alarm: what happened afterwards
     (Status.CLOSED, Seen): _seen,
 }

@@ -11,6 +11,7 @@
 | verified (BHV/operator)  | 139 verifier (new event)     | BV      | -           |
 | cancel (false alarm)     | 406 cancel (new event)       | OC      | -           |
 | periodic test            | 602 periodic test report     | RP      | -           |
+| drill (a practice alarm) | 601 manual trigger test      | RX      | -           |
 
 Why each:
 
@@ -48,6 +49,9 @@ Why each:
 - **periodic test: 602 / RP.** The periodic test report, for centres that want a test event in
   their records. Line supervision itself uses the DC-09 NULL message (`dc09.build_null`), which
   carries no event at all.
+- **drill: 601 / RX.** An alarm in drill mode (a site or device set to `drill`) reaches the centre
+  as a manual test, never as an alarm: the centre sees the path work end to end, and no police
+  car is sent to an exercise. The text says what the alarm would have been.
 
 Zone: the zone number of the place or device, agreed with the centre (ZZZ in Contact ID, the
 number after the SIA code). Text: SIA DC-03's caption (`^text^`); the location also travels as
@@ -86,6 +90,7 @@ class CentreEvent(StrEnum):
     VERIFIED = "verified"
     CANCEL = "cancel"
     PERIODIC_TEST = "periodic_test"
+    DRILL = "drill"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +110,7 @@ EVENT_TABLE: Final[Mapping[CentreEvent, StandardEvent]] = MappingProxyType({
     CentreEvent.VERIFIED: StandardEvent(139, "BV", None),
     CentreEvent.CANCEL: StandardEvent(406, "OC", None),
     CentreEvent.PERIODIC_TEST: StandardEvent(602, "RP", None),
+    CentreEvent.DRILL: StandardEvent(601, "RX", None),
 })
 """The table of the module docstring, which says why each row is what it is."""
 

@@ -154,7 +154,9 @@ async def escalate(uid: str, services: ServicesDep,
 
 @router.post("/alarms/{uid}/police", response_model=AlarmView, tags=["operator actions"])
 async def police(uid: str, services: ServicesDep, principal: Principal = Depends(require(*OPERATOR))) -> AlarmView:
-    """Start the step that calls the outside contact (the police), now."""
+    """Confirm that the police are needed: a verification fact. Starts the step that reaches the
+    outside contact (the police line or the alarm centre) now, and sends an alarm centre that
+    already has the alarm a verified event."""
     return await _act(services, uid, PoliceRequested(principal.actor))
 
 

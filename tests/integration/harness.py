@@ -165,6 +165,17 @@ class Harness:
             await asyncio.sleep(0.02)
         raise AssertionError(f"no open alarm became as expected; now: {await self.alarms()}")
 
+    async def eventually(self, probe: Callable[[], Any], limit: float = 10) -> Any:
+        """`probe()`'s first result that is not None (it may be a coroutine function), polled."""
+        for _ in range(int(limit / 0.05)):
+            found = probe()
+            if asyncio.iscoroutine(found):
+                found = await found
+            if found is not None:
+                return found
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"nothing as expected within {limit} s")
+
     async def device_reported(self, device_id: str, predicate: Callable[[Any], bool], limit: float = 10) -> Any:
         """The stored status of a device once `predicate` holds for it."""
         assert self.service is not None

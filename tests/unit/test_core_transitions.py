@@ -11,18 +11,19 @@ from dispatcher.core.machine import STEP_POLICY, Repeat, StepEnd
 ALLOWED = {
     (None, "AlarmRaised"),
     ("NOTIFYING", "CancelRequested"), ("NOTIFYING", "CloseRequested"), ("NOTIFYING", "DeadlineReached"),
-    ("NOTIFYING", "DeliveryFailed"), ("NOTIFYING", "EscalateRequested"), ("NOTIFYING", "Marked"),
+    ("NOTIFYING", "DeliveryFailed"), ("NOTIFYING", "CentreReported"), ("NOTIFYING", "EscalateRequested"), ("NOTIFYING", "Marked"),
     ("NOTIFYING", "NoteAdded"), ("NOTIFYING", "PoliceRequested"), ("NOTIFYING", "Pressed"),
     ("NOTIFYING", "Responded"), ("NOTIFYING", "Seen"),
     ("ACCEPTED", "CancelRequested"), ("ACCEPTED", "CloseRequested"), ("ACCEPTED", "DeadlineReached"),
-    ("ACCEPTED", "DeliveryFailed"), ("ACCEPTED", "EscalateRequested"), ("ACCEPTED", "Marked"),
+    ("ACCEPTED", "DeliveryFailed"), ("ACCEPTED", "CentreReported"), ("ACCEPTED", "EscalateRequested"), ("ACCEPTED", "Marked"),
     ("ACCEPTED", "NoteAdded"), ("ACCEPTED", "PoliceRequested"), ("ACCEPTED", "Pressed"),
     ("ACCEPTED", "Responded"), ("ACCEPTED", "Seen"),
     ("ON_SCENE", "CancelRequested"), ("ON_SCENE", "CloseRequested"), ("ON_SCENE", "DeadlineReached"),
-    ("ON_SCENE", "DeliveryFailed"), ("ON_SCENE", "EscalateRequested"), ("ON_SCENE", "Marked"),
+    ("ON_SCENE", "DeliveryFailed"), ("ON_SCENE", "CentreReported"), ("ON_SCENE", "EscalateRequested"), ("ON_SCENE", "Marked"),
     ("ON_SCENE", "NoteAdded"), ("ON_SCENE", "PoliceRequested"), ("ON_SCENE", "Pressed"),
     ("ON_SCENE", "Responded"), ("ON_SCENE", "Seen"),
     ("CLOSED", "CancelRequested"), ("CLOSED", "DeadlineReached"), ("CLOSED", "DeliveryFailed"),
+    ("CLOSED", "CentreReported"),  # a stand-down's tries come after the close
     ("CLOSED", "NoteAdded"), ("CLOSED", "Pressed"), ("CLOSED", "Responded"), ("CLOSED", "Seen"),
 }
 
