@@ -5,6 +5,7 @@ Returns issues rather than raising so that an author sees every problem in one r
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Protocol
@@ -170,6 +171,10 @@ class _Check:
             centre = contact.alarm_centre
             if centre is None:
                 continue
+            if centre.key_env and not os.environ.get(centre.key_env):
+                self.add(("contacts", ci, "alarm_centre", "key_env"),
+                         f"the AES key of {contact.id!r} is read from {centre.key_env}, which is not set here: "
+                         "alarms to the centre will go to its fallback until it is", "warning")
             for ref in centre.zones:
                 if not self._names_device_or_place(ref):
                     self.add(("contacts", ci, "alarm_centre", "zones"), f"{ref!r} is no device, site, zone or location")

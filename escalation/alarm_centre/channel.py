@@ -80,7 +80,8 @@ def _alarm_event(message: Message) -> CentreEvent:
 
 
 def _location(message: Message) -> str:
-    parts = [message.where.address or "", message.where.describe()]
+    # The room first: the centre knows the subscriber's address, and the text is cut at 64 characters.
+    parts = [message.where.describe(), message.where.address or ""]
     position = message.position
     if position is not None and position.lat is not None and position.lon is not None:
         parts.append(f"{position.lat:.5f},{position.lon:.5f}")
@@ -159,8 +160,8 @@ class AlarmCentreChannel:
             delivery = await transmitter.send(occurrence)
             self._report(Transmission(notify, label, delivery))
             if delivery.delivered:
-                log.info("alarm centre acknowledged", centre=contact.id, centre_event=label, receiver=str(delivery.receiver),
-                         sequence=delivery.sequence, purpose=notify.purpose.value)
+                log.info("alarm centre acknowledged", centre=contact.id, centre_event=label,
+                         receiver=str(delivery.receiver), sequence=delivery.sequence, purpose=notify.purpose.value)
                 continue
             tried = ", ".join(f"{a.receiver} {a.outcome}" for a in delivery.attempts)
             if index == 0:  # the centre does not have what this is about: the next route must carry it

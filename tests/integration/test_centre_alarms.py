@@ -143,7 +143,7 @@ async def test_the_centre_gets_the_alarm_its_verification_and_its_end(
     assert (event.account, event.code, event.encrypted) == (ACCOUNT, "MA", encrypted)
     assert event.message == "017^persoon ligt op de grond^"
     assert [(x.identifier, x.value) for x in event.extended_data or []] == [
-        ("L", "Teststraat 1, Testdorp, Balie 1, Publiekshal, Stadhuis Testdorp")]
+        ("L", "Balie 1, Publiekshal, Stadhuis Testdorp, Teststraat 1, Testdorp")]
     entries = await _timeline(harness, alarm)
     assert _tries(entries) == [("MA 017", str(pysia.port), "ACK")]
     assert [e["text"] for e in entries if e["kind"] == "confirmed"] == ["Alarmcentrale Test heeft het alarm bevestigd"]

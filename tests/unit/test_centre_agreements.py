@@ -75,7 +75,8 @@ def test_the_centre_is_reached_over_dc09_and_then_the_police_line(tmp_path: Path
 
 @pytest.mark.parametrize(("change", "error"), [
     (("      fallback: politie\n", "      fallback: niemand\n"), "no contact 'niemand'"),
-    (("      fallback: politie\n", "      fallback: pac\n"), "the fallback 'pac' must be a contact with a phone number"),
+    (("      fallback: politie\n", "      fallback: pac\n"),
+     "the fallback 'pac' must be a contact with a phone number"),
     (("{kantoor/balie: 3}", "{kantoor/kelder: 3}"), "'kantoor/kelder' is no device, site, zone or location"),
     (("channels: [alarm_centre, voice]", "channels: [voice]"),
      "'pac' is an alarm centre: step 'meldkamer' reaches it only with channel alarm_centre"),

@@ -133,7 +133,7 @@ def test_an_alarm_is_its_kind_in_its_zone_with_what_verifies_it() -> None:
         == [(CentreEvent.DURESS, False, 17, "persoon ligt op de grond - Jan de Vries"),
             (CentreEvent.VERIFIED, False, 17, "geverifieerd: tweede keer gedrukt")]
     [page] = occurrences(_notify(Purpose.PAGE), CENTRE)
-    assert page.location == "Koetserstraat 1, Balie 1, Publiekshal, Gemeentehuis"
+    assert page.location == "Balie 1, Publiekshal, Gemeentehuis, Koetserstraat 1"
 
 
 def test_news_cancel_restore_and_drill() -> None:
