@@ -171,6 +171,9 @@ class _Check:
             centre = contact.alarm_centre
             if centre is None:
                 continue
+            if contact.id in self.directory.devices:  # both would be one row of the device board
+                self.add(("contacts", ci, "id"), f"alarm centre {contact.id!r} has the id of a device: its path is a "
+                                                 f"row of the device board, so give it an id of its own")
             for ref in centre.zones:
                 if not self._names_device_or_place(ref):
                     self.add(("contacts", ci, "alarm_centre", "zones"), f"{ref!r} is no device, site, zone or location")
