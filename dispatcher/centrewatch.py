@@ -142,7 +142,7 @@ class CentreWatch:
                 self.rounds[contact.id] += 1
                 now = self._clock.now()
                 # On the planned beat; after a long stall (a suspended machine) one round at once, not a burst.
-                moment = moment + half if moment + half > now else now + half
+                moment = moment + half if moment + half >= now else now + half
                 await self._clock.sleep_until(moment)
 
     async def _round(self, contact: Contact) -> None:
