@@ -147,7 +147,8 @@ def plan_step(
         if isinstance(found, str):
             contact = directory.contact(found)
             key = RecipientKey.contact(contact.id)
-            candidates = [(key, contact.name, contact.language, False, routes_for_contact(directory, contact, channels))]
+            routes = routes_for_contact(directory, contact, channels)
+            candidates = [(key, contact.name, contact.language, False, routes)]
         else:
             candidates = [
                 (RecipientKey.person(p.id), p.name, p.language, directory.is_bhv(p),
