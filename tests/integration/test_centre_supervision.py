@@ -37,8 +37,10 @@ from escalation.directory import Directory
 from escalation.loader import load_text
 from escalation.notices import Notice
 from gateway.board.views import DeviceView, device_views
+from gateway.mqtt.broker import Mosquitto
 from simulators.alarm_centre import AlarmCentre, Mode
-from tests.conftest import MONDAY_11
+from tests.conftest import FIXTURES, MONDAY_11
+from tests.integration.harness import Harness
 
 T = TypeVar("T")
 ACCOUNT = "A1B2C3"
@@ -305,3 +307,69 @@ async def test_a_fault_outlives_a_restart_without_telling_the_technical_contact_
     assert after.path().faults == [PRIMARY]
     assert after.notices() == [], "told once, before the restart"
     assert [e.kind for e in await asyncio.to_thread(after.store.device_events, "pac")] == ["fault_raised"]
+
+
+# ---- in the service -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_the_service_shows_a_dead_path_on_its_board_and_pages_the_technical_contact(
+        mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path,
+        simulators: list[AlarmCentre]) -> None:
+    """code4 as it runs: supervision on the leader, the pool of transmitters, the board's pages
+    and API, the notice by pager, and a reload that drops the centre."""
+    port = _free_port()
+    primary = await _simulator(simulators, Mode.ACK, port)
+    backup = await _simulator(simulators, Mode.ACK)
+    centre = (f"contacts:\n  - id: pac\n    name: Alarmcentrale Noord\n    kind: alarm_centre\n"
+              f"    alarm_centre: {{receivers: ['127.0.0.1:{port}', '127.0.0.1:{backup.port}'], account: '{ACCOUNT}', "
+              f"supervision: {SUPERVISION}, timeout: 1}}\n")
+    config = tmp_path / "org.yaml"
+    config.write_text((FIXTURES / "deviceorg.yaml").read_text(encoding="utf-8") + centre, encoding="utf-8")
+    harness = Harness(mosquitto=mosquitto, database_url=database_url, clock=clock, tmp_path=tmp_path, config=config)
+    await harness.start()
+    try:
+        kees = harness.pager("pager-kees")  # the technical contact
+        await _path_when(harness, lambda p: p["online"] is True)
+        await primary.stop()
+        await harness.advance(SUPERVISION / 2)
+        path = await _path_when(harness, lambda p: p["faults"] == [PRIMARY])
+        assert (path["type"], path["location"]) == ("alarm_centre", f"127.0.0.1:{port}, 127.0.0.1:{backup.port}")
+        told = await harness.wait(kees.page, lambda p: "pac" in p["text"])
+        assert told["text"] == "Storing pac (Alarmcentrale Noord): hoofdontvanger antwoordt niet."
+        board = await harness.call(harness.token or "", "/board/devices")
+        detail = await harness.call(harness.token or "", "/board/devices/pac")
+        assert board.status_code == detail.status_code == 200
+        assert "hoofdontvanger antwoordt niet" in board.text and "alarmcentrale" in board.text
+        assert "storing: hoofdontvanger antwoordt niet" in detail.text
+        events = await harness.api("/api/devices/pac/events")
+        assert [(e["kind"], e["data"]["fault"]) for e in events] == [("fault_raised", PRIMARY)]
+
+        await _simulator(simulators, Mode.ACK, port)  # back
+        await harness.advance(SUPERVISION / 2)
+        await _path_when(harness, lambda p: p["faults"] == [])
+        await harness.wait(kees.page, lambda p: p["text"].startswith("Hersteld pac"))
+
+        service = harness.service
+        assert service is not None
+        config.write_text(config.read_text(encoding="utf-8").replace("id: pac\n", "id: pac2\n"), encoding="utf-8")
+        assert service.reload()  # pac gone, pac2 (the same receivers) new
+        assert [d["id"] for d in await harness.api("/api/devices") if d["type"] == "alarm_centre"] == ["pac2"]
+        assert service.centres.rounds["pac"] == 3
+        for second in range(1, 3):  # pac2's rounds, each on the same beat pac's would have had
+            await harness.advance(SUPERVISION / 2)
+            await _path_when(harness, lambda _, n=second: service.centres.rounds["pac2"] > n, "pac2")
+        assert service.centres.rounds["pac"] == 3, "no longer supervised"
+    finally:
+        await harness.close()
+
+
+async def _path_when(harness: Harness, predicate: Callable[[dict[str, Any]], bool], centre: str = "pac",
+                     limit: float = 10) -> dict[str, Any]:
+    """The path's row in the device API once `predicate` holds (link tests are real I/O)."""
+    for _ in range(int(limit / 0.02)):
+        path = next(d for d in await harness.api("/api/devices") if d["id"] == centre)
+        if predicate(path):
+            return path  # type: ignore[no-any-return]
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the path never became as expected: {path}")
