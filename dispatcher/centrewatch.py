@@ -180,8 +180,9 @@ class CentreWatch:
             ok, outcome, detail = result.outcome is Outcome.ACK, str(result.outcome), result.detail
         before = self._answered.get((centre_id, index))
         self._answered[(centre_id, index)] = ok
-        if ok and before is False:
-            log.info("alarm-centre receiver answers again", centre=centre_id, receiver=str(receiver), role=ROLES[index])
+        if ok and before is not True:
+            log.info("alarm-centre receiver answers again" if before is False else "alarm-centre receiver answers",
+                     centre=centre_id, receiver=str(receiver), role=ROLES[index])
         elif not ok and before is not False:
             log.warning(f"alarm-centre receiver does not acknowledge the link test: {_meaning(outcome)}",
                         centre=centre_id, receiver=str(receiver), role=ROLES[index], outcome=outcome, detail=detail)
