@@ -42,7 +42,7 @@ from dispatcher.outbox import DbCall
 from dispatcher.store.repository import Outgoing, Store
 from dispatcher.timers import Timers
 from escalation.directory import Directory
-from escalation.fault_notices import fault_notice
+from escalation.fault_notices import centre_fault_notice, fault_notice
 from escalation.notices import Notice
 from escalation.plan import Position
 
@@ -102,6 +102,10 @@ class DeviceWatch:
         self._send_notices = send_notices
         self.queue = FactQueue()
         self._facts: dict[str, DeviceFacts] = {}
+        # The paths to alarm centres, by contact id: rows of the device board too, their faults
+        # found by line supervision (dispatcher/centrewatch.py), not by the rules of devices.
+        self._paths: dict[str, DeviceFacts] = {}
+        self.loaded = asyncio.Event()  # what was stored is read: reports on paths may come
         self._visits: dict[str, Visit] = {}
         self._dirty: set[str] = set()
         self._events: list[tuple[str, datetime, str, dict[str, Any]]] = []
@@ -129,6 +133,7 @@ class DeviceWatch:
             self._facts[device.id] = _facts_from(device.id, row, now)
             if row is None or row.registered_at is None:
                 self._dirty.add(device.id)
+        self._paths = {c: _facts_from(c, rows[c], now) for c in _centres(self._directory) if c in rows}
         for visit in await self._retrying(self._store.running_visits):
             self._visits[visit.device_id] = visit
             self._schedule_visit(visit.device_id)
@@ -137,6 +142,7 @@ class DeviceWatch:
         for device_id in self._facts:
             self._evaluate(device_id, now)
         self._prompt.set()
+        self.loaded.set()
 
     async def follow(self, every_s: float = 1.0) -> None:
         """On a standby: the devices as the dispatching instance stored them (its device list),
@@ -147,6 +153,7 @@ class DeviceWatch:
                 now = self._clock.now()
                 self._facts = {device.id: _facts_from(device.id, rows.get(device.id), now)
                                for device in self._directory.org.devices}
+                self._paths = {c: _facts_from(c, rows[c], now) for c in _centres(self._directory) if c in rows}
             except Exception as exc:  # the database away: the next round
                 log.warning("standby could not read the devices", error=error_line(exc))
             await asyncio.sleep(every_s)
@@ -162,6 +169,8 @@ class DeviceWatch:
             self._schedule(device_id, now)
         for device_id in self._visits:  # the grace may have changed
             self._schedule_visit(device_id)
+        centres = _centres(directory)
+        self._paths = {path_id: facts for path_id, facts in self._paths.items() if path_id in centres}
 
     # ---- what devices say -------------------------------------------------------------------------
 
@@ -223,7 +232,29 @@ class DeviceWatch:
         return Position(**facts.position)
 
     def facts(self) -> dict[str, DeviceFacts]:
-        return dict(self._facts)
+        """The devices', and the alarm-centre paths' (by contact id: never a device's, the file's
+        check sees to that)."""
+        return {**self._paths, **self._facts}
+
+    def path_checked(self, path_id: str, faults: tuple[str, ...], *, answering: bool, note: str | None = None) -> None:
+        """What line supervision found of the path to an alarm centre (`path_id`: its contact
+        id): kept as a row of the device board, its faults raised and cleared as a device's are,
+        and the technical contact told. `note`: why, for the events (a path that cannot be used)."""
+        now = self._clock.now()
+        facts = self._paths.get(path_id)
+        if facts is None:
+            facts = self._paths[path_id] = DeviceFacts(path_id, now)
+        if answering:
+            facts.last_seen_at = facts.last_heartbeat_at = now
+        if facts.online is not answering:
+            facts.online, facts.status_at = answering, now
+            self._prompt.set()
+        self._dirty.add(path_id)
+        raised, cleared = self._set_faults(facts, faults, now, {"note": note} if note else {})
+        if raised or cleared:
+            notice = centre_fault_notice(self._directory, path_id, raised, cleared, now)
+            if notice is not None:
+                self._notices.append(notice)
 
     async def _checkin(self, device_id: str, payload: CheckinPayload, now: datetime) -> None:
         current = self._visits.get(device_id)
@@ -310,21 +341,29 @@ class DeviceWatch:
         rules = self._rules(device_id)
         facts = self._facts[device_id]
         found = supervision.faults(rules, facts.observed(), now) if rules is not None else ()
-        if found != facts.faults:
-            raised = tuple(f for f in found if f not in facts.faults)
-            cleared = tuple(f for f in facts.faults if f not in found)
-            facts.faults = found
-            self._dirty.add(device_id)
-            for fault in raised:
-                self._event(device_id, "fault_raised", {"fault": fault}, now)
-            for fault in cleared:
-                self._event(device_id, "fault_cleared", {"fault": fault}, now)
+        raised, cleared = self._set_faults(facts, found, now)
+        if raised or cleared:
             (log.warning if raised else log.info)("device faults changed", device_id=device_id, raised=list(raised),
                                                   cleared=list(cleared), faults=list(found))
             notice = fault_notice(self._directory, device_id, raised, cleared, facts.battery, now)
             if notice is not None:
                 self._notices.append(notice)
         self._schedule(device_id, now)
+
+    def _set_faults(self, facts: DeviceFacts, found: tuple[str, ...], now: datetime,
+                    data: dict[str, Any] | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The faults now `found`: an event for each raised and each cleared; which those are."""
+        if found == facts.faults:
+            return (), ()
+        raised = tuple(f for f in found if f not in facts.faults)
+        cleared = tuple(f for f in facts.faults if f not in found)
+        facts.faults = found
+        self._dirty.add(facts.device_id)
+        for fault in raised:
+            self._event(facts.device_id, "fault_raised", {"fault": fault, **(data or {})}, now)
+        for fault in cleared:
+            self._event(facts.device_id, "fault_cleared", {"fault": fault}, now)
+        return raised, cleared
 
     def _schedule(self, device_id: str, now: datetime) -> None:
         """Remember when this device's faults would change if it says nothing more."""
@@ -375,7 +414,8 @@ class DeviceWatch:
         if not (dirty or events or notices):
             return True
         self._dirty, self._events, self._notices = set(), [], []
-        rows = [replace(self._facts[d]) for d in dirty if d in self._facts]
+        known = {**self._paths, **self._facts}
+        rows = [replace(known[d]) for d in dirty if d in known]
         try:
             outgoing = await self._db(self._store.save_device_batch, facts=rows, events=events, notices=notices,
                                       now=self._clock.now())
@@ -403,6 +443,11 @@ class DeviceWatch:
                           retry_in_s=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+
+
+def _centres(directory: Directory) -> set[str]:
+    """The ids of the alarm centres, whose paths line supervision watches."""
+    return {contact.id for contact in directory.org.contacts if contact.alarm_centre is not None}
 
 
 def _facts_from(device_id: str, row: Any, now: datetime) -> DeviceFacts:

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from escalation.directory import Directory, UnknownReference
 from escalation.loader import Issue, LineMap
-from escalation.model import Agreement, Organisation, Step, Target
+from escalation.model import Agreement, AlarmCentre, Contact, Organisation, Step, Target
 from escalation.plan import CONTACT_CHANNELS, ChannelKind
 from escalation.planning import routes_for_person
 
@@ -165,27 +165,11 @@ class _Check:
                                          f"and step {step.id!r} uses {', '.join(step.channels)}")
 
     def alarm_centres(self) -> None:
-        """An alarm centre's zones name devices or places and its fallback is a phone contact;
-        the alarm_centre channel reaches only centres."""
+        """An alarm centre's settings are checked against the rest of the file; the
+        alarm_centre channel reaches only centres."""
         for ci, contact in enumerate(self.org.contacts):
-            centre = contact.alarm_centre
-            if centre is None:
-                continue
-            if centre.key_env and not os.environ.get(centre.key_env):
-                self.add(("contacts", ci, "alarm_centre", "key_env"),
-                         f"the AES key of {contact.id!r} is read from {centre.key_env}, which is not set here: "
-                         "alarms to the centre will go to its fallback until it is", "warning")
-            for ref in centre.zones:
-                if not self._names_device_or_place(ref):
-                    self.add(("contacts", ci, "alarm_centre", "zones"), f"{ref!r} is no device, site, zone or location")
-            if centre.fallback is None:
-                continue
-            fallback = self.directory.contacts.get(centre.fallback)
-            path: Path = ("contacts", ci, "alarm_centre", "fallback")
-            if fallback is None:
-                self.add(path, f"no contact {centre.fallback!r}")
-            elif fallback.kind != "phone" or not fallback.phone:
-                self.add(path, f"the fallback {centre.fallback!r} must be a contact with a phone number")
+            if contact.alarm_centre is not None:
+                self.alarm_centre(ci, contact, contact.alarm_centre)
         for ai, agreement in enumerate(self.org.agreements):
             for si, step in enumerate(agreement.steps):
                 kinds = {self.directory.contacts[t.contact].kind for t in step.targets
@@ -193,6 +177,28 @@ class _Check:
                 if ChannelKind.ALARM_CENTRE in step.channels and "alarm_centre" not in kinds:
                     self.add(("agreements", ai, "steps", si, "channels"),
                              f"step {step.id!r} uses alarm_centre but targets no contact of kind alarm_centre")
+
+    def alarm_centre(self, ci: int, contact: Contact, centre: AlarmCentre) -> None:
+        """Its key is where code4 runs, its id is no device's, its zones name devices or places,
+        its fallback is a phone contact."""
+        path: Path = ("contacts", ci, "alarm_centre")
+        if centre.key_env and not os.environ.get(centre.key_env):
+            self.add((*path, "key_env"), f"the AES key of {contact.id!r} is read from {centre.key_env}, which is "
+                                         "not set here: alarms to the centre will go to its fallback until it is",
+                     "warning")
+        if contact.id in self.directory.devices:  # both would be one row of the device board
+            self.add(("contacts", ci, "id"), f"alarm centre {contact.id!r} has the id of a device: its path is a "
+                                             f"row of the device board, so give it an id of its own")
+        for ref in centre.zones:
+            if not self._names_device_or_place(ref):
+                self.add((*path, "zones"), f"{ref!r} is no device, site, zone or location")
+        if centre.fallback is None:
+            return
+        fallback = self.directory.contacts.get(centre.fallback)
+        if fallback is None:
+            self.add((*path, "fallback"), f"no contact {centre.fallback!r}")
+        elif fallback.kind != "phone" or not fallback.phone:
+            self.add((*path, "fallback"), f"the fallback {centre.fallback!r} must be a contact with a phone number")
 
     def _names_device_or_place(self, ref: str) -> bool:
         if ref in self.directory.devices or ref in self.directory.sites:

@@ -28,6 +28,7 @@ from devices.endpoint import MqttEndpoint
 from devices.kinds import AlarmKind
 from devices.protocol import FeedbackPayload, Topics, encode
 from dispatcher.approaches import ApproachBook
+from dispatcher.centrewatch import CentreWatch
 from dispatcher.clock import Clock, SystemClock
 from dispatcher.core import AlarmState
 from dispatcher.devicewatch import DeviceWatch
@@ -87,6 +88,8 @@ class Code4Service:
     approaches: ApproachBook
     dispatcher: Dispatcher
     devices: DeviceWatch
+    centre_transmitters: Transmitters
+    centres: CentreWatch
     intake: Intake
     desk: IncidentDesk
     accounts: Accounts
@@ -166,6 +169,7 @@ class Code4Service:
             self.mqtt_url = self._broker.url
         await self._migrate()  # before anything can read or write
         self._connect(loaded)
+        self._alarm_centre_pool()
         channels = self._channels()
         await self._read_approaches()
         self._assemble(loaded, channels)
@@ -235,12 +239,16 @@ class Code4Service:
         else:
             log.warning("Twilio is not configured: sms, voice and app steps fall back to other channels "
                         "or count as unreachable")
-        # A DC-09 timestamp is read against the receiver's own clock: always the wall clock.
-        self.centre_transmitters = Transmitters(os.environ.get, SystemClock().now)
         channels["alarm_centre"] = AlarmCentreChannel(
             centres=lambda key: self.dispatcher.directory.alarm_centre(key),
             transmitters=self.centre_transmitters, report=lambda transmission: self.dispatcher.put(transmission))
         return channels
+
+    def _alarm_centre_pool(self) -> None:
+        """One transmitter per alarm centre, shared by the alarm channel and line supervision
+        (one sequence of message numbers per line); AES keys from the environment. A DC-09
+        timestamp is read against the receiver's own clock: always the wall clock."""
+        self.centre_transmitters = Transmitters(os.environ.get, SystemClock().now)
 
     async def _read_approaches(self) -> None:
         self.approach_store = ApproachStore(self.store)
@@ -273,6 +281,9 @@ class Code4Service:
             raise_alarm=self._raise_alarm, pre_alert=self._pre_alert, send_notices=self.dispatcher.send,
             db=self.dispatcher.db,
         )
+        self.centres = CentreWatch(directory=self.dispatcher.directory, clock=self.clock,
+                                   transmitters=self.centre_transmitters, report=self.devices.path_checked,
+                                   ready=self.devices.loaded.wait)
         self.intake = Intake(topics=self.topics, adapters=lambda: self.adapters, now=self.clock.now,
                              dispatch=self.dispatcher.put, observe=self.devices.observe)
         self.metrics.read_from(self._snapshot)
@@ -384,6 +395,7 @@ class Code4Service:
             ("dispatcher", self.dispatcher.run()),
             ("mqtt", self.session.run()),
             ("devices", self.devices.run()),
+            ("alarm-centres", self.centres.run()),
             ("records-housekeeping", self.desk.run_housekeeping()),
         ]
         if leadership is not None:
@@ -493,6 +505,7 @@ class Code4Service:
         directory = Directory(loaded.organisation)
         self.dispatcher.reload(directory)
         self.devices.reload(directory)
+        self.centres.reload(directory)
         self.adapters = Adapters(loaded.organisation.adapters)
         task = asyncio.get_running_loop().create_task(self.session.resubscribe())
         self._background.add(task)

@@ -235,8 +235,11 @@ async def devices(services: ServicesDep,
 @router.get("/devices/{device_id}/events", response_model=list[DeviceEventView], tags=["devices"])
 async def device_events(device_id: str, services: ServicesDep, limit: int = Query(100, ge=1, le=1000),
                         _: Principal = Depends(require(*DEVICES))) -> list[DeviceEventView]:
-    """The device's timeline, newest first: faults raised and cleared, online and offline, visits."""
-    if device_id not in services.dispatcher.directory.devices:
+    """The device's timeline, newest first: faults raised and cleared, online and offline, visits
+    (an alarm centre's path, by the centre's contact id: its faults)."""
+    directory = services.dispatcher.directory
+    centre = directory.contacts.get(device_id)
+    if device_id not in directory.devices and (centre is None or centre.alarm_centre is None):
         raise HTTPException(404, f"no device {device_id}")
     events = await asyncio.to_thread(services.store.device_events, device_id, limit)
     return [DeviceEventView(at=e.at, kind=e.kind, data=e.data) for e in events]

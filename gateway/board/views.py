@@ -17,6 +17,7 @@ from dispatcher.core import AlarmState, PageStatus
 from dispatcher.store.schema import TimelineEntry
 from dispatcher.visibility import timeline_for
 from escalation.directory import Directory
+from escalation.model import Contact
 from gateway.web.i18n import timeline_text
 
 
@@ -144,7 +145,7 @@ class DeviceView(BaseModel):
     battery: float | None
     last_test_at: datetime | None
     position: dict[str, Any] | None
-    faults: list[str]  # offline | silent | battery_low | untested
+    faults: list[str]  # offline | silent | battery_low | untested; for an alarm centre's path: centre_*
     drill: bool
 
 
@@ -219,7 +220,8 @@ def urgency(view: AlarmView) -> tuple[bool, bool, bool, bool, datetime]:
 
 
 def device_views(directory: Directory, facts: dict[str, Any]) -> list[DeviceView]:
-    """Every device of the agreement file with what supervision knows of it, faults first."""
+    """Every device of the agreement file, and the path to every alarm centre in it, with what
+    supervision knows of each, faults first."""
     views = []
     for device in directory.org.devices:
         known = facts.get(device.id)
@@ -237,7 +239,22 @@ def device_views(directory: Directory, facts: dict[str, Any]) -> list[DeviceView
             faults=list(known.faults) if known else [],
             drill=device.drill or bool(place and place.site and place.site.drill),
         ))
+    views += [_path_view(contact, facts.get(contact.id)) for contact in directory.org.contacts
+              if contact.alarm_centre is not None]
     return sorted(views, key=lambda v: (not v.faults, v.id))
+
+
+def _path_view(contact: Contact, known: Any) -> DeviceView:
+    """The path to an alarm centre as a row of the device board: its receivers where a device
+    has its place, online while one of them acknowledges the link tests (None: not tested yet)."""
+    assert contact.alarm_centre is not None
+    return DeviceView(
+        id=contact.id, type="alarm_centre", site=None, location=", ".join(contact.alarm_centre.receivers),
+        person=None, online=known.online if known else None,
+        last_heartbeat_at=known.last_heartbeat_at if known else None,
+        last_seen_at=known.last_seen_at if known else None, status_at=known.status_at if known else None,
+        battery=None, last_test_at=None, position=None, faults=list(known.faults) if known else [], drill=False,
+    )
 
 
 def local_time(directory: Directory) -> Callable[..., str]:
