@@ -101,6 +101,11 @@ class CentreWatch:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    def is_down(self, centre_id: str) -> bool:
+        """No receiver answered the last link test, or the centre cannot be used at all."""
+        faults = self._faults.get(centre_id, ())
+        return DOWN in faults or UNUSABLE in faults
+
     def reload(self, directory: Directory) -> None:
         """Centres added are tested at once; removed ones no longer; changed ones (receivers,
         interval, key) start again with the new settings, tested at once."""

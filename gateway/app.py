@@ -241,7 +241,8 @@ class Code4Service:
                         "or count as unreachable")
         channels["alarm_centre"] = AlarmCentreChannel(
             centres=lambda key: self.dispatcher.directory.alarm_centre(key),
-            transmitters=self.centre_transmitters, report=lambda transmission: self.dispatcher.put(transmission))
+            transmitters=self.centre_transmitters, report=lambda transmission: self.dispatcher.put(transmission),
+            known_down=lambda centre: self.centres.is_down(centre))
         return channels
 
     def _alarm_centre_pool(self) -> None:

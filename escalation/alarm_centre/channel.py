@@ -130,8 +130,12 @@ def event_label(message_type: MessageType, occurrence: Occurrence) -> str:
 class AlarmCentreChannel:
     name = ChannelKind.ALARM_CENTRE
 
-    def __init__(self, centres: CentreBook, transmitters: Transmitters, report: Report) -> None:
+    def __init__(self, centres: CentreBook, transmitters: Transmitters, report: Report,
+                 known_down: Callable[[str], bool] = lambda _centre: False) -> None:
         self._centres, self._transmitters, self._report = centres, transmitters, report
+        # Line supervision found no receiver answering: one try each, then the police line at once
+        # (still a try: the path may have come back since the last link test).
+        self._known_down = known_down
 
     def time_budget(self, notify: Notify) -> float | None:
         """How long this notification may take: every try on every receiver (the outbox must
@@ -155,9 +159,10 @@ class AlarmCentreChannel:
             transmitter = self._transmitters.for_contact(contact)
         except CentreUnusable as exc:
             raise DeliveryFailure(str(exc)) from None
+        down = self._known_down(contact.id)
         for index, occurrence in enumerate(occurrences(notify, contact.alarm_centre)):
             label = event_label(transmitter.settings.message_type, occurrence)
-            delivery = await transmitter.send(occurrence)
+            delivery = await transmitter.send(occurrence, attempts_per_receiver=1 if down else None)
             self._report(Transmission(notify, label, delivery))
             if delivery.delivered:
                 log.info("alarm centre acknowledged", centre=contact.id, centre_event=label,

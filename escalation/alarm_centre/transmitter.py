@@ -218,15 +218,16 @@ class Transmitter:
             )
         return what
 
-    async def send(self, what: Occurrence | MessageBuilder) -> Delivery:
-        """Send one event until a receiver acknowledges it or every try has failed. Events for
-        different alarms may be under way at once: each has its own sequence number (taken
-        without an await in between, so no lock is needed) and its own connections."""
+    async def send(self, what: Occurrence | MessageBuilder, *, attempts_per_receiver: int | None = None) -> Delivery:
+        """Send one event until a receiver acknowledges it or every try has failed (each
+        receiver `attempts_per_receiver` times, the settings' by default). Events for different
+        alarms may be under way at once: each has its own sequence number (taken without an
+        await in between, so no lock is needed) and its own connections."""
         build = self._builder(what)
         sequence = self._take_sequence()
         attempts: list[Attempt] = []
         for receiver in self.settings.receivers():
-            for _ in range(self.settings.attempts_per_receiver):
+            for _ in range(attempts_per_receiver or self.settings.attempts_per_receiver):
                 attempt = await self._attempt(receiver, sequence, build)
                 attempts.append(attempt)
                 if attempt.outcome is Outcome.ACK:

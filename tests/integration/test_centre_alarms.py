@@ -200,19 +200,34 @@ async def test_no_receiver_answering_falls_through_to_the_police_line(
     started.append(harness)
     assert harness.twilio is not None
     harness.twilio.rule(POLICE).press = "1"
+    # Line supervision's first round (at start) has found the path down: one try per receiver.
+    await harness.device_reported("pac", lambda status: "centre_down" in (status.faults or []))
     alarm = await _man_down(harness)
 
     twilio: TwilioSimulator = harness.twilio
     call = await twilio.call_to(POLICE, status="completed", within=20)
     assert call.heard[0].startswith("Dit is een automatisch alarmbericht van Testgemeente.")
     entries = await _timeline_when(harness, alarm, lambda es: any(e["kind"] == "channel_failed" for e in es))
-    assert _tries(entries) == [("MA 017", str(primary), "silence"), ("MA 017", str(primary), "silence"),
-                               ("MA 017", str(backup), "refused")]
+    assert _tries(entries) == [("MA 017", str(primary), "silence"), ("MA 017", str(backup), "refused")]
     [failed] = [e for e in entries if e["kind"] == "channel_failed"]
     assert failed["notice"] and failed["data"]["next"] == "voice"
     assert "Alarmcentrale Test did not acknowledge MA 017" in failed["data"]["reason"]
     alarm = await harness.alarm_when(lambda a: any(r["name"] == "Alarmcentrale Test" for r in a["responders"]))
     assert [r["channel"] for r in alarm["responders"]] == ["voice"], "the police confirmed on the fallback call"
+
+
+async def test_a_silent_primary_is_tried_again_before_the_backup(
+    receivers: list[Any], centre_service: Callable[..., Any], started: list[Harness],
+) -> None:
+    """The path not known to be down: every try on the primary, then the backup has it."""
+    primary = await _simulator(receivers, Mode.SILENT, encrypted=True)
+    pysia = await _pysia(receivers, encrypted=True)
+    harness = await centre_service(primary, pysia.port)
+    started.append(harness)
+    alarm = await _man_down(harness)
+    await harness.alarm_when(lambda a: any(r["name"] == "Alarmcentrale Test" for r in a["responders"]))
+    assert _tries(await _timeline(harness, alarm)) == [
+        ("MA 017", str(primary), "silence"), ("MA 017", str(primary), "silence"), ("MA 017", str(pysia.port), "ACK")]
 
 
 async def test_a_missing_key_is_a_clear_failure_and_the_police_are_called(
