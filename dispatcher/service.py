@@ -65,7 +65,7 @@ from escalation.directory import Directory
 from escalation.ids import PageId
 from escalation.pins import PinDigests
 from escalation.plan import Where
-from escalation.planning import emergency_plan, plan_alarm
+from escalation.planning import Presence, emergency_plan, plan_alarm
 
 log = structlog.get_logger("code4.dispatcher")
 T = TypeVar("T")
@@ -186,8 +186,10 @@ class Dispatcher:
         metrics: EngineMetrics | None = None,
         may_send: Callable[[], bool] = lambda: True,
         approach_for: Callable[[Where, datetime], str | None] = lambda *_: None,
+        presence_at: Callable[[datetime], Presence] | None = None,
     ) -> None:
         self._pins = pins
+        self._presence_at = presence_at  # who is present where (from memory, never waits)
         self._approach_for = approach_for  # an agreed approach for a known visitor (from memory, never waits)
         self.measure = metrics or EngineMetrics()
         self._taken_in = 0.0  # when the item being decided was taken in (monotonic)
@@ -535,13 +537,25 @@ class Dispatcher:
             zone = position.zone if position else None
             try:
                 plan = plan_alarm(self._directory, device_id=device_id, kind=kind, zone_ref=zone, now=now,
-                                  pins=self._pins)
+                                  pins=self._pins, present=self._present(now))
             except Exception:
                 log.exception("planning failed; the alarm opens for the control room without a chain")
                 plan = emergency_plan(self._directory.org.organisation, device_id)
             event = AlarmRaised(uid, device_id, alarm_id, press, kind, silent, plan, position, device_time, note,
                                 unreadable, self._approach(plan.where, now))
             self._apply(None, event, now)
+
+    def _present(self, now: datetime) -> Presence | None:
+        """Who is present now, frozen into the plan. A failing lookup pages everyone a
+        `present: true` target names rather than nobody."""
+        if self._presence_at is None:
+            return frozenset()
+        try:
+            return self._presence_at(now)
+        except Exception:
+            self.metrics["presence_lookup_errors"] += 1
+            log.exception("presence lookup failed; present-only targets page everyone they name")
+            return None
 
     def _approach(self, where: Where, now: datetime) -> str | None:
         """The agreed approach for a known visitor of this place now, if any. A failing lookup

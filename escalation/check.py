@@ -22,6 +22,7 @@ from escalation.loader import AgreementFileError, Issue, LoadedOrganisation, loa
 from escalation.pins import PinDigests
 from escalation.plan import Plan
 from escalation.planning import plan_for_place
+from escalation.presence_check import presence_steps, presence_warnings
 from escalation.protocol_check import role_warnings
 from escalation.references import check_references
 from escalation.weekly import DUTCH_DAY, minute_of_week
@@ -53,6 +54,7 @@ def check_file(path: str | Path) -> CheckResult:
         return CheckResult(loaded, issues)
     directory = Directory(loaded.organisation)
     issues += role_warnings(directory, loaded.lines)
+    issues += presence_warnings(directory, loaded.lines)
     covered = coverage(directory)
     gaps: list[Issue] = []
     for item in covered:
@@ -123,6 +125,9 @@ def render_report(result: CheckResult, *, now: datetime) -> str:
         (c.context.label, c.fallback_only()) for c in result.covered
         if c.kind == "panic" and c.fallback_only() and c.context.device_type is not None
     ]
+    if present_only := presence_steps(directory):
+        lines.append("\nSteps that page only those present (signed in on site, or a pager that counts):")
+        lines += present_only
     if only_fallback:
         lines.append("\nHours where only the fallback agreement applies:")
         lines += [f"  {label}: {describe_ranges(ranges)}" for label, ranges in only_fallback]
@@ -157,6 +162,7 @@ def _render_chain(plan: Plan) -> list[str]:
             timing = f"{step.ack_timeout_s}s" if step.ack_timeout_s else f"repeats every {plan.repeat_every_s}s"
             severe = " (on_severe)" if plan.severe_step == index else ""
             reach = ", ".join(names) if names else "NOBODY (step is skipped)"
+            reach += " (only those present)" if step.presence else ""
             out.append(
                 f"    {number}. {step.id}{code}{severe}: {', '.join(step.channels)}, {timing}, "
                 f"{step.required} needed -> {reach}"

@@ -69,6 +69,14 @@ class Zone(_Strict):
     locations: list[Location] = Field(default_factory=list)
 
 
+class SitePresence(_Strict):
+    """How people count as present at a site (README, "Presence"): signed in by the app, the API or
+    the kiosk always; with `pagers_count` also anyone whose responder pager is online and who
+    works in one of the site's zones."""
+
+    pagers_count: bool = False
+
+
 class Site(_Strict):
     id: Id
     name: str
@@ -76,6 +84,7 @@ class Site(_Strict):
     technical_contact: str | None = None  # a person or contact who hears about device faults
     drill: bool = False  # every alarm here runs as a drill
     zones: list[Zone] = Field(min_length=1)
+    presence: SitePresence = Field(default_factory=SitePresence)
 
 
 def _phone(value: str) -> str:
@@ -321,12 +330,20 @@ class Target(_Strict):
     contact: str | None = None
     on_duty: bool = False
     same_zone: bool = False
+    # Only those signed in as present at the alarm's site now (or at `site`: a neighbouring
+    # building's BHV); resolved when the alarm starts.
+    present: bool = False
+    site: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Target:
         chosen = [k for k in ("team", "role", "person", "contact") if getattr(self, k)]
         if len(chosen) != 1:
             raise ValueError("a target names exactly one of team, role, person or contact")
+        if self.contact and self.present:
+            raise ValueError("present applies to people, not to an outside contact")
+        if self.site and not self.present:
+            raise ValueError("site names where the target must be present: add present: true")
         if self.on_duty and not self.role:
             raise ValueError("on_duty applies to a role target")
         if self.contact and self.same_zone:
@@ -334,6 +351,9 @@ class Target(_Strict):
         return self
 
     def describe(self) -> str:
+        return self._who() + (f" (present at {self.site or 'the site'})" if self.present else "")
+
+    def _who(self) -> str:
         if self.team:
             return f"team {self.team}" + (" (same zone)" if self.same_zone else "")
         if self.role:
@@ -425,6 +445,9 @@ class Organisation(_Strict):
     # People with this role in `roles:` are BHV-trained: only they take role 1 (approaches) and
     # role 2 (back-up, the BHV-maatje); anyone else who comes takes role 3 (stands by).
     bhv_role: str = "bhv"
+    # A sign-in as present lapses after this long, so a forgotten sign-out does not leave
+    # someone "present" for ever.
+    presence_expires: Seconds = 12 * 3600
     records: Records = Field(default_factory=Records)
 
     def device_settings(self, device: Device) -> DeviceTypeSettings:

@@ -70,6 +70,12 @@ class PlanStep:
     targets: tuple[StepTarget, ...]
     unreachable: tuple[str, ...] = ()  # names that matched but have no address on these channels
     alongside: bool = False  # starts with the step before it and is not waited for
+    presence: bool = False  # some targets count only those present at the site when the alarm started
+
+    @property
+    def short(self) -> bool:
+        """Fewer people present (and reachable) than the step needs: waiting would not help."""
+        return self.presence and len(self.targets) < self.required
 
 
 @dataclass(frozen=True)

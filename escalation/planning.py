@@ -26,6 +26,10 @@ from escalation.plan import (
 )
 from escalation.weekly import minute_of_week
 
+Presence = frozenset[tuple[str, str]]
+"""Who is present where now: (person id, site id) pairs. Planning is given it as data; None
+means not known (`code4 check`): a `present: true` target then counts everyone it names."""
+
 
 def select_agreement(
     directory: Directory, *, place: Place, device_type: str | None, kind: str, minute: int
@@ -86,7 +90,7 @@ def people_in_danger(directory: Directory, device: Device | None, place: Place, 
 
 
 def resolve_target(
-    directory: Directory, target: Target, *, place: Place, minute: int
+    directory: Directory, target: Target, *, place: Place, minute: int, present: Presence | None = None
 ) -> list[Person] | str:
     """People a target names at this minute, or a contact id."""
     if target.contact:
@@ -106,6 +110,9 @@ def resolve_target(
             return []
         zone_key = f"{place.site.id}/{place.zone.id}"
         people = [p for p in people if zone_key in directory.person_zone_keys(p)]
+    if target.present and present is not None:
+        site = target.site or (place.site.id if place.site else None)
+        people = [p for p in people if site is not None and (p.id, site) in present]
     return people
 
 
@@ -135,7 +142,8 @@ def routes_for_contact(directory: Directory, contact: Contact, channels: tuple[C
 
 
 def plan_step(
-    directory: Directory, step: Step, *, place: Place, exclude: frozenset[str], minute: int
+    directory: Directory, step: Step, *, place: Place, exclude: frozenset[str], minute: int,
+    present: Presence | None = None,
 ) -> tuple[PlanStep, list[Recipient]]:
     channels = tuple(step.channels)
     targets: list[StepTarget] = []
@@ -143,7 +151,7 @@ def plan_step(
     unreachable: list[str] = []
     seen: set[RecipientKey] = set()
     for target in step.targets:
-        found = resolve_target(directory, target, place=place, minute=minute)
+        found = resolve_target(directory, target, place=place, minute=minute, present=present)
         if isinstance(found, str):
             contact = directory.contact(found)
             routes = routes_for_contact(directory, contact, channels)
@@ -166,6 +174,7 @@ def plan_step(
     planned = PlanStep(
         id=step.id, code=step.code, channels=channels, ack_timeout_s=step.ack_timeout,
         required=step.required, targets=tuple(targets), unreachable=tuple(unreachable), alongside=step.alongside,
+        presence=any(t.present for t in step.targets),
     )
     return planned, recipients
 
@@ -183,7 +192,8 @@ def place_for_alarm(directory: Directory, device: Device | None, zone_ref: str |
 
 
 def plan_alarm(
-    directory: Directory, *, device_id: str, kind: str, zone_ref: str | None, now: datetime, pins: PinDigests
+    directory: Directory, *, device_id: str, kind: str, zone_ref: str | None, now: datetime, pins: PinDigests,
+    present: Presence | None = None,
 ) -> Plan:
     """The plan an alarm from this device would run if it started at `now`."""
     device = directory.devices.get(device_id)
@@ -195,12 +205,13 @@ def plan_alarm(
         kind=kind,
         minute=minute_of_week(now, directory.org.tz),
         pins=pins,
+        present=present,
     )
 
 
 def plan_for_place(
     directory: Directory, *, device_id: str, device: Device | None, place: Place, kind: str,
-    minute: int, pins: PinDigests,
+    minute: int, pins: PinDigests, present: Presence | None = None,
 ) -> Plan:
     agreement, fallback = select_agreement(
         directory, place=place, device_type=device.type if device else None, kind=kind, minute=minute
@@ -210,7 +221,7 @@ def plan_for_place(
     steps: list[PlanStep] = []
     recipients: dict[RecipientKey, Recipient] = {}
     for step in agreement.steps:
-        planned, found = plan_step(directory, step, place=place, exclude=exclude, minute=minute)
+        planned, found = plan_step(directory, step, place=place, exclude=exclude, minute=minute, present=present)
         steps.append(planned)
         recipients.update((r.key, r) for r in found)
     informed: list[StepTarget] = []

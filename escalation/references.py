@@ -153,6 +153,8 @@ class _Check:
             self.add((*path, "role"), f"no person has role {target.role!r}")
         if target.on_duty and not any(r.role == target.role for r in self.org.duty):
             self.add((*path, "on_duty"), f"nobody is ever on duty as {target.role!r}: add duty rules")
+        if target.site:
+            self.resolve((*path, "site"), self._site, target.site)
 
     def contact_channels(self, path: Path, step: Step, contact_id: str) -> None:
         contact = self.directory.contacts.get(contact_id)

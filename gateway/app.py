@@ -38,10 +38,12 @@ from dispatcher.leadership import Leadership
 from dispatcher.logs import error_line
 from dispatcher.metrics import EngineMetrics
 from dispatcher.outbox import RetryPolicy
+from dispatcher.presence import PresenceBook, pager_online
 from dispatcher.service import Dispatcher, RaiseAlarm
 from dispatcher.store.approaches import ApproachStore
 from dispatcher.store.incidents import IncidentRecords
 from dispatcher.store.lease import Lease, LeaseLost, SingleInstance, instance_name
+from dispatcher.store.presence import PresenceStore
 from dispatcher.store.repository import Store
 from escalation.alarm_centre.channel import AlarmCentreChannel
 from escalation.alarm_centre.pool import Transmitters
@@ -86,6 +88,8 @@ class Code4Service:
     twilio: TwilioApi | None
     approach_store: ApproachStore
     approaches: ApproachBook
+    presence_store: PresenceStore
+    presence: PresenceBook
     dispatcher: Dispatcher
     devices: DeviceWatch
     centre_transmitters: Transmitters
@@ -172,6 +176,7 @@ class Code4Service:
         self._alarm_centre_pool()
         channels = self._channels()
         await self._read_approaches()
+        await self._read_presence()
         self._assemble(loaded, channels)
         self._serve_metrics()
         self._server = self._http_server()
@@ -260,6 +265,16 @@ class Code4Service:
         except Exception as exc:  # read again every few seconds: no reason to hold up the alarms
             log.error("approach agreements not read at start-up", error=error_line(exc))
 
+    async def _read_presence(self) -> None:
+        self.presence_store = PresenceStore(self.store)
+        self.presence = PresenceBook(load=self.presence_store.current, housekeeping=self.presence_store.delete_expired,
+                                     now=self.clock.now, directory=lambda: self.dispatcher.directory,
+                                     pager_online=pager_online(lambda: self.devices.facts()))
+        try:
+            await self.presence.refresh()
+        except Exception as exc:  # read again every few seconds: no reason to hold up the alarms
+            log.error("presence not read at start-up", error=error_line(exc))
+
     def _assemble(self, loaded: LoadedOrganisation, channels: dict[str, Channel]) -> None:
         """The dispatcher, device supervision and the intake between them and the broker; the
         records desk and the accounts."""
@@ -276,6 +291,7 @@ class Code4Service:
             metrics=self.metrics,
             may_send=self.may_act,
             approach_for=self.approaches.note_for,
+            presence_at=self.presence.present,
         )
         self.devices = DeviceWatch(
             store=self.store, directory=self.dispatcher.directory, clock=self.clock,
@@ -362,6 +378,7 @@ class Code4Service:
             tasks.create_task(self._watch_agreements(), name="agreement-watch")
             tasks.create_task(_tend_memory(), name="memory")
             tasks.create_task(self.approaches.run(), name="approach-agreements")
+            tasks.create_task(self.presence.run(), name="presence")
             assert self._server is not None
             try:
                 await self._server.serve()

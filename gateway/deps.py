@@ -19,8 +19,10 @@ from dispatcher.clock import Clock
 from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
 from dispatcher.metrics import EngineMetrics
+from dispatcher.presence import PresenceBook
 from dispatcher.service import Dispatcher
 from dispatcher.store.approaches import ApproachStore
+from dispatcher.store.presence import PresenceStore
 from dispatcher.store.repository import Store
 from escalation.links import ResponderLinks
 from gateway.board.live import LiveFeed
@@ -42,6 +44,8 @@ class Services(Protocol):
     metrics: EngineMetrics
     approaches: ApproachBook
     approach_store: ApproachStore
+    presence: PresenceBook
+    presence_store: PresenceStore
 
     @property
     def mqtt_connected(self) -> bool: ...

@@ -20,6 +20,8 @@ from gateway.deps import Services, TwilioWebhooks
 from gateway.identity import api as identity_api
 from gateway.identity import pages as identity_pages
 from gateway.identity.auth import NotSignedIn, PageForbidden, current_principal, login_redirect
+from gateway.presence import api as presence_api
+from gateway.presence import pages as presence_pages
 from gateway.records import api as records_api
 from gateway.records import approaches
 from gateway.records import pages as record_pages
@@ -59,6 +61,8 @@ def create_app(services: Services, *, twilio: TwilioWebhooks | None = None, secu
                    identity_pages.router, board_pages.router, responder_page.router):
         app.include_router(router)
     for router in (records_api.router, record_pages.router, approaches.router):  # gateway/records/
+        app.include_router(router)
+    for router in (presence_api.router, presence_pages.router):  # gateway/presence/
         app.include_router(router)
     if twilio is not None:
         app.include_router(twilio_webhooks.router)

@@ -43,10 +43,12 @@ def target(who: str, *channels: str) -> StepTarget:
 
 
 def step(step_id: str, targets: Iterable[StepTarget], *, ack: int | None = 20, required: int = 1,
-         code: str | None = None, unreachable: tuple[str, ...] = (), alongside: bool = False) -> PlanStep:
+         code: str | None = None, unreachable: tuple[str, ...] = (), alongside: bool = False,
+         presence: bool = False) -> PlanStep:
+    """`presence`: the targets are those present when the alarm started (`present: true`)."""
     targets = tuple(targets)
     return PlanStep(step_id, code, tuple(dict.fromkeys(r.channel for t in targets for r in t.routes)),
-                    None if alongside else ack, required, targets, unreachable, alongside)
+                    None if alongside else ack, required, targets, unreachable, alongside, presence)
 
 
 def make_plan(*steps: PlanStep, severe: str | None = None, repeat: int = 60, cancel_pin: str | None = None,

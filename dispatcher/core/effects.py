@@ -33,8 +33,8 @@ TIMELINE_KINDS = frozenset({
     "centre_transmission", "channel_failed", "closed",
     "confirmed", "declined", "duress", "escalated", "escalated_by_operator", "help_organised", "informed",
     "late_response", "marked", "new_press", "note", "notified", "on_scene", "police_requested", "repeated", "seen",
-    "severe", "step_skipped", "step_started", "unanswered", "unknown_device", "unreachable", "unreadable_alarm",
-    "withdrew",
+    "severe", "step_short", "step_skipped", "step_started", "unanswered", "unknown_device", "unreachable",
+    "unreadable_alarm", "withdrew",
 })
 
 __all__ = ["TIMELINE_KINDS", "Effect", "Feedback", "FeedbackState", "Helper", "Message", "Notify", "Purpose",

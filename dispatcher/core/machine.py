@@ -71,7 +71,7 @@ from dispatcher.core.events import (
 )
 from dispatcher.core.state import AlarmState, Page, PageStatus, Responder, Status
 from escalation.ids import PageId
-from escalation.plan import ChannelKind, Route
+from escalation.plan import ChannelKind, PlanStep, Route
 
 SEVERE_KINDS = frozenset({AlarmKind.MAN_DOWN, AlarmKind.NO_MOVEMENT})
 MAX_WRONG_PINS = 3
@@ -109,7 +109,7 @@ class StepRule:
 
 
 StepEnd = Literal["no_accept_in_time", "operator", "responder_withdrew", "new_press", "duress", "all_declined",
-                  "nobody_reachable"]
+                  "nobody_reachable", "too_few_present"]
 STEP_POLICY: Mapping[StepEnd, StepRule] = MappingProxyType({
     "no_accept_in_time": StepRule(Repeat.NOW),         # the step's deadline passed without enough accepts
     "operator": StepRule(Repeat.NOW),                  # the control room escalates
@@ -118,6 +118,7 @@ STEP_POLICY: Mapping[StepEnd, StepRule] = MappingProxyType({
     "duress": StepRule(Repeat.NOW, severe=True),       # the duress PIN
     "all_declined": StepRule(Repeat.AT_DEADLINE),      # a decline leaves nobody in the step still asked
     "nobody_reachable": StepRule(Repeat.AT_DEADLINE),  # a failure leaves nobody in the step still asked
+    "too_few_present": StepRule(Repeat.AT_DEADLINE),   # fewer present than `required`: those there are paged
 })
 
 
@@ -204,7 +205,7 @@ def _start_step(state: AlarmState, index: int, now: datetime, reason: str, effec
     steps = state.plan.steps
     while not _askable(state, index):
         step = steps[index]
-        effects.append(Timeline("step_skipped", SYSTEM, data={
+        effects.append(_short_notice(step) if step.short else Timeline("step_skipped", SYSTEM, data={
             "step": step.id,
             "reason": "nobody_to_reach" if not step.targets else "all_already_accepted",
             "unreachable": list(step.unreachable),
@@ -233,7 +234,16 @@ def _start_step(state: AlarmState, index: int, now: datetime, reason: str, effec
     if state.satisfied:
         return _clear_deadline(state), effects
     wait = step.ack_timeout_s or state.plan.repeat_every_s
-    return _set_deadline(state, now + timedelta(seconds=wait)), effects
+    state = _set_deadline(state, now + timedelta(seconds=wait))
+    if step.short:
+        # Too few present to ever fill the step: those there are paged, the chain goes on now.
+        return _step_ends(state, now, "too_few_present", [*effects, _short_notice(step)])
+    return state, effects
+
+
+def _short_notice(step: PlanStep) -> Timeline:
+    return Timeline("step_short", SYSTEM, data={
+        "step": step.id, "present": len(step.targets), "required": step.required}, notice=True)
 
 
 def _next_step(state: AlarmState, index: int) -> int | None:

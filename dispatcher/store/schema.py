@@ -395,3 +395,16 @@ class ApproachAgreement(Base):
     ended_at: Mapped[datetime | None]
     ended_by: Mapped[str | None] = mapped_column(String(200))
     erased_at: Mapped[datetime | None]
+
+
+class PresenceRecord(Base):
+    """Who signed in as present at a site, and until when (dispatcher/presence.py). One row per
+    person and site; signing out deletes it, and expired rows are deleted by housekeeping."""
+
+    __tablename__ = "presence"
+
+    person_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    since: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    via: Mapped[str] = mapped_column(String(16))  # app, api or kiosk

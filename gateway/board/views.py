@@ -54,6 +54,14 @@ class ReachedView(BaseModel):
     failed_channels: list[str]
 
 
+class ShortStepView(BaseModel):
+    """A step with fewer people present than it needs (`present: true`): it cannot be met."""
+
+    step: str
+    present: int
+    required: int
+
+
 class AlarmView(BaseModel):
     uid: str
     incident_id: int
@@ -81,6 +89,7 @@ class AlarmView(BaseModel):
     position: dict[str, Any] | None
     responders: list[ResponderView]
     reached: list[ReachedView]
+    short_steps: list[ShortStepView] = Field(default_factory=list, description="steps too few present can meet")
 
     @model_serializer(mode="wrap")
     def _without_hidden(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -106,6 +115,8 @@ class ChainStep(BaseModel):
     alongside: bool  # starts with the step before it, never waited for
     targets: list[ChainTarget]
     unreachable: list[str]
+    presence: bool = False  # pages only those present at the site when the alarm started
+    short: bool = False  # fewer present than required: the chain moved on at once
 
 
 class ChainView(BaseModel):
@@ -181,6 +192,8 @@ def alarm_view(incident_id: int, state: AlarmState, *, duress: bool) -> AlarmVie
         responders=[ResponderView(name=r.name, role=r.role, channel=r.channel, accepted_at=r.accepted_at,
                                   on_scene_at=r.on_scene_at) for r in state.responders],
         reached=reached,
+        short_steps=[ShortStepView(step=s.id, present=len(s.targets), required=s.required)
+                     for s in plan.steps if s.short],
     )
 
 
@@ -194,7 +207,7 @@ def chain_view(state: AlarmState) -> ChainView:
             required=s.required, current=i == state.step, alongside=s.alongside,
             targets=[ChainTarget(name=plan.recipient(t.recipient).name, channels=[r.channel for r in t.routes])
                      for t in s.targets],
-            unreachable=list(s.unreachable),
+            unreachable=list(s.unreachable), presence=s.presence, short=s.short,
         ) for i, s in enumerate(plan.steps)],
     )
 

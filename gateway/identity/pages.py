@@ -71,7 +71,8 @@ async def login(request: Request, services: ServicesDep, pages: Pages, secure: S
 
 
 @router.post("/logout")
-async def logout(request: Request, services: ServicesDep, principal: Principal = Depends(require())) -> Response:
+async def logout(request: Request, services: ServicesDep,
+                 principal: Principal = Depends(require(kiosk=True))) -> Response:
     if cookie := request.cookies.get(SESSION_COOKIE):
         await asyncio.to_thread(services.accounts.close_session, cookie)
     log.info("signed out", user=principal.username)
@@ -81,7 +82,7 @@ async def logout(request: Request, services: ServicesDep, principal: Principal =
 
 
 @router.get("/")
-async def home(principal: Principal = Depends(require(page=True))) -> Response:
+async def home(principal: Principal = Depends(require(page=True, kiosk=True))) -> Response:
     return RedirectResponse(home_of(principal), status_code=303)
 
 
@@ -95,4 +96,6 @@ def home_of(principal: Principal) -> str:
         return "/board/devices"
     if principal.has(Role.RESPONDER):
         return "/me"
+    if principal.has(Role.KIOSK):
+        return "/kiosk"
     return "/report"

@@ -8,6 +8,7 @@
 | responder | their own call-outs |
 | employee | report an incident about themselves and follow it |
 | hrm | reports to the Arbeidsinspectie (werkprotocol art. 6.4), and only those tasks |
+| kiosk | the presence kiosk at a site's entrance (gateway/presence/): signs people in and out, nothing else |
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class Role(StrEnum):
     RESPONDER = "responder"
     EMPLOYEE = "employee"
     HRM = "hrm"
+    KIOSK = "kiosk"
 
 
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)

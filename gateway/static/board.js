@@ -64,7 +64,9 @@
       a.silent && el("span", {class: "badge"}, t.silent),
       a.unknown_device && el("span", {class: "badge warn"}, t.unknown_device),
       a.marked === "drill" && el("span", {class: "badge"}, t.drill),
-      a.marked === "false_alarm" && el("span", {class: "badge"}, t.false_alarm));
+      a.marked === "false_alarm" && el("span", {class: "badge"}, t.false_alarm),
+      ...(a.short_steps || []).map((s) => el("span", {class: "badge warn step-short", "data-step": s.step},
+        `${s.step}: ${t.step_short_badge.replace("{present}", s.present).replace("{required}", s.required)}`)));
     const accepted = a.responders.length;
     const step = el("p", {class: "step"},
       `${t.step} ${a.step.number}/${a.step.of}: ${a.step.id}${a.step.code ? " (code " + a.step.code + ")" : ""} – `,

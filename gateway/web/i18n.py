@@ -18,6 +18,7 @@ REASONS = {
            "new_press": "opnieuw gedrukt", "duress": "dwang-PIN", "operator": "door de centrale post",
            "severe": "ernstig alarm",
            "responder_withdrew": "een hulpverlener komt toch niet", "nobody_reachable": "niemand bereikbaar",
+           "too_few_present": "te weinig aanwezig",
            "raised": "alarm", "man_down": "man-down", "no_movement": "geen beweging",
            "nobody_to_reach": "niemand om op te roepen", "all_already_accepted": "iedereen komt al",
            "nobody_left_to_ask": "niemand meer om op te roepen", "wrong_pin": "onjuiste pincode",
@@ -27,6 +28,7 @@ REASONS = {
            "new_press": "pressed again", "duress": "duress PIN", "operator": "by the control room",
            "severe": "severe alarm",
            "responder_withdrew": "a responder withdrew", "nobody_reachable": "nobody reachable",
+           "too_few_present": "too few present",
            "raised": "alarm", "man_down": "man down", "no_movement": "no movement",
            "nobody_to_reach": "nobody to reach", "all_already_accepted": "everyone is already coming",
            "nobody_left_to_ask": "nobody left to ask", "wrong_pin": "wrong PIN", "pin_required": "PIN missing",
@@ -53,6 +55,7 @@ TIMELINE = {
         "severe": "Ernstig alarm: {reason}",
         "step_started": "Stap {step} gestart{code}",
         "step_skipped": "Stap {step} overgeslagen: {reason}",
+        "step_short": "Stap {step}: te weinig aanwezig ({present} van {required} nodig), direct door naar de volgende",
         "notified": "{recipient} opgeroepen via {channel}",
         "escalated": "Opgeschaald van {from} naar {to}: {reason}",
         "repeated": "ONBEANTWOORD: stap {step} herhaald (ronde {round})",
@@ -87,6 +90,7 @@ TIMELINE = {
         "severe": "Severe alarm: {reason}",
         "step_started": "Step {step} started{code}",
         "step_skipped": "Step {step} skipped: {reason}",
+        "step_short": "Step {step}: too few present ({present} of {required} needed), on to the next at once",
         "notified": "{recipient} notified by {channel}",
         "escalated": "Escalated from {from} to {to}: {reason}",
         "repeated": "UNANSWERED: step {step} repeated (round {round})",
@@ -303,4 +307,11 @@ from gateway.web.i18n_records import RECORDS  # noqa: E402
 for _language, _words in RECORDS.items():
     _clash = set(_words) & set(BOARD[_language])
     assert not _clash, f"record words reuse board keys: {_clash}"
+    BOARD[_language].update(_words)
+
+from gateway.web.i18n_presence import PRESENCE  # noqa: E402
+
+for _language, _words in PRESENCE.items():
+    _clash = set(_words) & set(BOARD[_language])
+    assert not _clash, f"presence words reuse board keys: {_clash}"
     BOARD[_language].update(_words)
