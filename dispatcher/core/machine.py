@@ -8,6 +8,9 @@ so every rule below is a plain unit test. The rules (docs/architecture.md, "The 
   count). Everyone in a step declined or unreachable: the next step starts at once.
 * The last step without enough accepts repeats every `repeat_every` and the alarm is marked
   unanswered. A step with nobody left to ask is skipped, on the timeline.
+* A step whose targets were narrowed to those present (`present: true`) and who are fewer than
+  `required` cannot be met: those there are paged, `step_short` goes on the timeline and the
+  chain moves on at once instead of waiting out `ack_timeout`.
 * Severe alarms (man_down, no_movement, a new press, the duress PIN) start at, or jump to,
   `on_severe`; when already there or beyond, they escalate one step at once.
 * Accepting responders get the Leidraad's roles: 1 approaches and 2 backs up, both only for
