@@ -239,6 +239,24 @@
   setInterval(knownVisitors, 30000);
   knownVisitors();
 
+  // Response-time targets: a banner while this month falls below one (the server keeps the figures a minute).
+  const seconds = (s) => s < 60 ? `${s} s` : `${Math.floor(s / 60)} min${s % 60 ? " " + (s % 60) + " s" : ""}`;
+  async function targets() {
+    try {
+      const now = await api("/api/targets/current");
+      const strip = document.getElementById("targets");
+      const items = [now.overall, ...now.sites].flatMap((line) => line.shares
+        .filter((s) => s.met_target === false)
+        .map((s) => t.targets_below_item.replace("{site}", line.site === null ? t.targets_all_sites : line.site)
+          .replace("{shown}", s.shown).replace("{time}", seconds(s.accepted_within_s))
+          .replace("{met}", s.met).replace("{counted}", s.counted).replace("{share}", `${s.target_pct}%`)));
+      strip.hidden = items.length === 0;
+      strip.textContent = `${t.targets_below} (${now.month}): ` + items.join(" · ");
+    } catch (error) { /* the connection banner says enough */ }
+  }
+  setInterval(targets, 60000);
+  targets();
+
   // The service's own health (database, broker, queue): a banner while it is degraded.
   async function health() {
     try {

@@ -304,3 +304,10 @@ for _language, _words in RECORDS.items():
     _clash = set(_words) & set(BOARD[_language])
     assert not _clash, f"record words reuse board keys: {_clash}"
     BOARD[_language].update(_words)
+
+# The response-time targets' words (learning pages and the board's warning).
+from gateway.web.i18n_targets import TARGETS  # noqa: E402
+
+for _language, _words in TARGETS.items():
+    assert not set(_words) & set(BOARD[_language]), "target words reuse board keys"
+    BOARD[_language].update(_words)
