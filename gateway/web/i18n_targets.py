@@ -15,7 +15,7 @@ TARGETS: dict[str, dict[str, str]] = {
         "targets_of": "{met} van {counted}", "targets_met": "gehaald", "targets_not_met": "niet gehaald",
         "targets_none": "geen alarmen",
         "targets_below": "Responstijd deze maand onder de afspraak",
-        "targets_below_item": "{site}: {shown} binnen {time} geaccepteerd ({met} van {counted}, afspraak {share})",
+        "targets_below_item": "{shown} binnen {time} geaccepteerd ({met} van {counted}, afspraak {share})",
     },
     "en": {
         "targets_title": "Response-time targets",
@@ -28,6 +28,6 @@ TARGETS: dict[str, dict[str, str]] = {
         "targets_of": "{met} of {counted}", "targets_met": "met", "targets_not_met": "not met",
         "targets_none": "no alarms",
         "targets_below": "Response time this month below target",
-        "targets_below_item": "{site}: {shown} accepted within {time} ({met} of {counted}, target {share})",
+        "targets_below_item": "{shown} accepted within {time} ({met} of {counted}, target {share})",
     },
 }
