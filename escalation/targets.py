@@ -68,6 +68,14 @@ def checked_targets(targets: list[ResponseTarget]) -> list[ResponseTarget]:
     return sorted(targets, key=lambda t: t.accepted_within)
 
 
+def describe_targets(targets: list[ResponseTarget]) -> str:
+    """One line for `code4 check`."""
+    if not targets:
+        return "Response-time targets: none (response_targets: [])"
+    parts = [f"{t.share_text} accepted within {t.accepted_within} s" for t in targets]
+    return "Response-time targets: " + ", ".join(parts)
+
+
 def format_share(share: Decimal) -> str:
     """98.5 -> '98.5%', 80 -> '80%'."""
     text = f"{share:f}"

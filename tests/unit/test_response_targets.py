@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,6 +15,7 @@ from dispatcher.clock import FakeClock
 from dispatcher.incidents.reports import Response, Row, response_of
 from dispatcher.incidents.targets import ALL_SITES, Share, measure, month_of, verdict
 from dispatcher.incidents.targetwatch import TargetWatch
+from escalation.check import check_file, render_report
 from escalation.directory import Directory
 from escalation.loader import AgreementFileError, load_text
 from escalation.targets import ResponseTarget, format_share
@@ -204,3 +206,12 @@ async def test_the_current_month_is_read_from_its_start_at_most_once_a_minute() 
     assert december.since == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
     assert december.below == [] and december.sites == ()
     assert [s.counted for s in december.overall.shares] == [0, 0]
+
+
+def test_code4_check_names_the_targets(tmp_path: Path) -> None:
+    path = tmp_path / "org.yaml"
+    path.write_text(MINIMAL, encoding="utf-8")
+    assert "Response-time targets: 80% accepted within 10 s, 98.5% accepted within 40 s" in \
+        render_report(check_file(path), now=NOW).splitlines()
+    path.write_text(with_targets("response_targets: []\n"), encoding="utf-8")
+    assert "Response-time targets: none (response_targets: [])" in render_report(check_file(path), now=NOW)
