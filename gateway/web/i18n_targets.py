@@ -16,6 +16,8 @@ TARGETS: dict[str, dict[str, str]] = {
         "targets_none": "geen alarmen",
         "targets_below": "Responstijd deze maand onder de afspraak",
         "targets_below_item": "{shown} binnen {time} geaccepteerd ({met} van {counted}, afspraak {share})",
+        "obs_target": "{month}: {shown} van de alarmen binnen {time} geaccepteerd ({met} van {counted}); de afspraak "
+        "is {share}",
     },
     "en": {
         "targets_title": "Response-time targets",
@@ -29,5 +31,6 @@ TARGETS: dict[str, dict[str, str]] = {
         "targets_none": "no alarms",
         "targets_below": "Response time this month below target",
         "targets_below_item": "{shown} accepted within {time} ({met} of {counted}, target {share})",
+        "obs_target": "{month}: {shown} of alarms accepted within {time} ({met} of {counted}); the target is {share}",
     },
 }

@@ -103,6 +103,10 @@ async def test_the_learning_api_and_pages_show_the_share_met_per_site_and_month(
     assert "50%" in town_hall and "2 van 4" in town_hall and "✗ niet gehaald" in town_hall
 
     quarterly = await two_sites.call(people.tokens["coordinator"], "/learning/quarterly", q="2026-Q4")
+    observations = quarterly.text[quarterly.text.index('id="observations"'):quarterly.text.index('id="targets"')]
+    assert "2026-10: 60% van de alarmen binnen 10 s geaccepteerd (3 van 5); de afspraak is 75%" in observations
+    assert "2026-11: 0% van de alarmen binnen 10 s geaccepteerd (0 van 1); de afspraak is 75%" in observations
+    assert "40 s geaccepteerd (1 van 1)" not in observations, "a target met is no observation"
     section = quarterly.text[quarterly.text.index('id="targets"'):]
     assert "60%" in row_of(section, "2026-10", "") and "3 van 5" in row_of(section, "2026-10", "")
     council = await two_sites.call(people.tokens["coordinator"], "/learning/quarterly", q="2026-Q4", **{"for": "or"})
