@@ -45,7 +45,7 @@ class CurrentTargets(BaseModel):
     sites: list[LineView]
 
 
-@router.get("/targets/current", response_model=CurrentTargets, tags=["reports"])
+@router.get("/targets/current", response_model=CurrentTargets, tags=["learning"])
 async def current_targets(desk: DeskDep, _: Principal = Depends(require(Role.OPERATOR, Role.COORDINATOR,
                                                                          Role.ADMIN))) -> CurrentTargets:
     """This month's share of alarms accepted in time, per target, over every site and per site."""
