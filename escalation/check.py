@@ -25,6 +25,7 @@ from escalation.planning import plan_for_place
 from escalation.presence_check import presence_steps, presence_warnings
 from escalation.protocol_check import role_warnings
 from escalation.references import check_references
+from escalation.targets import describe_targets
 from escalation.weekly import DUTCH_DAY, minute_of_week
 
 
@@ -102,6 +103,7 @@ def render_report(result: CheckResult, *, now: datetime) -> str:
         f"{len(org.people)} people, {len(org.contacts)} contact(s), {len(org.devices)} device(s), "
         f"{len(org.agreements)} agreement(s); fallback {org.fallback}"
     )
+    lines.append(describe_targets(org.response_targets))
     if not result.errors or result.covered:
         local = now.astimezone(org.tz)
         lines.append(

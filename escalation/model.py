@@ -22,6 +22,7 @@ from pydantic import (
 
 from devices.kinds import AlarmKind
 from escalation.plan import ChannelKind
+from escalation.targets import DEFAULT_TARGETS, ResponseTarget, checked_targets
 from escalation.weekly import WeeklySchedule, parse_duration_seconds
 
 DeviceType = Literal["fixed_button", "mobile_alarm", "responder_pager"]
@@ -449,6 +450,9 @@ class Organisation(_Strict):
     # someone "present" for ever.
     presence_expires: Seconds = 12 * 3600
     records: Records = Field(default_factory=Records)
+    # Share of alarms accepted within a time (escalation/targets.py); absent: the BS 8484 figures.
+    response_targets: Annotated[list[ResponseTarget], AfterValidator(checked_targets)] = Field(
+        default_factory=lambda: list(DEFAULT_TARGETS))
 
     def device_settings(self, device: Device) -> DeviceTypeSettings:
         """The type's supervision settings with the device's own overrides."""

@@ -22,7 +22,7 @@ from dispatcher.core.effects import TIMELINE_KINDS
 from dispatcher.core.events import NOT_REAL, Outcome
 from dispatcher.incidents.access import Access, Reader, access_to
 from dispatcher.incidents.registration import Checked, check_registration
-from dispatcher.incidents.reports import ALARM_KINDS, Quarter, Report, build_report, to_csv
+from dispatcher.incidents.reports import ALARM_KINDS, Quarter, Report, Row, build_report, to_csv
 from dispatcher.incidents.rules import (
     AFTERCARE_KINDS,
     INSPECTION_KINDS,
@@ -37,6 +37,8 @@ from dispatcher.incidents.rules import (
     suggest_sanction,
     warning_letter,
 )
+from dispatcher.incidents.targets import TargetTable, measure
+from dispatcher.incidents.targetwatch import TargetWatch
 from dispatcher.store.incidents import IncidentRecords, Record, Scope
 from dispatcher.store.schema import AftercareTask, Incident, Offender, Sanction
 from escalation.directory import Directory
@@ -84,6 +86,7 @@ class IncidentDesk:
         self._directory = directory
         self.clock = clock
         self._closed = asyncio.Event()  # an alarm closed: plan its aftercare now, not at the next round
+        self.targets = TargetWatch(lambda since: records.report_rows(since=since), clock=clock, directory=directory)
 
     @property
     def directory(self) -> Directory:
@@ -451,7 +454,9 @@ class IncidentDesk:
         rows = self.records.report_rows(since=self._start_of(since), until=self._start_of(until), site=site)
         last = Quarter.of(self._local_today() if until is None else until - timedelta(days=1))
         self.records.audit(reader.username, "report", None, self.clock.now(), {"incidents": len(rows)})
-        return build_report(rows, tz=self.tz, quarters=[last.previous(n) for n in reversed(range(quarters))])
+        report = build_report(rows, tz=self.tz, quarters=[last.previous(n) for n in reversed(range(quarters))])
+        report.targets = self._measure(rows)
+        return report
 
     def quarterly(self, reader: Reader, quarter: Quarter, *, site: str | None = None) -> tuple[Report, Report]:
         """The quarter's report and the previous quarter's, for comparison; the trend covers a year."""
@@ -466,6 +471,7 @@ class IncidentDesk:
 
         report = build_report(within(quarter), tz=self.tz)
         report.quarters = build_report(year, tz=self.tz, quarters=trend).quarters
+        report.targets = self._measure(within(quarter))
         return report, build_report(within(quarter.previous()), tz=self.tz)
 
     def export_csv(self, reader: Reader, *, since: date | None, until: date | None, site: str | None) -> str:
@@ -525,6 +531,9 @@ class IncidentDesk:
         return run
 
     # ---- helpers ---------------------------------------------------------------------------------------------------
+
+    def _measure(self, rows: list[Row]) -> TargetTable:
+        return measure(rows, self.directory.org.response_targets, tz=self.tz, now=self.clock.now())
 
     def _local_today(self) -> date:
         return self.clock.now().astimezone(self.tz).date()

@@ -19,12 +19,15 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from devices.kinds import AlarmKind
 from dispatcher.core.events import NOT_REAL, Outcome
 from dispatcher.incidents.rules import ABCD, EARLIEST, FORMS, LATEST
+
+if TYPE_CHECKING:
+    from dispatcher.incidents.targets import TargetTable
 
 NOT_RUN = NOT_REAL
 # Counted apart: a measure of the alarm system, not of aggression (a drill is left out altogether).
@@ -43,6 +46,8 @@ class Response:
     bhv: bool = False
     police: bool = False
     unanswered: bool = False
+    answered_s: float | None = None  # the first accept, or an outside contact's confirm (the targets)
+    closed_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -74,13 +79,17 @@ class Row:
 
 def response_of(entries: Iterable[tuple[datetime, str, dict[str, Any]]]) -> Response | None:
     """The figures of one alarm from its timeline entries (time, kind, data)."""
-    raised = accept = scene = None
+    raised = accept = scene = answered = closed = None
     bhv = police = unanswered = False
     for at, kind, data in sorted(entries, key=lambda e: e[0]):
+        if kind in ("accepted", "confirmed") and answered is None:
+            answered = at
         if kind == "alarm_raised" and raised is None:
             raised = at
         elif kind == "accepted" and accept is None:
             accept = at
+        elif kind == "closed" and closed is None:
+            closed = at
         elif kind == "on_scene" and scene is None:
             scene = at
         elif kind == "step_started" and str(data.get("code") or "") == BHV_CODE:
@@ -95,7 +104,7 @@ def response_of(entries: Iterable[tuple[datetime, str, dict[str, Any]]]) -> Resp
     def since(moment: datetime | None) -> float | None:
         return None if moment is None else (moment - raised).total_seconds()
 
-    return Response(since(accept), since(scene), bhv, police, unanswered)
+    return Response(since(accept), since(scene), bhv, police, unanswered, since(answered), since(closed))
 
 
 @dataclass(frozen=True)
@@ -176,7 +185,7 @@ class Report:
     aggression: int = 0  # class C or D
     false_alarms: int = 0  # not incidents: counted apart
     cancelled: int = 0
-
+    targets: TargetTable | None = None  # the response-time targets per month and site
 
     @property
     def peak(self) -> tuple[int, int, int] | None:

@@ -35,7 +35,7 @@ from dispatcher.store.schema import (
 )
 
 RESPONSE_KINDS = ("alarm_raised", "accepted", "on_scene", "step_started", "police_requested", "confirmed",
-                  "notified", "unanswered", "repeated")
+                  "notified", "unanswered", "repeated", "closed")
 
 
 @dataclass

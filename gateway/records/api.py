@@ -26,6 +26,7 @@ from dispatcher.incidents.access import Reader
 from dispatcher.incidents.desk import IncidentDesk, Invalid, NotAllowed, NotFound
 from dispatcher.incidents.reports import Figures, Quarter, Report
 from dispatcher.visibility import sees_duress
+from gateway.board.targets import LineView, line_view
 from gateway.deps import DeskDep
 from gateway.identity.accounts import Principal
 from gateway.identity.auth import require
@@ -322,6 +323,8 @@ class ReportView(BaseModel):
     sanctions: dict[str, int]
     false_alarms: int = Field(0, description="not incidents: counted apart, as a measure of the alarm system")
     cancelled: int = Field(0, description="not incidents: counted apart")
+    targets: list[LineView] = Field(default_factory=list, description="response-time targets met, per month and "
+                                    "site (site null: every site); see the README, 'Response-time targets'")
 
 
 def report_view(report: Report) -> ReportView:
@@ -340,7 +343,8 @@ def report_view(report: Report) -> ReportView:
                                  escalated_bhv=r.bhv, escalated_police=r.police, unanswered=r.unanswered),
         quarters=dict(report.quarters), hospital_admissions=report.hospital_admissions,
         police_reports=report.police_reports, sanctions=dict(report.sanctions), false_alarms=report.false_alarms,
-        cancelled=report.cancelled)
+        cancelled=report.cancelled, targets=[line_view(line) for line in report.targets.lines]
+        if report.targets else [])
 
 
 router = APIRouter(prefix="/api")

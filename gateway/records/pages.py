@@ -403,5 +403,15 @@ def _observations(report: Report, previous: Report, lang: str, *, places: bool =
         notes.append(t["obs_change"].format(change=round(100 * (report.total - previous.total) / previous.total)))
     if report.response.unanswered:
         notes.append(t["obs_unanswered"].format(n=report.response.unanswered))
-    return notes
+    return notes + _targets_missed(report, t)
+
+
+def _targets_missed(report: Report, t: dict[str, str]) -> list[str]:
+    """A sentence per month in which a response-time target was not met over every site."""
+    table = report.targets
+    if table is None:
+        return []
+    return [t["obs_target"].format(month=line.month, shown=s.shown, time=_duration(s.target.accepted_within),
+                                   share=s.target.share_text, met=s.met, counted=s.counted)
+            for line in table.lines if line.site is None for s in line.shares if s.ok is False]
 

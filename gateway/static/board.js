@@ -241,6 +241,29 @@
   setInterval(knownVisitors, 30000);
   knownVisitors();
 
+  // Response-time targets: a banner while this month falls below one (the server keeps the figures a minute).
+  const seconds = (s) => s < 60 ? `${s} s` : `${Math.floor(s / 60)} min${s % 60 ? " " + (s % 60) + " s" : ""}`;
+  const monthFormat = new Intl.DateTimeFormat(config.lang === "en" ? "en-GB" : "nl-NL",
+    {timeZone: config.tz, month: "long", year: "numeric"});
+  async function targets() {
+    try {
+      const now = await api("/api/targets/current");
+      const strip = document.getElementById("targets");
+      // Per site only when there are several: with one, its line is the line over every site.
+      const lines = [now.overall, ...(now.sites.length > 1 ? now.sites : [])];
+      const items = lines.map((line) => {
+        const below = line.shares.filter((s) => s.met_target === false).map((s) => t.targets_below_item
+          .replace("{shown}", s.shown).replace("{time}", seconds(s.accepted_within_s))
+          .replace("{met}", s.met).replace("{counted}", s.counted).replace("{share}", `${s.target_pct}%`));
+        return below.length ? `${line.site === null ? t.targets_all_sites : line.site}: ${below.join(", ")}` : null;
+      }).filter(Boolean);
+      strip.hidden = items.length === 0;
+      strip.textContent = `${t.targets_below} (${monthFormat.format(new Date(now.since))}): ` + items.join(" · ");
+    } catch (error) { /* the connection banner says enough */ }
+  }
+  setInterval(targets, 60000);
+  targets();
+
   // The service's own health (database, broker, queue): a banner while it is degraded.
   async function health() {
     try {

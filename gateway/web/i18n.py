@@ -301,17 +301,14 @@ for _language, _words in BOARD.items():
     _words.update({f"kind_{kind}": text for kind, text in KIND[_language].items()})
     _words.update({f"channel_{channel}": text for channel, text in CHANNEL[_language].items()})
 
-# The incident record pages' words live beside this file; templates see one dictionary.
-from gateway.web.i18n_records import RECORDS  # noqa: E402
-
-for _language, _words in RECORDS.items():
-    _clash = set(_words) & set(BOARD[_language])
-    assert not _clash, f"record words reuse board keys: {_clash}"
-    BOARD[_language].update(_words)
-
+# The words of the record pages, presence and the response-time targets live beside this file;
+# templates see one dictionary, so no key may be used twice.
 from gateway.web.i18n_presence import PRESENCE  # noqa: E402
+from gateway.web.i18n_records import RECORDS  # noqa: E402
+from gateway.web.i18n_targets import TARGETS  # noqa: E402
 
-for _language, _words in PRESENCE.items():
-    _clash = set(_words) & set(BOARD[_language])
-    assert not _clash, f"presence words reuse board keys: {_clash}"
-    BOARD[_language].update(_words)
+for _part, _words_by_language in (("record", RECORDS), ("presence", PRESENCE), ("target", TARGETS)):
+    for _language, _words in _words_by_language.items():
+        _clash = set(_words) & set(BOARD[_language])
+        assert not _clash, f"{_part} words reuse board keys: {_clash}"
+        BOARD[_language].update(_words)

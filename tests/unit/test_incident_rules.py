@@ -288,7 +288,8 @@ def test_response_figures_come_from_the_timeline() -> None:
         entry(45, "accepted", recipient="Fatima"), entry(95, "on_scene", recipient="Jan"),
         entry(100, "notified", recipient="Politie", outside=True),
     ])
-    assert response == Response(first_accept_s=31, on_scene_s=95, bhv=True, police=True, unanswered=False)
+    assert response == Response(first_accept_s=31, on_scene_s=95, bhv=True, police=True, unanswered=False,
+                                answered_s=31)
     assert response_of([entry(0, "note", text="geen alarm")]) is None
     unanswered = response_of([entry(0, "alarm_raised"), entry(80, "repeated", step="bhv", round=2)])
     assert unanswered is not None and unanswered.unanswered and unanswered.first_accept_s is None
