@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None  # the sender number, e.g. +3197010000000
     twilio_api_base: str = "https://api.twilio.com"
+    # Web Push (escalation/push): the VAPID key is made in data_dir on first start.
+    push_enabled: bool = True
+    push_subject: str = "mailto:beheer@code4.invalid"  # who push services may contact about our pushes
+    push_ttl_s: int = Field(60, ge=0, le=3600)
+    push_answer_within_s: float = Field(30.0, gt=0, le=600)  # then the person moves to their next channel
+    push_origins: list[str] = []  # push services besides the browsers' own, e.g. a local one in tests
     # The HTTP edge (gateway/web/edge.py). Sizes in bytes or with a unit: 64KiB, 8MiB.
     http_max_body: ByteSize = Field(ByteSize(64 * 1024), gt=0)
     http_max_import_body: ByteSize = Field(ByteSize(8 * 1024 * 1024), gt=0)  # POST /api/incidents/import

@@ -38,6 +38,7 @@ CHANNEL = {
     "nl": {"pager": "pieper", "sms": "sms", "voice": "telefoon", "app": "app", "operator": "centrale post"},
     "en": {"pager": "pager", "sms": "text message", "voice": "phone call", "app": "app", "operator": "control room"},
 }
+CHANNEL["nl"]["push"], CHANNEL["en"]["push"] = "pushbericht", "push notification"  # the responder app
 
 # How an alarm ended, in a timeline line ("Afgesloten: opgelost").
 OUTCOMES = {
