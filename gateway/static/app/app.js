@@ -38,7 +38,7 @@
       }
       card.append(buttons);
     }
-    if (pending) card.append(el("p", {class: "pending", text: t[pending.response] + " — " + t.pending_send}));
+    if (pending) card.append(el("p", {class: "queued", text: t[pending.response] + " — " + t.pending_send}));
     return card;
   }
 
@@ -74,6 +74,10 @@
     if (!reply.ok) return;
     const lapsed = current && current.push_lapsed;
     current = await reply.json();
+    if (!location.search.includes("lang=") && current.language !== document.documentElement.lang) {
+      location.replace("/app?lang=" + current.language);  // the app in the language of its user
+      return;
+    }
     current.push_lapsed = current.push_lapsed || lapsed;  // told once; kept on screen until reload
     $("signin").hidden = true; $("main").hidden = false;
     await render();
