@@ -134,6 +134,7 @@ class Code4Service:
         self._single: SingleInstance | None = None  # SQLite: one instance per database file
         self.role = "starting"  # then "leader" or "standby"; "stepped down" after losing the lease
         self._standby = asyncio.Event()
+        self._push_client: httpx.AsyncClient | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -276,8 +277,9 @@ class Code4Service:
             self.dispatcher.put(Undeliverable(notify.message.alarm_uid, notify.page_id, notify.route_index,
                                               notify.purpose.value, reason))
 
+        self._push_client = httpx.AsyncClient(timeout=10.0)
         return {"push": PushChannel(
-            book=self.push_book, keys=keys, links=self.links, client=httpx.AsyncClient(timeout=10.0),
+            book=self.push_book, keys=keys, links=self.links, client=self._push_client,
             now_s=lambda: int(time.time()),  # a VAPID claim is read against the push service's clock
             sleep=lambda seconds: clock.sleep_until(clock.now() + timedelta(seconds=seconds)),
             unanswered=unanswered,
@@ -285,6 +287,15 @@ class Code4Service:
 
     def _push_people(self) -> frozenset[str]:
         return self.push_book.people() if self.push_book is not None else frozenset()
+
+    async def _refresh_push_people(self) -> None:
+        """Who has push, read again now and then: a phone may subscribe at another instance."""
+        while self.push_book is not None:
+            await asyncio.sleep(PUSH_REFRESH_S)
+            try:
+                await asyncio.to_thread(self.push_book.refresh)
+            except Exception as exc:  # the database away: the last known set serves meanwhile
+                log.warning("push subscriptions not read again", error=error_line(exc))
 
     def _alarm_centre_pool(self) -> None:
         """One transmitter per alarm centre, shared by the alarm channel and line supervision
@@ -406,6 +417,7 @@ class Code4Service:
             tasks.create_task(self._watch_agreements(), name="agreement-watch")
             tasks.create_task(_tend_memory(), name="memory")
             tasks.create_task(self.approaches.run(), name="approach-agreements")
+            tasks.create_task(self._refresh_push_people(), name="push-people")
             assert self._server is not None
             try:
                 await self._server.serve()
@@ -469,6 +481,8 @@ class Code4Service:
         if self._runner is not None and not self._runner.done() and leading:
             await self.dispatcher.drain()
         self.live.close()
+        if self._push_client is not None:
+            await self._push_client.aclose()
         if self._server is not None:
             self._server.should_exit = True
         if self._runner is not None:
@@ -652,6 +666,7 @@ class Code4Service:
 
 
 FREEZE_EVERY_S = 2.0
+PUSH_REFRESH_S = 10.0
 
 
 async def _tend_memory() -> None:

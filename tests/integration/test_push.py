@@ -208,3 +208,18 @@ async def test_a_revoked_device_is_signed_out_and_gets_no_pushes(
     assert (await code4.call(admin, f"/api/devices/{mine['id']}", method="DELETE")).status_code == 204
     assert (await phone.state()).status_code == 401
     assert "jan" not in code4.service.push_book.people()  # type: ignore[union-attr]
+
+
+@SQLITE
+async def test_english_speakers_get_english_actions_and_only_push_services_are_taken(
+        code4: Harness, push_service: PushServiceSimulator) -> None:
+    phone, lisa = await subscribed_phone(code4, push_service, "lisa")
+    # An address that is no push service is refused: code4 posts to no address a user chooses.
+    keys = push_service.subscribe()["keys"]
+    for endpoint in ("https://evil.example/push/1", "http://127.0.0.1:1/push/1", f"{push_service.origin}x/push/1"):
+        answer = await phone.post("/app/api/push", {"endpoint": endpoint, "keys": keys})
+        assert answer.status_code == 422, endpoint
+    code4.button("knop-balie-1").press()
+    [push] = await push_service.pushes(lisa, 1)
+    assert [a["title"] for a in push.payload["actions"]] == ["I'm coming", "Can't come"]
+    assert push.payload["lang"] == "en"
