@@ -32,7 +32,7 @@ from devices.protocol import FeedbackPayload, Topics, encode
 from dispatcher.approaches import ApproachBook
 from dispatcher.centrewatch import CentreWatch
 from dispatcher.clock import Clock, SystemClock
-from dispatcher.core import AlarmState
+from dispatcher.core import AlarmState, PageStatus
 from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
 from dispatcher.intake import Intake
@@ -59,7 +59,7 @@ from escalation.pager import PagerChannel
 from escalation.phone_channels import AppLinkChannel, SmsChannel, VoiceChannel
 from escalation.pins import PinDigests
 from escalation.plan import Position
-from escalation.push.channel import PushChannel, PushSettings
+from escalation.push.channel import PushChannel, PushSettings, Unanswered
 from escalation.push.vapid import VapidKeys
 from escalation.twilio_api import TwilioApi, TwilioConfig, WebhookUrls
 from gateway.board.live import LiveFeed
@@ -273,9 +273,17 @@ class Code4Service:
         self.vapid_public_key = keys.public_key
         clock = self.clock
 
-        def unanswered(notify: Notify, reason: str) -> None:
+        async def unanswered(notify: Notify, reason: str) -> Unanswered:
+            state = await self.dispatcher.alarm(notify.message.alarm_uid)
+            page = state.page(notify.page_id) if state is not None else None
+            if state is None or not state.is_open or page is None or page.status is not PageStatus.PENDING \
+                    or page.route != notify.route_index:
+                return Unanswered.OVER
+            if page.route + 1 == len(page.routes):
+                return Unanswered.REPEAT  # their last channel: never a reason to count them unreachable
             self.dispatcher.put(Undeliverable(notify.message.alarm_uid, notify.page_id, notify.route_index,
                                               notify.purpose.value, reason))
+            return Unanswered.MOVED_ON
 
         self._push_client = httpx.AsyncClient(timeout=10.0)
         return {"push": PushChannel(

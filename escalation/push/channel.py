@@ -11,7 +11,8 @@ the subscription is gone (marked so, and the person is told in the app); 429 and
 TemporaryFailure (the outbox retries, then moves the person to their next route). A delivered
 push is not an answer: a page not answered within `answer_within_s` is reported back as
 unanswered on this route, so the core moves the person to their next channel as it does when an
-SMS fails (a page answered or moved on meanwhile ignores the report).
+SMS fails. Push as a person's last channel is repeated instead, until they answer, the page moves
+on or the alarm ends (at most `MAX_REPEATS` times): it is never a reason to count them unreachable.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ log = structlog.get_logger("code4.push")
 
 ACTIONS = {"nl": {"accept": "Ik kom", "decline": "Kan niet"}, "en": {"accept": "I'm coming", "decline": "Can't come"}}
 MAX_PAYLOAD = 3000  # push services take 4 KiB of ciphertext; the text is cut to fit
+MAX_REPEATS = 10
+
+
+class Unanswered(Enum):
+    """What the service made of a push left unanswered."""
+
+    MOVED_ON = "moved_on"  # reported: the person is tried on their next channel
+    REPEAT = "repeat"  # push is their last channel and the page still waits: push again
+    OVER = "over"  # answered, moved on or closed meanwhile: nothing to do
 
 
 class Outcome(Enum):
@@ -58,7 +68,8 @@ class PushChannel:
 
     def __init__(self, *, book: SubscriptionBook, keys: VapidKeys, links: ResponderLinks,
                  client: httpx.AsyncClient, now_s: Callable[[], int], sleep: Callable[[float], Awaitable[None]],
-                 unanswered: Callable[[Notify, str], None], settings: PushSettings | None = None) -> None:
+                 unanswered: Callable[[Notify, str], Awaitable[Unanswered]],
+                 settings: PushSettings | None = None) -> None:
         self._book, self._keys, self._links, self._client = book, keys, links, client
         self._now_s, self._sleep, self._unanswered = now_s, sleep, unanswered
         self._settings = settings or PushSettings()
@@ -67,6 +78,13 @@ class PushChannel:
     async def send(self, notify: Notify) -> str | None:
         if not _worth_a_push(notify):
             return None
+        await self._deliver(notify)
+        if notify.purpose is Purpose.PAGE:
+            self._watch(notify)
+        return None
+
+    async def _deliver(self, notify: Notify) -> None:
+        """To each of the person's subscriptions; delivered when one push service took it."""
         person = notify.route.address.partition(":")[2]
         subscriptions = await asyncio.to_thread(self._book.active_for, person)
         if not subscriptions:
@@ -74,9 +92,7 @@ class PushChannel:
         payload = json.dumps(self._payload(notify), ensure_ascii=False).encode()
         outcomes = await asyncio.gather(*(self._push(s, payload, notify.page_id) for s in subscriptions))
         if Outcome.DELIVERED in outcomes:
-            if notify.purpose is Purpose.PAGE:
-                self._watch(notify)
-            return None
+            return
         if Outcome.LATER in outcomes:
             raise TemporaryFailure("the push service asks to try again later")
         if Outcome.REFUSED in outcomes:
@@ -133,10 +149,19 @@ class PushChannel:
         return Outcome.REFUSED
 
     def _watch(self, notify: Notify) -> None:
-        """Report the page unanswered after `answer_within_s` (the core ignores it if answered)."""
+        """After `answer_within_s` without an answer: the next channel, or the push again."""
+        reason = f"push not answered within {self._settings.answer_within_s:g} s"
+
         async def later() -> None:
-            await self._sleep(self._settings.answer_within_s)
-            self._unanswered(notify, f"push not answered within {self._settings.answer_within_s:g} s")
+            for repeat in range(1, MAX_REPEATS + 1):
+                await self._sleep(self._settings.answer_within_s)
+                if await self._unanswered(notify, reason) is not Unanswered.REPEAT:
+                    return
+                try:
+                    await self._deliver(notify)
+                    log.info("page pushed again: not answered yet", page_id=notify.page_id, repeat=repeat)
+                except (DeliveryFailure, TemporaryFailure) as exc:  # tried again at the next round
+                    log.warning("repeated push not delivered", page_id=notify.page_id, error=str(exc))
 
         task = asyncio.get_running_loop().create_task(later(), name=f"push-watch-{notify.page_id}")
         self._watches.add(task)

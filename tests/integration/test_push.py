@@ -223,3 +223,27 @@ async def test_english_speakers_get_english_actions_and_only_push_services_are_t
     [push] = await push_service.pushes(lisa, 1)
     assert [a["title"] for a in push.payload["actions"]] == ["I'm coming", "Can't come"]
     assert push.payload["lang"] == "en"
+
+
+@SQLITE
+async def test_push_as_the_last_channel_is_repeated_until_answered(
+        code4: Harness, push_service: PushServiceSimulator) -> None:
+    _, piet = await subscribed_phone(code4, push_service, "piet")
+    code4.button("knop-balie-1").press()
+    [first] = await push_service.pushes(piet, 1)
+    await code4.settled()
+    await code4.advance(30)
+    pushes = await push_service.pushes(piet, 2)  # the same page again, not "unreachable"
+    assert pushes[1].payload["page_id"] == first.payload["page_id"] and pushes[1].topic == first.topic
+    [alarm] = await code4.alarms()
+    record = await code4.api(f"/api/incidents/{alarm['incident_id']}")
+    assert not [e for e in record["timeline"] if e["kind"] in ("channel_failed", "unreachable")
+                and e["data"]["recipient"] == "Piet Jansen"]
+    async with httpx.AsyncClient(timeout=10) as worker:
+        assert (await worker.post(first.payload["answer"], json={"response": "accept"})).status_code == 200
+    after = len(await push_service.pushes(piet, 3))  # his role
+    await code4.advance(30)
+    await code4.settled()
+    await asyncio.sleep(0.2)
+    assert len(push_service.subscriptions[piet].pushes) == after, "answered: no more repeats"
+    assert [p.payload["purpose"] for p in push_service.subscriptions[piet].pushes] == ["page", "page", "role"]
