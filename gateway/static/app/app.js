@@ -106,6 +106,9 @@
     if (!registration || !current || !current.push_key) return;
     if ((await Notification.requestPermission()) !== "granted") return;
     const key = Uint8Array.from(atob(current.push_key.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
+    // One code4 does not know (expired at the push service, or from before a revoke) is replaced.
+    const old = await registration.pushManager.getSubscription();
+    if (old) await old.unsubscribe();
     const subscription = await registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: key});
     const reply = await post("/app/api/push", subscription.toJSON());
     if (reply.ok) { current.push_subscribed = true; await render(); }
