@@ -93,16 +93,16 @@ async def registration_id(cdp: CDPSession, scope: str) -> str:
     return await asyncio.wait_for(found, 10)
 
 
-async def notifications(page: Page) -> list[dict[str, Any]]:
-    """The notifications the service worker shows, once there are any."""
-    for _ in range(200):
+async def notifications(page: Page, limit: float = 10.0) -> list[dict[str, Any]]:
+    """The notifications the service worker shows, once there are any ([] after `limit` s)."""
+    for _ in range(int(limit / 0.05)):
         shown: list[dict[str, Any]] = await page.evaluate("""navigator.serviceWorker.ready
             .then(r => r.getNotifications())
             .then(ns => ns.map(n => ({title: n.title, body: n.body, actions: n.actions.map(a => a.title)})))""")
         if shown:
             return shown
         await asyncio.sleep(0.05)
-    raise AssertionError("no notification shown")
+    return []
 
 
 async def test_the_app_installs_and_a_push_answers_from_the_notification(
@@ -135,10 +135,17 @@ async def test_the_app_installs_and_a_push_answers_from_the_notification(
     assert stored == 204
     code4.button("knop-balie-1").press()
     [push] = await push_service.pushes(subscription["endpoint"].rsplit("/", 1)[1], 1)
-    await cdp.send("ServiceWorker.deliverPushMessage", {
-        "origin": base, "registrationId": await registration_id(cdp, f"{base}/app"),
-        "data": json.dumps(push.payload)})
-    [notification] = await notifications(page)
+    message = {"origin": base, "registrationId": await registration_id(cdp, f"{base}/app"),
+               "data": json.dumps(push.payload)}
+    await cdp.send("ServiceWorker.deliverPushMessage", message)
+    shown = await notifications(page, 3.0)
+    if not shown:
+        # On a loaded machine Chromium now and then loses a DevTools push before the worker sees
+        # it. A push service redelivers what the phone did not take; so does the test, once: the
+        # notification's tag (the page id) makes a second delivery replace, never add, one.
+        await cdp.send("ServiceWorker.deliverPushMessage", message)
+        shown = await notifications(page)
+    [notification] = shown
     assert notification["actions"] == ["Ik kom", "Kan niet"] and "Balie 1" in notification["body"]
     [worker] = context.service_workers
     await worker.evaluate("""self.registration.getNotifications().then(([n]) => self.dispatchEvent(
