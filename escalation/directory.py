@@ -8,6 +8,7 @@ message fit to show the author.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TypeVar
@@ -60,8 +61,11 @@ class Place:
 class Directory:
     """Read-only indexes built once per loaded file."""
 
-    def __init__(self, organisation: Organisation) -> None:
+    def __init__(self, organisation: Organisation,
+                 push_people: Callable[[], frozenset[str]] = frozenset) -> None:
         self.org = organisation
+        # Who has a push subscription now: kept in memory by the service, asked while planning.
+        self.push_people = push_people
         self.sites = {s.id: s for s in organisation.sites}
         self.people = {p.id: p for p in organisation.people}
         self.contacts = {c.id: c for c in organisation.contacts}

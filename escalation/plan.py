@@ -22,6 +22,7 @@ class ChannelKind(StrEnum):
     VOICE = "voice"
     APP = "app"  # an SMS with a link to the one-tap page
     ALARM_CENTRE = "alarm_centre"  # SIA DC-09 to a certified alarm centre (a contact of that kind)
+    PUSH = "push"  # Web Push to the responder app on the person's phones (escalation/push)
 
 
 PHONE_CHANNELS = frozenset({ChannelKind.SMS, ChannelKind.VOICE, ChannelKind.APP})

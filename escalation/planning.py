@@ -124,6 +124,9 @@ def routes_for_person(directory: Directory, person: Person, channels: tuple[Chan
         elif channel in PHONE_CHANNELS and person.phone:
             # The number is looked up when the message goes (app: the link travels by SMS).
             routes.append(Route(channel, RecipientKey.person(person.id)))
+        elif channel is ChannelKind.PUSH and person.id in directory.push_people():
+            # Subscribed in the app on at least one device; which ones is looked up when it goes.
+            routes.append(Route(channel, RecipientKey.person(person.id)))
     return tuple(routes)
 
 

@@ -15,9 +15,11 @@ import secrets
 import time
 from collections import Counter
 from collections.abc import Coroutine, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import structlog
 import uvicorn
 from prometheus_client import start_http_server
@@ -30,20 +32,21 @@ from devices.protocol import FeedbackPayload, Topics, encode
 from dispatcher.approaches import ApproachBook
 from dispatcher.centrewatch import CentreWatch
 from dispatcher.clock import Clock, SystemClock
-from dispatcher.core import AlarmState
+from dispatcher.core import AlarmState, PageStatus
 from dispatcher.devicewatch import DeviceWatch
 from dispatcher.incidents.desk import IncidentDesk
 from dispatcher.intake import Intake
 from dispatcher.leadership import Leadership
 from dispatcher.logs import error_line
 from dispatcher.metrics import EngineMetrics
-from dispatcher.outbox import RetryPolicy
+from dispatcher.outbox import RetryPolicy, Undeliverable
 from dispatcher.presence import PresenceBook, pager_online
 from dispatcher.service import Dispatcher, RaiseAlarm
 from dispatcher.store.approaches import ApproachStore
 from dispatcher.store.incidents import IncidentRecords
 from dispatcher.store.lease import Lease, LeaseLost, SingleInstance, instance_name
 from dispatcher.store.presence import PresenceStore
+from dispatcher.store.push import PushSubscriptionStore
 from dispatcher.store.repository import Store
 from escalation.alarm_centre.channel import AlarmCentreChannel
 from escalation.alarm_centre.pool import Transmitters
@@ -53,15 +56,19 @@ from escalation.directory import Directory
 from escalation.feedback import DeviceFeedback
 from escalation.links import ResponderLinks
 from escalation.loader import AgreementFileError, LoadedOrganisation
+from escalation.notices import Notify
 from escalation.pager import PagerChannel
 from escalation.phone_channels import AppLinkChannel, SmsChannel, VoiceChannel
 from escalation.pins import PinDigests
 from escalation.plan import Position
+from escalation.push.channel import PushChannel, PushSettings, Unanswered
+from escalation.push.vapid import VapidKeys
 from escalation.twilio_api import TwilioApi, TwilioConfig, WebhookUrls
 from gateway.board.live import LiveFeed
 from gateway.deps import TwilioWebhooks
 from gateway.http import IMPORT_PATH, create_app
 from gateway.identity.accounts import Accounts
+from gateway.identity.devices import DeviceSessions
 from gateway.identity.throttle import LoginThrottle
 from gateway.mqtt.broker import Broker, embedded_broker
 from gateway.mqtt.session import MqttSession
@@ -98,6 +105,10 @@ class Code4Service:
     desk: IncidentDesk
     accounts: Accounts
     throttle: LoginThrottle
+    device_sessions: DeviceSessions
+    push_book: PushSubscriptionStore | None
+    vapid_public_key: str | None
+    push_origins: tuple[str, ...]
 
     def __init__(
         self,
@@ -127,6 +138,7 @@ class Code4Service:
         self._single: SingleInstance | None = None  # SQLite: one instance per database file
         self.role = "starting"  # then "leader" or "standby"; "stepped down" after losing the lease
         self._standby = asyncio.Event()
+        self._push_client: httpx.AsyncClient | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -244,11 +256,59 @@ class Code4Service:
         else:
             log.warning("Twilio is not configured: sms, voice and app steps fall back to other channels "
                         "or count as unreachable")
+        channels |= self._push_channel()
         channels["alarm_centre"] = AlarmCentreChannel(
             centres=lambda key: self.dispatcher.directory.alarm_centre(key),
             transmitters=self.centre_transmitters, report=lambda transmission: self.dispatcher.put(transmission),
             known_down=lambda centre: self.centres.is_down(centre))
         return channels
+
+    def _push_channel(self) -> dict[str, Channel]:
+        """Web Push to the responder app (/app): the VAPID key made once and kept in data_dir; who
+        has a subscription kept in memory for planning. A push not answered in time is reported
+        as undelivered on its route, so the person moves on to their next channel."""
+        settings = self.settings
+        self.push_book, self.vapid_public_key = None, None
+        self.push_origins = tuple(o.rstrip("/") for o in settings.push_origins)
+        if not settings.push_enabled:
+            return {}
+        keys = VapidKeys.load_or_create(settings.data_dir / "vapid.pem", settings.push_subject)
+        self.push_book = PushSubscriptionStore(self.store, now=self.clock.now)
+        self.push_book.refresh()
+        self.vapid_public_key = keys.public_key
+        clock = self.clock
+
+        async def unanswered(notify: Notify, reason: str) -> Unanswered:
+            state = await self.dispatcher.alarm(notify.message.alarm_uid)
+            page = state.page(notify.page_id) if state is not None else None
+            if state is None or not state.is_open or page is None or page.status is not PageStatus.PENDING \
+                    or page.route != notify.route_index:
+                return Unanswered.OVER
+            if page.route + 1 == len(page.routes):
+                return Unanswered.REPEAT  # their last channel: never a reason to count them unreachable
+            self.dispatcher.put(Undeliverable(notify.message.alarm_uid, notify.page_id, notify.route_index,
+                                              notify.purpose.value, reason))
+            return Unanswered.MOVED_ON
+
+        self._push_client = httpx.AsyncClient(timeout=10.0)
+        return {"push": PushChannel(
+            book=self.push_book, keys=keys, links=self.links, client=self._push_client,
+            now_s=lambda: int(time.time()),  # a VAPID claim is read against the push service's clock
+            sleep=lambda seconds: clock.sleep_until(clock.now() + timedelta(seconds=seconds)),
+            unanswered=unanswered,
+            settings=PushSettings(ttl_s=settings.push_ttl_s, answer_within_s=settings.push_answer_within_s))}
+
+    def _push_people(self) -> frozenset[str]:
+        return self.push_book.people() if self.push_book is not None else frozenset()
+
+    async def _refresh_push_people(self) -> None:
+        """Who has push, read again now and then: a phone may subscribe at another instance."""
+        while self.push_book is not None:
+            await asyncio.sleep(PUSH_REFRESH_S)
+            try:
+                await asyncio.to_thread(self.push_book.refresh)
+            except Exception as exc:  # the database away: the last known set serves meanwhile
+                log.warning("push subscriptions not read again", error=error_line(exc))
 
     def _alarm_centre_pool(self) -> None:
         """One transmitter per alarm centre, shared by the alarm channel and line supervision
@@ -280,7 +340,7 @@ class Code4Service:
         records desk and the accounts."""
         self.dispatcher = Dispatcher(
             store=self.store,
-            directory=Directory(loaded.organisation),
+            directory=Directory(loaded.organisation, push_people=self._push_people),
             clock=self.clock,
             channels=channels,
             feedback=DeviceFeedback(self.session, self.topics),
@@ -307,6 +367,9 @@ class Code4Service:
         self.desk = IncidentDesk(IncidentRecords(self.store), directory=lambda: self.dispatcher.directory,
                                  clock=self.clock)
         self.accounts = Accounts(self.store, now=self.clock.now)
+        book = self.push_book
+        self.device_sessions = DeviceSessions(self.store, now=self.clock.now,
+                                              on_revoke=book.forget_device if book is not None else lambda _id: None)
         self.throttle = LoginThrottle(clock=self.clock.monotonic)
 
     def _serve_metrics(self) -> None:
@@ -379,6 +442,7 @@ class Code4Service:
             tasks.create_task(_tend_memory(), name="memory")
             tasks.create_task(self.approaches.run(), name="approach-agreements")
             tasks.create_task(self.presence.run(), name="presence")
+            tasks.create_task(self._refresh_push_people(), name="push-people")
             assert self._server is not None
             try:
                 await self._server.serve()
@@ -442,6 +506,8 @@ class Code4Service:
         if self._runner is not None and not self._runner.done() and leading:
             await self.dispatcher.drain()
         self.live.close()
+        if self._push_client is not None:
+            await self._push_client.aclose()
         if self._server is not None:
             self._server.should_exit = True
         if self._runner is not None:
@@ -520,7 +586,7 @@ class Code4Service:
             return False
         for issue in issues:
             (log.error if issue.severity == "error" else log.warning)("agreement file", problem=str(issue))
-        directory = Directory(loaded.organisation)
+        directory = Directory(loaded.organisation, push_people=self._push_people)
         self.dispatcher.reload(directory)
         self.devices.reload(directory)
         self.centres.reload(directory)
@@ -625,6 +691,7 @@ class Code4Service:
 
 
 FREEZE_EVERY_S = 2.0
+PUSH_REFRESH_S = 10.0
 
 
 async def _tend_memory() -> None:

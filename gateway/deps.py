@@ -23,10 +23,12 @@ from dispatcher.presence import PresenceBook
 from dispatcher.service import Dispatcher
 from dispatcher.store.approaches import ApproachStore
 from dispatcher.store.presence import PresenceStore
+from dispatcher.store.push import PushSubscriptionStore
 from dispatcher.store.repository import Store
 from escalation.links import ResponderLinks
 from gateway.board.live import LiveFeed
 from gateway.identity.accounts import Accounts
+from gateway.identity.devices import DeviceSessions
 from gateway.identity.throttle import LoginThrottle
 from gateway.web.pages import Renderer
 
@@ -46,6 +48,10 @@ class Services(Protocol):
     approach_store: ApproachStore
     presence: PresenceBook
     presence_store: PresenceStore
+    device_sessions: DeviceSessions  # the responder app's sign-ins (gateway/responder/app.py)
+    push_book: PushSubscriptionStore | None  # None: push not configured
+    vapid_public_key: str | None
+    push_origins: tuple[str, ...]  # push services allowed beside the known ones (a local one in tests)
 
     @property
     def mqtt_connected(self) -> bool: ...

@@ -19,6 +19,7 @@ from gateway.board import pages as board_pages
 from gateway.board import targets as board_targets
 from gateway.deps import Services, TwilioWebhooks
 from gateway.identity import api as identity_api
+from gateway.identity import device_api
 from gateway.identity import pages as identity_pages
 from gateway.identity.auth import NotSignedIn, PageForbidden, current_principal, login_redirect
 from gateway.presence import api as presence_api
@@ -26,6 +27,7 @@ from gateway.presence import pages as presence_pages
 from gateway.records import api as records_api
 from gateway.records import approaches
 from gateway.records import pages as record_pages
+from gateway.responder import app as responder_app
 from gateway.responder import callouts
 from gateway.responder import page as responder_page
 from gateway.web.document import truthful
@@ -65,6 +67,8 @@ def create_app(services: Services, *, twilio: TwilioWebhooks | None = None, secu
     for router in (records_api.router, record_pages.router, approaches.router):  # gateway/records/
         app.include_router(router)
     for router in (presence_api.router, presence_pages.router):  # gateway/presence/
+        app.include_router(router)
+    for router in (responder_app.router, device_api.router):  # the installable responder app
         app.include_router(router)
     if twilio is not None:
         app.include_router(twilio_webhooks.router)

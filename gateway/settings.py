@@ -7,6 +7,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import ByteSize, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,6 +51,13 @@ class Settings(BaseSettings):
     twilio_auth_token: SecretStr | None = None
     twilio_from: str | None = None  # the sender number, e.g. +3197010000000
     twilio_api_base: str = "https://api.twilio.com"
+    # Web Push (escalation/push): the VAPID key is made in data_dir on first start.
+    push_enabled: bool = True
+    push_subject: str = "mailto:beheer@code4.invalid"  # who push services may contact about our pushes
+    push_ttl_s: int = Field(60, ge=0, le=3600)
+    push_answer_within_s: float = Field(30.0, gt=0, le=600)  # then the person moves to their next channel
+    # Push services besides the browsers' own (comma-separated origins), e.g. a local one in tests.
+    push_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The HTTP edge (gateway/web/edge.py). Sizes in bytes or with a unit: 64KiB, 8MiB.
     http_max_body: ByteSize = Field(ByteSize(64 * 1024), gt=0)
     http_max_import_body: ByteSize = Field(ByteSize(8 * 1024 * 1024), gt=0)  # POST /api/incidents/import
@@ -88,6 +96,18 @@ class Settings(BaseSettings):
         if value:
             MqttEndpoint.parse(value)
         return value or None
+
+    @field_validator("push_origins", mode="before")
+    @classmethod
+    def _push_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            for entry in value:
+                parts = urlsplit(str(entry))
+                if parts.scheme not in ("http", "https") or not parts.netloc or parts.path.strip("/"):
+                    raise ValueError(f"{entry!r} is not an origin, e.g. https://push.example.org")
+        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

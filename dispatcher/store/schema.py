@@ -408,3 +408,35 @@ class PresenceRecord(Base):
     since: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     via: Mapped[str] = mapped_column(String(16))  # app, api or kiosk
+
+
+class DeviceSession(Base):
+    """A responder's phone signed in to the app (/app) once, for as long as it is not revoked
+    (by its user or an admin). Only a hash of the cookie value is stored."""
+
+    __tablename__ = "device_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))  # what the user sees in their list: the browser
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class PushSubscription(Base):
+    """Where a push service takes pushes for one person's device (escalation/push). A subscription
+    the push service said is gone (404/410) stays, marked, until the person is told in the app."""
+
+    __tablename__ = "push_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(String(64), index=True)
+    device_session_id: Mapped[int | None] = mapped_column(ForeignKey("device_sessions.id"), index=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    gone_at: Mapped[datetime | None]

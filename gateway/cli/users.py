@@ -11,7 +11,9 @@ from gateway.identity.accounts import ROLES
 from gateway.web.i18n import LANGUAGES
 
 if TYPE_CHECKING:
+    from dispatcher.store.repository import Store
     from gateway.identity.accounts import Accounts
+    from gateway.identity.devices import DeviceSessions
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -19,6 +21,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     user_commands = users.add_subparsers(title="user commands")
     _register_users(user_commands)
     _register_tokens(user_commands)
+    _register_devices(user_commands)
 
 
 def _register_users(user_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,16 +58,61 @@ def _register_tokens(user_commands: argparse._SubParsersAction[argparse.Argument
     revoke.set_defaults(func=_users_revoke_token)
 
 
-def _accounts() -> Accounts:
+def _register_devices(user_commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    devices = user_commands.add_parser("devices", help="list a user's sign-ins of the responder app (/app)")
+    devices.add_argument("username")
+    devices.set_defaults(func=_users_devices)
+    revoke = user_commands.add_parser("revoke-device", help="sign a phone out of the app now (a lost phone); "
+                                                            "it gets no more pushes")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(func=_users_revoke_device)
+
+
+def _device_sessions() -> DeviceSessions:
     from dispatcher.clock import SystemClock
+    from dispatcher.store.push import PushSubscriptionStore
+    from gateway.identity.devices import DeviceSessions
+
+    store = _store()
+    now = SystemClock().now
+    return DeviceSessions(store, now=now, on_revoke=PushSubscriptionStore(store, now=now).forget_device)
+
+
+def _users_devices(args: argparse.Namespace) -> int:
+    user = _accounts().user_named(args.username)
+    if user is None:
+        print(f"no user {args.username}", file=sys.stderr)
+        return 1
+    print(f"{'ID':>5}  {'DEVICE':<20} {'SIGNED IN':<16}  {'LAST USED':<16}  STATE")
+    for d in _device_sessions().of_user(user.id):
+        print(f"{d.id:>5}  {d.name[:20]:<20} {_local(d.created_at):<16}  {_local(d.last_used_at):<16}  "
+              f"{'revoked' if d.revoked else 'active'}")
+    return 0
+
+
+def _users_revoke_device(args: argparse.Namespace) -> int:
+    if not _device_sessions().revoke(args.id):
+        print(f"no active device sign-in {args.id}", file=sys.stderr)
+        return 1
+    print(f"device sign-in {args.id} revoked")
+    return 0
+
+
+def _store() -> Store:
     from dispatcher.store.repository import Store
-    from gateway.identity.accounts import Accounts
     from gateway.settings import Settings
 
     settings = Settings.load()
     store = Store(settings.effective_database_url)
     store.migrate()
-    return Accounts(store, now=SystemClock().now)
+    return store
+
+
+def _accounts() -> Accounts:
+    from dispatcher.clock import SystemClock
+    from gateway.identity.accounts import Accounts
+
+    return Accounts(_store(), now=SystemClock().now)
 
 
 def _password(from_stdin: bool) -> str:

@@ -23,7 +23,7 @@ from sqlalchemy import CursorResult, Result, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from dispatcher.store.repository import Store
-from dispatcher.store.schema import ApiToken, SessionRecord, User
+from dispatcher.store.schema import ApiToken, DeviceSession, PushSubscription, SessionRecord, User
 from escalation.weekly import parse_duration_seconds
 from gateway.identity.passwords import MIN_LENGTH, password_problem
 from gateway.identity.roles import ROLES, Role
@@ -120,6 +120,11 @@ class Accounts:
         session.execute(delete(SessionRecord).where(SessionRecord.user_id == user_id))
         session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
                         .values(revoked_at=self._now()))
+        # The app's device sign-ins too, and the pushes to those devices.
+        devices = select(DeviceSession.id).where(DeviceSession.user_id == user_id).scalar_subquery()
+        session.execute(delete(PushSubscription).where(PushSubscription.device_session_id.in_(devices)))
+        session.execute(update(DeviceSession).where(DeviceSession.user_id == user_id,
+                                                    DeviceSession.revoked_at.is_(None)).values(revoked_at=self._now()))
 
     def users(self) -> list[User]:
         with self._store.session() as session:

@@ -40,6 +40,7 @@ CHANNEL = {
     "nl": {"pager": "pieper", "sms": "sms", "voice": "telefoon", "app": "app", "operator": "centrale post"},
     "en": {"pager": "pager", "sms": "text message", "voice": "phone call", "app": "app", "operator": "control room"},
 }
+CHANNEL["nl"]["push"], CHANNEL["en"]["push"] = "pushbericht", "push notification"  # the responder app
 
 # How an alarm ended, in a timeline line ("Afgesloten: opgelost").
 OUTCOMES = {
@@ -202,7 +203,9 @@ BOARD: dict[str, dict[str, str]] = {
         "last_heartbeat": "Laatste signaal",
         "battery": "Batterij", "faults": "Storingen",
         "forbidden": "Geen toegang: hiervoor heb je de rol {roles} nodig.",
-        "my_callouts": "Mijn oproepen", "no_callouts": "Geen open oproepen.", "reached": "Opgeroepen",
+        "my_callouts": "Mijn oproepen", "no_callouts": "Geen open oproepen.",
+        "get_the_app": "De app op je telefoon: oproepen met meldingen, antwoorden vanaf het meldingenscherm",
+        "reached": "Opgeroepen",
         "responders": "Onderweg", "channel_failed": "via {channel} mislukt", "closed": "afgesloten", "status": "Status",
         "back": "Terug naar de alarmen", "nobody": "nog niemand", "gathering": "Verzamelen uit het zicht",
         "agreement": "Afspraak",
@@ -265,7 +268,9 @@ BOARD: dict[str, dict[str, str]] = {
         "drill_mode": "drill mode", "position": "Position", "last_test": "Last test",
         "device_faults": "Device faults", "events": "Events", "last_heartbeat": "Last sign of life",
         "battery": "Battery", "faults": "Faults", "forbidden": "No access: this needs the role {roles}.",
-        "my_callouts": "My call-outs", "no_callouts": "No open call-outs.", "reached": "Called out",
+        "my_callouts": "My call-outs", "no_callouts": "No open call-outs.",
+        "get_the_app": "The app on your phone: call-outs as notifications, answered from the notification",
+        "reached": "Called out",
         "responders": "On the way", "channel_failed": "{channel} failed", "closed": "closed", "status": "Status",
         "back": "Back to the board", "nobody": "nobody yet", "gathering": "Gather at", "agreement": "Agreement",
         "open_alarm": "Running", "at_step": "current step", "fault_free": "none",

@@ -284,3 +284,44 @@ def test_device_credentials_tell_code4_the_url_of_the_shipped_broker_configurati
                   "--acl", str(tmp_path / "code4.acl"), "--secrets", str(tmp_path / "credentials.csv"), cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "CODE4_MQTT_URL" not in again.stdout, "its password is not new: nothing to configure"
+
+
+def test_app_sign_ins_are_listed_and_revoked_from_the_command_line(tmp_path: Path) -> None:
+    """A lost phone: the admin lists the user's app sign-ins and ends one; a new password ends the rest."""
+    from dispatcher.clock import SystemClock
+    from dispatcher.store.push import PushSubscriptionStore
+    from dispatcher.store.repository import Store
+    from gateway.identity.accounts import Accounts
+    from gateway.identity.devices import DeviceSessions
+
+    url = f"sqlite:///{tmp_path / 'users.db'}"
+    env = {**os.environ, "CODE4_DATABASE_URL": url}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "gateway.cli", "users", *args], cwd=tmp_path, env=env,
+                              input=stdin, capture_output=True, text=True, timeout=60, check=False)
+
+    assert run("add", "jan", "--role", "responder", "--person", "jan", "--password-stdin",
+               stdin="een lang genoeg wachtwoord\n").returncode == 0
+    store = Store(url)
+    now = SystemClock().now
+    push = PushSubscriptionStore(store, now=now)
+    devices = DeviceSessions(store, now=now, on_revoke=push.forget_device)
+    principal = Accounts(store, now=now).authenticate("jan", "een lang genoeg wachtwoord")
+    assert principal is not None
+    pixel, iphone = devices.open(principal, "Android"), devices.open(principal, "iPhone")
+    signed_in = devices.principal(pixel)
+    assert signed_in is not None
+    push.subscribe("jan", signed_in.session_id, "https://fcm.googleapis.com/fcm/send/x", "k" * 87, "a" * 22)
+    header, *rows = run("devices", "jan").stdout.splitlines()
+    assert header.split() == ["ID", "DEVICE", "SIGNED", "IN", "LAST", "USED", "STATE"]
+    assert [(r.split()[0], r.split()[1], r.split()[-1]) for r in rows] == [("1", "Android", "active"),
+                                                                           ("2", "iPhone", "active")]
+    assert run("revoke-device", "1").stdout.strip() == "device sign-in 1 revoked"
+    assert devices.principal(pixel) is None and push.active_for("jan") == []
+    assert (run("revoke-device", "1").returncode, run("revoke-device", "1").stderr.strip()) == (
+        1, "no active device sign-in 1")
+    assert devices.principal(iphone) is not None
+    run("passwd", "jan", "--password-stdin", stdin="koffie fiets regenjas lamp\n")
+    assert devices.principal(iphone) is None
+    store.close()

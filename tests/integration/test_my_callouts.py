@@ -20,9 +20,11 @@ async def test_me_lists_my_call_outs(code4: Harness) -> None:
     assert "Balie 2, Publiekshal, Stadhuis Testdorp</a>" in mine and "/r/" in mine
     assert "persoon ligt op de grond, 11:00" in mine, "raised at 10:00 UTC: 11:00 in Amsterdam"
     assert "ter informatie" not in mine
+    assert 'href="/app"' in mine, "a responder finds the app from here"
     # Marieke is paged as a colleague in no step of this alarm, and answers nothing: nothing here.
     theirs = (await code4.call(marieke, "/me")).text
     assert "Geen open oproepen." in theirs and 'href="/me"' in theirs
+    assert 'href="/app"' not in theirs, "the app is for responders"
 
 
 async def test_the_afdelingshoofd_is_informed_on_the_pager_and_sees_it_on_me(code4: Harness) -> None:

@@ -231,3 +231,18 @@ def test_people_without_an_address_on_the_step_channels_are_listed_as_unreachabl
     collega = plan.steps[1]
     sam = next(t for t in collega.targets if t.recipient == "person:sam")
     assert [r.channel for r in sam.routes] == ["app", "sms"], "no pager: the next channels in the list"
+
+
+def test_push_reaches_only_those_subscribed_in_the_app() -> None:
+    """Who has a push subscription is given to planning (the service keeps it in memory):
+    planning itself reads no database."""
+    organisation = load_file(FIXTURES / "pushorg.yaml").organisation
+    subscribed = Directory(organisation, push_people=lambda: frozenset({"jan", "piet"}))
+    plan = plan_alarm(subscribed, device_id="knop-balie-1", kind="panic", zone_ref=None, now=MONDAY_11, pins=PINS)
+    routes = {str(t.recipient): [(r.channel.value, r.address) for r in t.routes] for t in plan.steps[0].targets}
+    assert routes == {"person:jan": [("push", "person:jan"), ("pager", "pager-jan")],
+                      "person:lisa": [("pager", "pager-lisa")],
+                      "person:piet": [("push", "person:piet")]}
+    nobody = plan_alarm(Directory(organisation), device_id="knop-balie-1", kind="panic", zone_ref=None, now=MONDAY_11,
+                        pins=PINS)
+    assert nobody.steps[0].unreachable == ("Piet Jansen",), "no pager, no subscription: no way to reach him"
