@@ -28,6 +28,7 @@ from gateway.deps import SecureCookies, ServicesDep
 from gateway.identity.auth import check_csrf
 from gateway.identity.devices import COOKIE_MAX_AGE_S, DEVICE_COOKIE, DeviceSignIn
 from gateway.identity.roles import Role
+from gateway.presence.api import SITE_ID, set_presence
 from gateway.responder.app_text import APP_TEXT
 from gateway.responder.callouts import callouts_of
 from gateway.responder.page import responder_view
@@ -43,6 +44,11 @@ class SignIn(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=200)
     device: str = Field("", max_length=100)
+
+
+class Presence(BaseModel):
+    site: str = Field(pattern=SITE_ID)
+    present: bool  # "Ik ben er" / "Ik ga weg"
 
 
 class PushKeys(BaseModel):
@@ -158,10 +164,33 @@ async def state(signed_in: Device, services: ServicesDep) -> JSONResponse:
     subscribed = await asyncio.to_thread(push.has_device, signed_in.session_id) if push else False
     return JSONResponse({
         "name": principal.display_name, "language": language, "csrf": principal.csrf_token, "calls": calls,
+        "presence": _my_sites(services, str(principal.person_id)),
         "push_key": services.vapid_public_key, "push_subscribed": subscribed, "push_lapsed": lapsed,
         "devices": [{"id": d.id, "name": d.name, "created_at": d.created_at.isoformat(),
                      "this": d.id == signed_in.session_id} for d in devices if not d.revoked],
     }, headers=_headers())
+
+
+@router.post("/api/presence")
+async def presence(body: Presence, signed_in: Device, services: ServicesDep) -> JSONResponse:
+    """"Ik ben er" or "Ik ga weg" at one of my sites: counts for `present: true` targets."""
+    person = str(signed_in.principal.person_id)
+    await set_presence(services, person, body.site, body.present, via="app", actor=signed_in.principal.username)
+    return JSONResponse(_my_sites(services, person), headers=_headers())
+
+
+def _my_sites(services: ServicesDep, person_id: str) -> list[dict[str, Any]]:
+    """The sites where I work (every site when the file places me nowhere), and whether and until
+    when I count as present at each."""
+    directory = services.dispatcher.directory
+    person = directory.people.get(person_id)
+    if person is None:
+        return []
+    mine = {key.split("/", 1)[0] for key in directory.person_zone_keys(person)} or set(directory.sites)
+    here = {e.site_id: e for e in services.presence.entries(services.clock.now()) if e.person_id == person_id}
+    return [{"site": site.id, "name": site.name, "present": site.id in here, "via": here[site.id].via if site.id in here
+             else None, "until": here[site.id].expires_at.isoformat() if site.id in here and here[site.id].expires_at
+             else None} for site in directory.org.sites if site.id in mine]
 
 
 @router.post("/api/push", status_code=204)

@@ -13,7 +13,9 @@ APP_TEXT = {
            "push_lapsed": "Meldingen op een van je toestellen werkten niet meer en zijn verwijderd. Zet ze "
            "opnieuw aan.", "devices": "Aangemelde toestellen", "this_device": "dit toestel",
            "revoke": "Afmelden", "sign_out": "Afmelden op dit toestel", "role": "Je rol",
-           "language": "English", "install": "Zet code4 op je beginscherm via het menu van je browser "
+           "language": "English", "presence": "Aanwezig", "here": "Ik ben er", "leave": "Ik ga weg",
+           "present_until": "aanwezig tot", "present_pager": "aanwezig: pager aan",
+           "install": "Zet code4 op je beginscherm via het menu van je browser "
            "(Toevoegen aan beginscherm)."},
     "en": {**TEXT["en"], "app_title": "code4 call-outs", "sign_in": "Sign in", "username": "User name",
            "password": "Password", "bad_login": "Wrong user name or password.", "no_calls": "No open call-outs.",
@@ -22,5 +24,7 @@ APP_TEXT = {
            "push_lapsed": "Notifications on one of your devices stopped working and were removed. Turn them "
            "on again.", "devices": "Signed-in devices", "this_device": "this device", "revoke": "Sign out",
            "sign_out": "Sign out on this device", "role": "Your role", "language": "Nederlands",
+           "presence": "Present", "here": "I'm here", "leave": "I'm leaving", "present_until": "present until",
+           "present_pager": "present: pager on",
            "install": "Add code4 to your home screen from your browser's menu (Add to Home screen)."},
 }

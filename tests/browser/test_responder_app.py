@@ -177,3 +177,19 @@ async def test_an_answer_given_offline_is_sent_when_the_connection_returns(
     await expect(pending).to_have_count(0)
     await code4.alarm_when(lambda a: any(r["name"] == "Jan de Vries" for r in a["responders"]))
     assert [e for e in errors if "ERR_INTERNET_DISCONNECTED" not in e] == []
+
+
+async def test_ik_ben_er_in_the_app_makes_me_present_and_ik_ga_weg_ends_it(
+        code4: Harness, context: BrowserContext, tmp_path: Path) -> None:
+    page, errors = await signed_in_app(code4, context)
+    site = page.locator("#presence li[data-site=stadhuis]")
+    await expect(site).to_contain_text("Stadhuis Testdorp")
+    await site.get_by_role("button", name="Ik ben er").click()
+    await expect(site).to_contain_text("aanwezig tot")
+    await page.screenshot(path=tmp_path / "app-present.png")
+    present = await code4.api("/api/presence")
+    assert [(p["person"], p["site"], p["via"]) for p in present] == [("jan", "stadhuis", "app")]
+    await site.get_by_role("button", name="Ik ga weg").click()
+    await expect(site.get_by_role("button", name="Ik ben er")).to_be_visible()
+    assert await code4.api("/api/presence") == []
+    assert errors == []

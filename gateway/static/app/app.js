@@ -51,6 +51,14 @@
     const canPush = "PushManager" in window && current.push_key;
     $("push").hidden = !canPush || current.push_subscribed;
     $("push-on").hidden = !current.push_subscribed;
+    $("presence").replaceChildren(...(current.presence || []).map((site) => {
+      const state = !site.present ? "" : site.via === "pager" ? t.present_pager
+        : t.present_until + " " + (site.until ? new Date(site.until).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"}) : "");
+      const button = el("button", {class: "plain", type: "button", "data-site": site.site,
+                                   text: site.present ? t.leave : t.here});
+      button.addEventListener("click", () => setPresence(site.site, !site.present));
+      return el("li", {"data-site": site.site}, el("span", {text: site.name + (state ? " — " + state + " " : " ")}), button);
+    }));
     $("devices").replaceChildren(...current.devices.map((d) => {
       const button = el("button", {class: "plain", type: "button", text: d.this ? t.sign_out : t.revoke});
       button.addEventListener("click", () => revoke(d.id, d.this));
@@ -112,6 +120,11 @@
     const subscription = await registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: key});
     const reply = await post("/app/api/push", subscription.toJSON());
     if (reply.ok) { current.push_subscribed = true; await render(); }
+  }
+
+  async function setPresence(site, present) {
+    const reply = await post("/app/api/presence", {site, present});
+    if (reply.ok) { current.presence = await reply.json(); await render(); }
   }
 
   async function revoke(id, self) {
