@@ -19,8 +19,9 @@ from escalation.coverage import (
 )
 from escalation.directory import Directory
 from escalation.loader import AgreementFileError, Issue, LoadedOrganisation, load_file
+from escalation.model import Organisation
 from escalation.pins import PinDigests
-from escalation.plan import Plan
+from escalation.plan import ChannelKind, Plan
 from escalation.planning import plan_for_place
 from escalation.presence_check import presence_steps, presence_warnings
 from escalation.protocol_check import role_warnings
@@ -45,6 +46,14 @@ class CheckResult:
         return self.loaded is not None and not self.errors
 
 
+def _as_checked(org: Organisation) -> Directory:
+    """The file alone cannot say who turned on notifications in the responder app: `check`
+    counts everyone as reachable on `push` (as it counts everyone a `present: true` target
+    names), and says so where a chain uses push."""
+    everyone = frozenset(p.id for p in org.people)
+    return Directory(org, push_people=lambda: everyone)
+
+
 def check_file(path: str | Path) -> CheckResult:
     try:
         loaded = load_file(path)
@@ -53,7 +62,7 @@ def check_file(path: str | Path) -> CheckResult:
     issues = check_references(loaded.organisation, loaded.lines)
     if any(i.severity == "error" for i in issues):
         return CheckResult(loaded, issues)
-    directory = Directory(loaded.organisation)
+    directory = _as_checked(loaded.organisation)
     issues += role_warnings(directory, loaded.lines)
     issues += presence_warnings(directory, loaded.lines)
     covered = coverage(directory)
@@ -96,7 +105,7 @@ def render_report(result: CheckResult, *, now: datetime) -> str:
         lines.append(f"FAILED: {len(result.errors)} error(s); the file was not loaded")
         return "\n".join(lines)
     org = result.loaded.organisation
-    directory = Directory(org)
+    directory = _as_checked(org)
     places = directory.all_places()
     lines.append(
         f"{org.organisation}: {len(org.sites)} site(s), {len(places)} location(s), "
@@ -127,6 +136,9 @@ def render_report(result: CheckResult, *, now: datetime) -> str:
         (c.context.label, c.fallback_only()) for c in result.covered
         if c.kind == "panic" and c.fallback_only() and c.context.device_type is not None
     ]
+    if any(ChannelKind.PUSH in step.channels for agreement in org.agreements for step in agreement.steps):
+        lines.append("\npush reaches a person once they turned on notifications in the responder app; "
+                     "this check counts everyone as reachable on it.")
     if present_only := presence_steps(directory):
         lines.append("\nSteps that page only those present (signed in on site, or a pager that counts):")
         lines += present_only

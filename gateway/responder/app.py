@@ -188,9 +188,15 @@ def _my_sites(services: ServicesDep, person_id: str) -> list[dict[str, Any]]:
         return []
     mine = {key.split("/", 1)[0] for key in directory.person_zone_keys(person)} or set(directory.sites)
     here = {e.site_id: e for e in services.presence.entries(services.clock.now()) if e.person_id == person_id}
-    return [{"site": site.id, "name": site.name, "present": site.id in here, "via": here[site.id].via if site.id in here
-             else None, "until": here[site.id].expires_at.isoformat() if site.id in here and here[site.id].expires_at
-             else None} for site in directory.org.sites if site.id in mine]
+    out = []
+    for site in directory.org.sites:
+        if site.id not in mine:
+            continue
+        entry = here.get(site.id)
+        until = entry.expires_at.isoformat() if entry is not None and entry.expires_at is not None else None
+        out.append({"site": site.id, "name": site.name, "present": entry is not None,
+                    "via": entry.via if entry is not None else None, "until": until})
+    return out
 
 
 @router.post("/api/push", status_code=204)

@@ -15,6 +15,7 @@ APP_TEXT = {
            "revoke": "Afmelden", "sign_out": "Afmelden op dit toestel", "role": "Je rol",
            "language": "English", "presence": "Aanwezig", "here": "Ik ben er", "leave": "Ik ga weg",
            "present_until": "aanwezig tot", "present_pager": "aanwezig: pager aan",
+           "last_known": "Dit is wat code4 het laatst liet zien.",
            "install": "Zet code4 op je beginscherm via het menu van je browser "
            "(Toevoegen aan beginscherm)."},
     "en": {**TEXT["en"], "app_title": "code4 call-outs", "sign_in": "Sign in", "username": "User name",
@@ -25,6 +26,6 @@ APP_TEXT = {
            "on again.", "devices": "Signed-in devices", "this_device": "this device", "revoke": "Sign out",
            "sign_out": "Sign out on this device", "role": "Your role", "language": "Nederlands",
            "presence": "Present", "here": "I'm here", "leave": "I'm leaving", "present_until": "present until",
-           "present_pager": "present: pager on",
+           "present_pager": "present: pager on", "last_known": "This is what code4 showed last.",
            "install": "Add code4 to your home screen from your browser's menu (Add to Home screen)."},
 }

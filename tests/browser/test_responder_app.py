@@ -165,6 +165,9 @@ async def test_an_answer_given_offline_is_sent_when_the_connection_returns(
     await expect(page.get_by_text("Kun je komen?")).to_be_visible(timeout=10_000)
     await page.screenshot(path=tmp_path / "app-call.png")
     await context.set_offline(True)
+    await page.reload()  # opened without a connection: the shell from the service worker, the last state
+    await expect(page.get_by_text("Dit is wat code4 het laatst liet zien.")).to_be_visible()
+    await expect(page.get_by_text("Kun je komen?")).to_be_visible()
     await page.get_by_role("button", name="Ik kom").click()
     pending = page.locator(".queued")
     await expect(pending).to_contain_text("Nog niet verstuurd")

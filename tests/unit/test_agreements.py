@@ -246,3 +246,14 @@ def test_push_reaches_only_those_subscribed_in_the_app() -> None:
     nobody = plan_alarm(Directory(organisation), device_id="knop-balie-1", kind="panic", zone_ref=None, now=MONDAY_11,
                         pins=PINS)
     assert nobody.steps[0].unreachable == ("Piet Jansen",), "no pager, no subscription: no way to reach him"
+
+
+def test_check_counts_everyone_on_push_and_says_so() -> None:
+    """The file cannot say who turned on notifications: `code4 check` shows a push-only person as
+    reached (not as a gap in coverage) and says what that assumes."""
+    result = check_file(FIXTURES / "pushorg.yaml")
+    assert result.ok and result.gaps == []
+    report = render_report(result, now=MONDAY_11)
+    assert "-> Jan de Vries [BHV], Lisa Bos [BHV], Piet Jansen [BHV]" in report
+    assert "not reachable on" not in report
+    assert "push reaches a person once they turned on notifications in the responder app" in report

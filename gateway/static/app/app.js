@@ -4,6 +4,7 @@
 (() => {
   const t = window.APP_TEXT;
   const $ = (id) => document.getElementById(id);
+  const LAST_STATE = "code4-app-state";  // the last state the server gave, to show when opened offline
   let current = null;
   let registration = null;
 
@@ -72,16 +73,19 @@
       reply = await fetch("/app/api/state", {credentials: "same-origin"});
     } catch (error) {
       $("offline").textContent = t.offline;
+      if (!current) await showLastKnown();  // opened without a connection: what was known last
       return;
     }
     $("offline").textContent = "";
     if (reply.status === 401 || reply.status === 403) {
       $("signin").hidden = false; $("main").hidden = true; current = null;
+      localStorage.removeItem(LAST_STATE);  // signed out: nothing of the calls stays on the phone
       return;
     }
     if (!reply.ok) return;
     const lapsed = current && current.push_lapsed;
     current = await reply.json();
+    localStorage.setItem(LAST_STATE, JSON.stringify({...current, csrf: ""}));
     if (!location.search.includes("lang=") && current.language !== document.documentElement.lang) {
       location.replace("/app?lang=" + current.language);  // the app in the language of its user
       return;
@@ -90,6 +94,15 @@
     $("signin").hidden = true; $("main").hidden = false;
     await render();
     if (!current.push_subscribed && window.Notification && Notification.permission === "granted") subscribe();
+  }
+
+  async function showLastKnown() {
+    const saved = localStorage.getItem(LAST_STATE);
+    if (!saved) return;
+    current = JSON.parse(saved);
+    $("offline").textContent = t.offline + " " + t.last_known;
+    $("signin").hidden = true; $("main").hidden = false;
+    await render();
   }
 
   async function give(call, response) {
