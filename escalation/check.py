@@ -22,8 +22,8 @@ from escalation.loader import AgreementFileError, Issue, LoadedOrganisation, loa
 from escalation.model import Organisation
 from escalation.pins import PinDigests
 from escalation.plan import ChannelKind, Plan
-from escalation.planning import plan_for_place
-from escalation.presence_check import presence_steps, presence_warnings
+from escalation.planning import Presence, plan_for_place
+from escalation.presence_check import presence_steps, presence_warnings, present_now
 from escalation.protocol_check import role_warnings
 from escalation.references import check_references
 from escalation.targets import describe_targets
@@ -98,7 +98,10 @@ def load_organisation(path: str | Path) -> tuple[LoadedOrganisation, list[Issue]
     return result.loaded, result.issues + result.gaps
 
 
-def render_report(result: CheckResult, *, now: datetime) -> str:
+def render_report(result: CheckResult, *, now: datetime, present: Presence | None = None) -> str:
+    """The report `code4 check` prints. `present`: who is present where now (read from the
+    service's database by `code4 check --present`); None: not known, every `present: true`
+    target counts everyone it names."""
     lines: list[str] = []
     if result.loaded is None:
         lines += [str(i) for i in result.issues]
@@ -124,7 +127,7 @@ def render_report(result: CheckResult, *, now: datetime) -> str:
         for context in contexts(directory):
             plan = plan_for_place(
                 directory, device_id=context.device_id, device=context.device,
-                place=context.place, kind="panic", minute=minute, pins=PinDigests.ephemeral(),
+                place=context.place, kind="panic", minute=minute, pins=PinDigests.ephemeral(), present=present,
             )
             where = context.place.describe() or "position reported by the device"
             groups.setdefault(tuple(_render_chain(plan)), []).append(f"{context.label}  {where}")
@@ -142,6 +145,9 @@ def render_report(result: CheckResult, *, now: datetime) -> str:
     if present_only := presence_steps(directory):
         lines.append("\nSteps that page only those present (signed in on site, or a pager that counts):")
         lines += present_only
+    if present is not None:
+        lines.append("\nPresent now (from the service's database):")
+        lines += present_now(directory, present)
     if only_fallback:
         lines.append("\nHours where only the fallback agreement applies:")
         lines += [f"  {label}: {describe_ranges(ranges)}" for label, ranges in only_fallback]
@@ -177,6 +183,7 @@ def _render_chain(plan: Plan) -> list[str]:
             severe = " (on_severe)" if plan.severe_step == index else ""
             reach = ", ".join(names) if names else "NOBODY (step is skipped)"
             reach += " (only those present)" if step.presence else ""
+            reach += f"; CANNOT BE MET now: {len(step.targets)} of {step.required} present" if step.short else ""
             out.append(
                 f"    {number}. {step.id}{code}{severe}: {', '.join(step.channels)}, {timing}, "
                 f"{step.required} needed -> {reach}"

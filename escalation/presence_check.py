@@ -11,6 +11,7 @@ from __future__ import annotations
 from escalation.directory import Directory
 from escalation.loader import Issue, LineMap
 from escalation.model import Step, Target
+from escalation.planning import Presence
 
 
 def presence_steps(directory: Directory) -> list[str]:
@@ -23,6 +24,15 @@ def presence_steps(directory: Directory) -> list[str]:
                 lines.append(f"  {agreement.id} / {step.id}: {targets}; {step.required} needed, "
                               f"at most {_most(directory, step)} can be there")
     return lines
+
+
+def present_now(directory: Directory, present: Presence) -> list[str]:
+    """Per site, who is present (as the service's database says), for the report."""
+    out = []
+    for site in directory.org.sites:
+        names = sorted(directory.people[p].name for p, s in present if s == site.id and p in directory.people)
+        out.append(f"  {site.id}: {', '.join(names) if names else 'nobody'}")
+    return out
 
 
 def presence_warnings(directory: Directory, lines: LineMap) -> list[Issue]:

@@ -325,3 +325,31 @@ def test_app_sign_ins_are_listed_and_revoked_from_the_command_line(tmp_path: Pat
     run("passwd", "jan", "--password-stdin", stdin="koffie fiets regenjas lamp\n")
     assert devices.principal(iphone) is None
     store.close()
+
+
+def test_check_present_shows_who_is_in_and_which_steps_cannot_be_met(tmp_path: Path) -> None:
+    """`--present` reads who signed in from the service's database: one BHV-er in the town hall
+    while the step needs two, so it cannot be met now; without `--present` nothing is assumed."""
+    from datetime import UTC, datetime, timedelta
+
+    from dispatcher.store.presence import PresenceStore
+    from dispatcher.store.repository import Store
+
+    url = f"sqlite:///{tmp_path / 'code4.db'}"
+    store = Store(url)
+    store.migrate()
+    now = datetime.now(UTC)
+    PresenceStore(store).sign_in("jan", "stadhuis", via="kiosk", now=now, expires_at=now + timedelta(hours=1))
+    PresenceStore(store).sign_in("fatima", "stadhuis", via="app", now=now - timedelta(hours=2),
+                                 expires_at=now - timedelta(minutes=1))  # lapsed: not present
+    store.close()
+    env = {**os.environ, "CODE4_DATABASE_URL": url}
+    config = str(FIXTURES / "presenceorg.yaml")
+    result = code4("check", config, "--present", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Present now (from the service's database):\n  stadhuis: Jan de Vries\n  gemeentewerf: nobody" \
+        in result.stdout
+    assert "1. bhv code 4: pager, 45s, 2 needed -> Jan de Vries [BHV] (only those present); CANNOT BE MET now: " \
+           "1 of 2 present" in result.stdout
+    plain = code4("check", config, cwd=tmp_path, env=env)
+    assert "Present now" not in plain.stdout and "CANNOT BE MET" not in plain.stdout
