@@ -239,6 +239,7 @@ async def test_a_missing_key_is_a_clear_failure_and_the_police_are_called(
     started.append(harness)
     monkeypatch.delenv("CODE4_TEST_PAC_KEY")
     assert harness.twilio is not None
+    harness.twilio.rule(POLICE).press = "1"
     alarm = await _man_down(harness)
     await harness.twilio.call_to(POLICE, status="completed", within=20)
     entries = await _timeline_when(harness, alarm, lambda es: any(e["kind"] == "channel_failed" for e in es))
