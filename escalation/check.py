@@ -117,24 +117,7 @@ def render_report(result: CheckResult, *, now: datetime, present: Presence | Non
     )
     lines.append(describe_targets(org.response_targets))
     if not result.errors or result.covered:
-        local = now.astimezone(org.tz)
-        lines.append(
-            f"\nChain that would run now ({DUTCH_DAY[local.weekday()]} {local:%d-%m-%Y %H:%M} {org.timezone}):"
-        )
-        minute = minute_of_week(now, org.tz)
-        # Places whose chain is the same are shown once, so a difference stands out.
-        groups: dict[tuple[str, ...], list[str]] = {}
-        for context in contexts(directory):
-            plan = plan_for_place(
-                directory, device_id=context.device_id, device=context.device,
-                place=context.place, kind="panic", minute=minute, pins=PinDigests.ephemeral(), present=present,
-            )
-            where = context.place.describe() or "position reported by the device"
-            groups.setdefault(tuple(_render_chain(plan)), []).append(f"{context.label}  {where}")
-        for chain, labels in groups.items():
-            lines.append("")
-            lines += [f"  {label}" for label in labels]
-            lines += chain
+        lines += _chains_now(directory, now, present)
     only_fallback = [
         (c.context.label, c.fallback_only()) for c in result.covered
         if c.kind == "panic" and c.fallback_only() and c.context.device_type is not None
@@ -165,6 +148,28 @@ def render_report(result: CheckResult, *, now: datetime, present: Presence | Non
             f"{f' ({warnings} warning(s))' if warnings else ''}"
         )
     return "\n".join(lines)
+
+
+def _chains_now(directory: Directory, now: datetime, present: Presence | None) -> list[str]:
+    """The chain each place would run at `now`; places whose chain is the same are shown once,
+    so a difference stands out."""
+    org = directory.org
+    local = now.astimezone(org.tz)
+    lines = [f"\nChain that would run now ({DUTCH_DAY[local.weekday()]} {local:%d-%m-%Y %H:%M} {org.timezone}):"]
+    minute = minute_of_week(now, org.tz)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for context in contexts(directory):
+        plan = plan_for_place(
+            directory, device_id=context.device_id, device=context.device,
+            place=context.place, kind="panic", minute=minute, pins=PinDigests.ephemeral(), present=present,
+        )
+        where = context.place.describe() or "position reported by the device"
+        groups.setdefault(tuple(_render_chain(plan)), []).append(f"{context.label}  {where}")
+    for chain, labels in groups.items():
+        lines.append("")
+        lines += [f"  {label}" for label in labels]
+        lines += chain
+    return lines
 
 
 def _render_chain(plan: Plan) -> list[str]:
