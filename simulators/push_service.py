@@ -17,21 +17,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import secrets
 import time
-from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import Any
 
 import http_ece
-import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from py_vapid.jwt import decode
+
+from simulators.local_server import LocalServer
 
 MAX_BODY = 4096  # RFC 8030: a push service need take no more
 MAX_CLAIM_S = 24 * 3600
@@ -75,39 +74,27 @@ class SimSubscription:
         return self.always or 201
 
 
-class _Server(uvicorn.Server):
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
 
 class PushServiceSimulator:
     def __init__(self) -> None:
         self.subscriptions: dict[str, SimSubscription] = {}
-        self.port = 0
-        self._server: uvicorn.Server | None = None
-        self._serving: asyncio.Task[None] | None = None
         self._changed = asyncio.Condition()
         self.app = self._build_app()
+        self._local = LocalServer(self.app)
 
     @property
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def port(self) -> int:
+        return self._local.port
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = _Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning",
-                                              lifespan="off", access_log=False))
-        self._serving = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._serving.done():
-                self._serving.result()
-            await asyncio.sleep(0.01)
-        self.port = int(self._server.servers[0].sockets[0].getsockname()[1])
+        await self._local.start(host, port)
 
     async def stop(self) -> None:
-        if self._server is not None and self._serving is not None:
-            self._server.should_exit = True
-            await self._serving
+        await self._local.stop()
 
     # ---- what tests do ---------------------------------------------------------------------------
 

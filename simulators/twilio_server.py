@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import html
 import itertools
 import secrets
 import xml.etree.ElementTree as ET  # parses TwiML from the code4 under test only
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -34,13 +33,13 @@ from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urljoin
 
 import httpx
-import uvicorn
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, JSONResponse
 from twilio.request_validator import RequestValidator
 
 from escalation.privacy import mask_phone
+from simulators.local_server import LocalServer
 from simulators.twilio_modes import CALL_FAILURES, SMS_FAILURES
 
 API = "/2010-04-01/Accounts/{account}"
@@ -92,13 +91,6 @@ class Callback:
     at: datetime
 
 
-class _Server(uvicorn.Server):
-    """Leaves the process's signals to whoever runs the simulator (a test, `code4 run`)."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        yield
-
 
 class TwilioSimulator:
     def __init__(
@@ -125,10 +117,8 @@ class TwilioSimulator:
         self._signer = RequestValidator(auth_token)
         self._changed = asyncio.Condition()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._server: uvicorn.Server | None = None
-        self._serving: asyncio.Task[None] | None = None
-        self.port = 0
         self.app = self._build_app()
+        self._local = LocalServer(self.app)
 
     # ---- running ----------------------------------------------------------------------------
 
@@ -136,22 +126,17 @@ class TwilioSimulator:
     def api_base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    @property
+    def port(self) -> int:
+        return self._local.port
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = _Server(uvicorn.Config(self.app, host=host, port=port, log_level="warning",
-                                              lifespan="off", access_log=False))
-        self._serving = asyncio.create_task(self._server.serve())
-        while not self._server.started:
-            if self._serving.done():
-                self._serving.result()
-            await asyncio.sleep(0.01)
-        self.port = int(self._server.servers[0].sockets[0].getsockname()[1])
+        await self._local.start(host, port)
 
     async def stop(self) -> None:
         for task in list(self._tasks):
             task.cancel()
-        if self._server is not None and self._serving is not None:
-            self._server.should_exit = True
-            await self._serving
+        await self._local.stop()
 
     def rule(self, number: str) -> Rules:
         return self.rules.setdefault(number, Rules())
