@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +74,34 @@ async def code4(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_p
     from tests.integration.harness import Harness
 
     harness = Harness(mosquitto=mosquitto, database_url=database_url, clock=clock, tmp_path=tmp_path)
+    await harness.start()
+    try:
+        yield harness
+    finally:
+        await harness.close()
+
+
+@pytest.fixture
+async def push_service() -> AsyncIterator[object]:
+    """The local Web Push service (simulators/push_service.py)."""
+    from simulators.push_service import PushServiceSimulator
+
+    service = PushServiceSimulator()
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.stop()
+
+
+@pytest.fixture
+async def push_code4(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path,
+                     push_service: Any) -> AsyncIterator[object]:
+    """code4 with the push organisation (tests/fixtures/pushorg.yaml), taking the local push service."""
+    from tests.integration.harness import Harness
+
+    harness = Harness(mosquitto=mosquitto, database_url=database_url, clock=clock, tmp_path=tmp_path,
+                      config=FIXTURES / "pushorg.yaml", settings={"push_origins": [push_service.origin]})
     await harness.start()
     try:
         yield harness

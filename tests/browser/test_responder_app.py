@@ -15,11 +15,8 @@ from typing import Any
 import pytest
 from playwright.async_api import BrowserContext, CDPSession, Page, async_playwright, expect
 
-from dispatcher.clock import FakeClock
-from gateway.mqtt.broker import Mosquitto
 from simulators.push_service import PushServiceSimulator
 from tests.browser.conftest import chromium_args, chromium_path, script_errors
-from tests.conftest import FIXTURES
 from tests.integration.harness import OPERATOR_PASSWORD, Harness
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
@@ -27,28 +24,12 @@ pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-async def push_service() -> AsyncIterator[PushServiceSimulator]:
-    service = PushServiceSimulator()
-    await service.start()
-    try:
-        yield service
-    finally:
-        await service.stop()
-
-
-@pytest.fixture
-async def code4(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path,
-                push_service: PushServiceSimulator) -> AsyncIterator[Harness]:
-    harness = Harness(mosquitto=mosquitto, database_url=database_url, clock=clock, tmp_path=tmp_path,
-                      config=FIXTURES / "pushorg.yaml", settings={"push_origins": [push_service.origin]})
-    await harness.start()
-    assert harness.service is not None
-    await asyncio.to_thread(harness.service.accounts.add_user, "jan", OPERATOR_PASSWORD, ["responder"],
+async def code4(push_code4: Harness) -> Harness:
+    """The push organisation, with Jan's responder account for the app."""
+    assert push_code4.service is not None
+    await asyncio.to_thread(push_code4.service.accounts.add_user, "jan", OPERATOR_PASSWORD, ["responder"],
                             person_id="jan", display_name="Jan de Vries")
-    try:
-        yield harness
-    finally:
-        await harness.close()
+    return push_code4
 
 
 @pytest.fixture

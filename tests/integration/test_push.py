@@ -7,42 +7,20 @@ the next route. And the app's device sign-in, revoked by its user or an admin.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from dispatcher.clock import FakeClock
-from gateway.mqtt.broker import Mosquitto
 from simulators.push_service import PushServiceSimulator
-from tests.conftest import FIXTURES
 from tests.integration.harness import OPERATOR_PASSWORD, Harness
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-async def push_service() -> AsyncIterator[PushServiceSimulator]:
-    service = PushServiceSimulator()
-    await service.start()
-    try:
-        yield service
-    finally:
-        await service.stop()
-
-
-@pytest.fixture
-async def code4(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_path: Path,
-                push_service: PushServiceSimulator) -> AsyncIterator[Harness]:
-    harness = Harness(mosquitto=mosquitto, database_url=database_url, clock=clock, tmp_path=tmp_path,
-                      config=FIXTURES / "pushorg.yaml", settings={"push_origins": [push_service.origin]})
-    await harness.start()
-    try:
-        yield harness
-    finally:
-        await harness.close()
+def code4(push_code4: Harness) -> Harness:
+    return push_code4
 
 
 class AppPhone:
