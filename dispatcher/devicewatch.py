@@ -34,6 +34,7 @@ from devices.protocol import (
     StatusPayload,
 )
 from devices.supervision import Observed, Rules
+from devices.trail import Trail, TrailPoint
 from devices.visits import Visit, VisitError
 from dispatcher.clock import Clock
 from dispatcher.factqueue import FactQueue
@@ -107,6 +108,7 @@ class DeviceWatch:
         self._paths: dict[str, DeviceFacts] = {}
         self.loaded = asyncio.Event()  # what was stored is read: reports on paths may come
         self._visits: dict[str, Visit] = {}
+        self._trails: dict[str, Trail] = {}  # known devices only, each bounded (devices/trail.py)
         self._dirty: set[str] = set()
         self._events: list[tuple[str, datetime, str, dict[str, Any]]] = []
         self._notices: list[Notice] = []
@@ -213,6 +215,7 @@ class DeviceWatch:
                 self._event(message.device_id, payload.status, {"retained": message.retained}, at)
         elif isinstance(payload, PositionPayload):
             facts.position, facts.position_at = payload.model_dump(exclude_none=True), at
+            self._follow(message.device_id, facts.position, at)
         elif isinstance(payload, AlarmPayload):
             # Every press shows the button works; stored with the next flush (the alarm itself
             # is the dispatcher's, stored before anything leaves).
@@ -220,10 +223,27 @@ class DeviceWatch:
             facts.battery = payload.battery if payload.battery is not None else facts.battery
             if payload.position is not None:
                 facts.position, facts.position_at = payload.position.model_dump(exclude_none=True), at
+                self._follow(message.device_id, facts.position, at)
         elif isinstance(payload, CheckinPayload):
             await self._checkin(message.device_id, payload, at)
         self._dirty.add(message.device_id)
         self._evaluate(message.device_id, at)
+
+    def _follow(self, device_id: str, position: dict[str, Any], at: datetime) -> None:
+        if position.get("lat") is None or position.get("lon") is None:
+            return  # a zone is no point on a map
+        trail = self._trails.setdefault(device_id, Trail())
+        trail.add(TrailPoint(at, position["lat"], position["lon"], position.get("accuracy_m")))
+
+    def trail(self, device_id: str) -> list[TrailPoint]:
+        """Where the device reported itself in the last minutes, oldest first."""
+        trail = self._trails.get(device_id)
+        return trail.points(self._clock.now()) if trail else []
+
+    def visit_note(self, device_id: str) -> str | None:
+        """The note (the address) of the device's running lone-worker visit, if any."""
+        visit = self._visits.get(device_id)
+        return visit.note if visit is not None and visit.running else None
 
     def last_position(self, device_id: str) -> Position | None:
         facts = self._facts.get(device_id)

@@ -183,6 +183,7 @@ class Dispatcher:
         listeners: Sequence[Callable[[AlarmState], None]] = (),
         pins: PinDigests,
         last_position: Callable[[str], Position | None] = lambda _: None,
+        visit_note: Callable[[str], str | None] = lambda _: None,
         metrics: EngineMetrics | None = None,
         may_send: Callable[[], bool] = lambda: True,
         approach_for: Callable[[Where, datetime], str | None] = lambda *_: None,
@@ -200,6 +201,7 @@ class Dispatcher:
         self._uids_taken: tuple[str, set[str]] = ("", set())  # (day prefix, alarm ids of that day)
         self._listeners = list(listeners)
         self._last_position = last_position
+        self._visit_note = visit_note  # a running lone-worker visit's note (its address), from memory
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="code4-db")
         self.inbox: Inbox[Inbound] = Inbox(lanes=2)
         self._open: dict[str, AlarmState] = {}
@@ -534,6 +536,8 @@ class Dispatcher:
         with structlog.contextvars.bound_contextvars(alarm_id=uid):
             # A mobile alarm without a position carries the last one it reported.
             position = position or self._last_position(device_id)
+            # … and a press during a visit the visit's note: the address help and the police go to.
+            note = note or self._visit_note(device_id)
             zone = position.zone if position else None
             try:
                 plan = plan_alarm(self._directory, device_id=device_id, kind=kind, zone_ref=zone, now=now,

@@ -180,13 +180,11 @@ def sms_text(purpose: Purpose, message: Message, language: str, link: str | None
 
 
 def contact_sms_text(message: Message, language: str) -> str:
-    """For an outside contact (the police): the call's facts in writing, with the position,
-    and how to confirm."""
+    """For an outside contact (the police): the call's facts in writing — the address (the
+    visit's note, else the place's address and name), never coordinates, as in the call — and
+    how to confirm. The position is on code4's map for the control room."""
     language = lang(language)
     body = voice_contact_script(message, language).removesuffix(VOICE[language]["contact_keys"]).strip()
-    position = message.position
-    if position is not None and position.lat is not None and position.lon is not None:
-        body += f" {WORDS[language]['position'].capitalize()}: {position.lat:.5f},{position.lon:.5f}."
     return f"{body} {SMS[language]['confirm']} [{short_code(message.alarm_uid)}]"
 
 

@@ -348,6 +348,7 @@ class Code4Service:
             pins=PinDigests(self._secret_key()),
             listeners=[self.live.publish, self._alarm_changed],
             last_position=lambda device_id: self.devices.last_position(device_id),
+            visit_note=lambda device_id: self.devices.visit_note(device_id),
             metrics=self.metrics,
             may_send=self.may_act,
             approach_for=self.approaches.note_for,

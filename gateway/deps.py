@@ -30,6 +30,7 @@ from gateway.board.live import LiveFeed
 from gateway.identity.accounts import Accounts
 from gateway.identity.devices import DeviceSessions
 from gateway.identity.throttle import LoginThrottle
+from gateway.settings import Settings
 from gateway.web.pages import Renderer
 
 
@@ -52,6 +53,7 @@ class Services(Protocol):
     push_book: PushSubscriptionStore | None  # None: push not configured
     vapid_public_key: str | None
     push_origins: tuple[str, ...]  # push services allowed beside the known ones (a local one in tests)
+    settings: Settings  # what the pages show as configured (the map's tile source)
 
     @property
     def mqtt_connected(self) -> bool: ...

@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from dispatcher.service import NotDispatching
 from gateway import deps, operations
 from gateway.board import api as board_api
+from gateway.board import fieldmap
 from gateway.board import pages as board_pages
 from gateway.board import targets as board_targets
 from gateway.deps import Services, TwilioWebhooks
@@ -64,6 +65,7 @@ def create_app(services: Services, *, twilio: TwilioWebhooks | None = None, secu
                    identity_pages.router, board_pages.router, responder_page.router):
         app.include_router(router)
     app.include_router(board_targets.router)  # the response-time targets' current month
+    app.include_router(fieldmap.router)  # the field alarms' map
     for router in (records_api.router, record_pages.router, approaches.router):  # gateway/records/
         app.include_router(router)
     for router in (presence_api.router, presence_pages.router):  # gateway/presence/

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     # Several instances on PostgreSQL: how long the dispatcher lease lasts unless renewed. A
     # standby takes over within about this time plus a quarter of it after the leader dies.
     lease_ttl_s: float = Field(2.0, ge=0.5, le=60.0)
+    # The field alarms' map (gateway/board/fieldmap.py): a tile URL with {z}, {x} and {y}, e.g. an
+    # organisation's own tile server; unset: positions and addresses on a plain background.
+    map_tiles: str | None = None
+    map_attribution: str = Field("", max_length=300)  # the tile source's required credit line
 
     @model_validator(mode="after")
     def _twilio_complete(self) -> Settings:
@@ -96,6 +100,17 @@ class Settings(BaseSettings):
         if value:
             MqttEndpoint.parse(value)
         return value or None
+
+    @field_validator("map_tiles")
+    @classmethod
+    def _map_tiles(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or not all(
+                f"{{{part}}}" in value for part in "zxy"):
+            raise ValueError(f"{value!r} is no tile URL, e.g. https://tiles.example.org/{{z}}/{{x}}/{{y}}.png")
+        return value
 
     @field_validator("push_origins", mode="before")
     @classmethod

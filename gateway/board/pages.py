@@ -11,12 +11,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from dispatcher.visibility import sees_duress
+from gateway.board.fieldmap import allow_tiles, map_context
 from gateway.board.views import alarm_view, chain_view, device_views, local_time, timeline_view
 from gateway.deps import Pages, ServicesDep
 from gateway.identity.accounts import Principal
 from gateway.identity.auth import require
 from gateway.identity.roles import Role
 from gateway.web.i18n import BOARD
+from gateway.web.i18n_map import MAP
 from gateway.web.pages import script_json
 
 router = APIRouter(include_in_schema=False)
@@ -31,7 +33,7 @@ async def board(request: Request, services: ServicesDep, pages: Pages,
     lang = pages.language(request, principal)
     config = {"csrf": principal.csrf_token, "lang": lang, "t": BOARD[lang],
               "tz": services.dispatcher.directory.org.timezone}  # times on the board: the organisation's
-    return pages.render(request, "board.html", principal, config=script_json(config))
+    return pages.render(request, "board.html", principal, config=script_json(config), mw=MAP[lang])
 
 
 @router.get("/board/alarms/{uid}")
@@ -47,10 +49,12 @@ async def alarm_page(uid: str, request: Request, services: ServicesDep, pages: P
     # Only the words its script needs: the whole dictionary would name what some may not see.
     config = {"csrf": principal.csrf_token, "lang": lang, "uid": uid,
               "t": {word: BOARD[lang][word] for word in ALARM_PAGE_WORDS}}
-    return pages.render(request, "alarm.html", principal, alarm=view, chain=chain_view(state),
-                        timeline=timeline_view(entries, lang, duress=duress, approach=True),
-                        operator=principal.has(Role.OPERATOR),
-                        config=script_json(config), when=local_time(services.dispatcher.directory))
+    response = pages.render(request, "alarm.html", principal, alarm=view, chain=chain_view(state),
+                            timeline=timeline_view(entries, lang, duress=duress, approach=True),
+                            operator=principal.has(Role.OPERATOR),
+                            config=script_json(config), when=local_time(services.dispatcher.directory),
+                            field_map=map_context(services, [state], lang, link=False), mw=MAP[lang])
+    return allow_tiles(response, services.settings.map_tiles)  # the field map's tiles (board/fieldmap.py)
 
 
 @router.get("/board/devices")

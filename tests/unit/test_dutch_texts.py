@@ -92,10 +92,20 @@ def test_code4s_own_post_is_never_called_meldkamer() -> None:
     assert not any("meldkamer" in text.lower() for text in dutch_strings())
 
 
-def test_the_police_sms_holds_the_facts_and_the_position_in_writing() -> None:
-    field = message(where=Where(), person_name="Piet Jansen", position=FIELD, verified=("operator",))
+def test_the_police_sms_gives_the_visits_address_in_writing_not_coordinates() -> None:
+    field = message(where=Where(), person_name="Piet Jansen", position=FIELD, verified=("operator",),
+                    note="Huisbezoek Dorpsstraat 12, Wormer")
     text = contact_sms_text(field, "nl")
     assert text.startswith("Dit is een automatisch alarmbericht van Gemeente Wormerland.")
-    assert "Positie: 52.49700,4.81200." in text and "Onze centrale post heeft het alarm beoordeeld" in text
+    assert "Bij het bezoek staat genoteerd: Huisbezoek Dorpsstraat 12, Wormer." in text
+    assert "Onze centrale post heeft het alarm beoordeeld" in text
     assert text.endswith("Antwoord 1 om de ontvangst te bevestigen. [BCDE]")
+    assert "52.49" not in text and "4.812" not in text and "Positie" not in text
     assert "Druk op 1" not in text and "ik kom" not in text
+
+
+def test_the_police_sms_without_a_visit_gives_the_places_address_and_never_coordinates() -> None:
+    at_counter = contact_sms_text(message(where=COUNTER, position=FIELD), "nl")
+    assert "Adres: Koetserstraat 1, 1531 NX Wormer." in at_counter and "52.49" not in at_counter
+    nowhere = contact_sms_text(message(where=Where(), person_name="Piet Jansen", position=FIELD), "en")
+    assert "We know the position, but not an address." in nowhere and "52.49" not in nowhere
