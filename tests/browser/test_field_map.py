@@ -155,6 +155,20 @@ async def test_a_field_alarm_on_the_map_with_its_trail_and_the_visits_address(
     assert errors == []
 
 
+async def test_only_those_who_see_the_board_see_the_map_and_its_csp_names_the_tile_server(
+        mapped: Harness, tiles: TileServer) -> None:
+    await walk_visit_and_press(mapped)
+    assert mapped.token is not None
+    shown = await mapped.call(mapped.token, "/board/map")
+    assert shown.status_code == 200 and VISIT in shown.text
+    policy = shown.headers["Content-Security-Policy"]
+    assert f"img-src 'self' data: {tiles.origin};" in policy and "connect-src 'self';" in policy
+    for roles in (["coordinator"], ["responder"], ["admin"]):
+        other = await mapped.add_user(f"user-{roles[0]}", roles)
+        refused = await mapped.call(other, "/board/map")
+        assert refused.status_code == 403 and VISIT not in refused.text, roles
+
+
 async def test_without_tiles_the_map_is_a_plain_background_with_the_addresses(
         code4: Harness, browser: Browser, tmp_path: Path) -> None:
     await walk_visit_and_press(code4)
@@ -166,6 +180,8 @@ async def test_without_tiles_the_map_is_a_plain_background_with_the_addresses(
     await expect(canvas.locator(".field-marker")).to_have_count(1)
     await expect(canvas.locator(".leaflet-control-scale")).to_be_visible()
     assert await canvas.locator(".leaflet-tile").count() == 0
+    response = await page.request.get(page.url)
+    assert "img-src 'self' data:;" in response.headers["content-security-policy"]  # no tile server to allow
     assert errors == []
     await page.screenshot(path=SCREENSHOTS / "field-map-3-plain.png", animations="disabled")
     await matches_baseline(page.locator(".field-map"), "field-map-plain", tmp_path)
