@@ -96,11 +96,11 @@ async def mapped(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_
         await harness.close()
 
 
-async def walk_visit_and_press(site: Harness) -> None:
+async def walk_visit_and_press(site: Harness, note: str = VISIT) -> None:
     """Piet starts a home visit, walks (one position a minute) and presses his alarm."""
     assert site.service is not None
     mobile = site.button("mob-piet")
-    start = {"action": "start", "expect_within_s": 1800, "note": VISIT}
+    start = {"action": "start", "expect_within_s": 1800, "note": note}
     mobile.publish("checkin", json.dumps(start).encode())
     await site.wait_events("mob-piet", "visit_started")
     for count, (lat, lon) in enumerate(WALK, start=1):
@@ -185,3 +185,14 @@ async def test_without_tiles_the_map_is_a_plain_background_with_the_addresses(
     assert errors == []
     await page.screenshot(path=SCREENSHOTS / "field-map-3-plain.png", animations="disabled")
     await matches_baseline(page.locator(".field-map"), "field-map-plain", tmp_path)
+
+
+async def test_a_visit_note_with_markup_is_shown_as_text(code4: Harness, browser: Browser) -> None:
+    note = '<img src=x onerror="document.title=\'hacked\'">Kerkstraat 1'
+    await walk_visit_and_press(code4, note)
+    page, errors = await open_map(browser, code4)
+    label = page.locator("#field-map .field-label")
+    await expect(label).to_have_text(f"Piet Jansen: {note}")
+    await expect(page.locator("#field-map-list")).to_contain_text(note)
+    assert await page.locator("main img[src='x']").count() == 0
+    assert await page.title() != "hacked" and errors == []
