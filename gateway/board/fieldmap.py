@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from devices.trail import WINDOW, TrailPoint
 from dispatcher.core.state import AlarmState
@@ -26,6 +26,7 @@ from gateway.web.i18n_map import MAP
 from gateway.web.pages import script_json
 
 router = APIRouter(include_in_schema=False)
+MARKERS = "/board/map/markers"
 
 # The words the map's script needs.
 SCRIPT_WORDS = ("map_unknown_address", "map_accuracy")
@@ -39,26 +40,35 @@ def address_of(state: AlarmState) -> str | None:
 
 
 def marker(state: AlarmState, trail: list[TrailPoint]) -> dict[str, Any] | None:
-    """One alarm on the map, or None when it has no coordinates."""
+    """One alarm on the map, or None when it has no coordinates. The marker stands where the
+    device last reported itself: after the press, that is the newest point of its trail."""
     position = state.position
     if position is None or position.lat is None or position.lon is None:
         return None
-    return {"uid": state.uid, "lat": position.lat, "lon": position.lon, "accuracy_m": position.accuracy_m,
+    newest = trail[-1] if trail and trail[-1].at >= state.raised_at else None
+    lat, lon, accuracy_m = ((newest.lat, newest.lon, newest.accuracy_m) if newest
+                            else (position.lat, position.lon, position.accuracy_m))
+    return {"uid": state.uid, "lat": lat, "lon": lon, "accuracy_m": accuracy_m,
             "address": address_of(state), "person": state.plan.device.person_name,
             "href": f"/board/alarms/{state.uid}", "trail": [[p.lat, p.lon] for p in trail]}
+
+
+def markers_of(services: Services, states: list[AlarmState]) -> list[dict[str, Any]]:
+    return [m for s in states
+            if (m := marker(s, services.devices.trail(s.device_id) if s.status != "closed" else []))]
 
 
 def map_context(services: Services, states: list[AlarmState], lang: str, *, link: bool) -> dict[str, Any] | None:
     """What the `_field_map.html` partial needs, or None when no alarm has a position. Only open
     alarms get a trail: an old alarm's place is the stored one, not where the device is now."""
-    markers = [m for s in states
-               if (m := marker(s, services.devices.trail(s.device_id) if s.status != "closed" else []))]
+    markers = markers_of(services, states)
     if not markers:
         return None
     settings = services.settings
     words = MAP[lang]
+    # The overview follows the workers as they move (polling MARKERS); an alarm's page stays put.
     config = {"tiles": settings.map_tiles, "attribution": settings.map_attribution, "link": link,
-              "markers": markers, "t": {w: words[w] for w in SCRIPT_WORDS}}
+              "poll": MARKERS if link else None, "markers": markers, "t": {w: words[w] for w in SCRIPT_WORDS}}
     return {"markers": markers, "tiles": settings.map_tiles, "json": script_json(config),
             "trail_minutes": int(WINDOW.total_seconds() // 60)}
 
@@ -88,3 +98,10 @@ async def field_map(request: Request, services: ServicesDep, pages: Pages,
     context = map_context(services, services.dispatcher.open_alarms(), lang, link=True)
     response = pages.render(request, "field_map.html", principal, field_map=context, mw=MAP[lang])
     return allow_tiles(response, services.settings.map_tiles)
+
+
+@router.get(MARKERS)
+async def field_markers(services: ServicesDep,
+                        _: Principal = Depends(require(Role.OPERATOR))) -> JSONResponse:
+    """The open field alarms' markers now, for the overview to follow."""
+    return JSONResponse(markers_of(services, services.dispatcher.open_alarms()), headers={"Cache-Control": "no-store"})

@@ -96,6 +96,13 @@ async def mapped(mosquitto: Mosquitto, database_url: str, clock: FakeClock, tmp_
         await harness.close()
 
 
+async def trail_has(site: Harness, points: int) -> None:
+    """Once the device watch holds `points` positions of Piet's device."""
+    assert site.service is not None
+    watch = site.service.devices
+    await site.eventually(lambda: True if len(watch.trail("mob-piet")) == points else None)
+
+
 async def walk_visit_and_press(site: Harness, note: str = VISIT) -> None:
     """Piet starts a home visit, walks (one position a minute) and presses his alarm."""
     assert site.service is not None
@@ -106,7 +113,7 @@ async def walk_visit_and_press(site: Harness, note: str = VISIT) -> None:
     for count, (lat, lon) in enumerate(WALK, start=1):
         await site.advance(60)
         mobile.publish("position", json.dumps({"lat": lat, "lon": lon, "accuracy_m": 15}).encode(), qos=0)
-        await site.eventually(lambda n=count: len(site.service.devices.trail("mob-piet")) == n)  # type: ignore[union-attr]
+        await trail_has(site, count)
     mobile.press()  # no position in the press: the last one reported is the alarm's
     await site.alarm_when(lambda a: a["device_id"] == "mob-piet")
 
@@ -196,3 +203,26 @@ async def test_a_visit_note_with_markup_is_shown_as_text(code4: Harness, browser
     await expect(page.locator("#field-map-list")).to_contain_text(note)
     assert await page.locator("main img[src='x']").count() == 0
     assert await page.title() != "hacked" and errors == []
+
+
+async def test_the_overview_follows_the_worker_after_the_press(code4: Harness, browser: Browser) -> None:
+    assert code4.service is not None
+    await walk_visit_and_press(code4)
+    context = await browser.new_context(**VIEW, locale="nl-NL")
+    page = await context.new_page()
+    errors = script_errors(page)
+    await page.clock.install()  # the page's timers on a clock of the test's own
+    await sign_in(page, code4.service.http_url, "ria", OPERATOR_PASSWORD, "/board/map")
+    dot = page.locator("#field-map path.field-marker")
+    before = await dot.get_attribute("d")
+
+    await code4.advance(30)
+    code4.button("mob-piet").publish("position", json.dumps({"lat": 52.49760, "lon": 4.81260}).encode(), qos=0)
+    await trail_has(code4, len(WALK) + 1)
+    [moved] = (await (await page.request.get(f"{code4.service.http_url}/board/map/markers")).json())
+    assert (moved["lat"], moved["lon"], len(moved["trail"])) == (52.4976, 4.8126, len(WALK) + 1)
+
+    await page.clock.run_for(16_000)  # one poll
+    await expect(dot).not_to_have_attribute("d", before or "")
+    await expect(page.locator("#field-map .field-label")).to_have_text(f"Piet Jansen: {VISIT}")
+    assert errors == []
