@@ -172,8 +172,10 @@ async def test_only_those_who_see_the_board_see_the_map_and_its_csp_names_the_ti
     assert f"img-src 'self' data: {tiles.origin};" in policy and "connect-src 'self';" in policy
     for roles in (["coordinator"], ["responder"], ["admin"]):
         other = await mapped.add_user(f"user-{roles[0]}", roles)
-        refused = await mapped.call(other, "/board/map")
-        assert refused.status_code == 403 and VISIT not in refused.text, roles
+        for path in ("/board/map", "/board/map/markers"):
+            refused = await mapped.call(other, path)
+            assert refused.status_code == 403 and VISIT not in refused.text, (roles, path)
+    assert (await mapped.call("not-a-token", "/board/map/markers")).status_code == 401
 
 
 async def test_without_tiles_the_map_is_a_plain_background_with_the_addresses(
