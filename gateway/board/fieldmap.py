@@ -10,6 +10,7 @@ detail page; only to those who see the board.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ from gateway.web.pages import script_json
 
 router = APIRouter(include_in_schema=False)
 MARKERS = "/board/map/markers"
+OPEN_LIMIT = 500  # the board's page size at most: more open field alarms than this is no map's problem
 
 # The words the map's script needs.
 SCRIPT_WORDS = ("map_unknown_address", "map_accuracy")
@@ -91,11 +93,19 @@ def allow_tiles(response: Response, tiles: str | None) -> Response:
     return response
 
 
+async def open_alarms(services: Services) -> list[AlarmState]:
+    """From the store, as the board reads them: a standby instance shows them too (with the
+    trails it knows)."""
+    _, rows = await asyncio.to_thread(services.store.alarm_page, state="open", site=None, since=None, until=None,
+                                      limit=OPEN_LIMIT, offset=0)
+    return [state for _, state in rows]
+
+
 @router.get("/board/map")
 async def field_map(request: Request, services: ServicesDep, pages: Pages,
                     principal: Principal = Depends(require(Role.OPERATOR, page=True))) -> Response:
     lang = pages.language(request, principal)
-    context = map_context(services, services.dispatcher.open_alarms(), lang, link=True)
+    context = map_context(services, await open_alarms(services), lang, link=True)
     response = pages.render(request, "field_map.html", principal, field_map=context, mw=MAP[lang])
     return allow_tiles(response, services.settings.map_tiles)
 
@@ -104,4 +114,4 @@ async def field_map(request: Request, services: ServicesDep, pages: Pages,
 async def field_markers(services: ServicesDep,
                         _: Principal = Depends(require(Role.OPERATOR))) -> JSONResponse:
     """The open field alarms' markers now, for the overview to follow."""
-    return JSONResponse(markers_of(services, services.dispatcher.open_alarms()), headers={"Cache-Control": "no-store"})
+    return JSONResponse(markers_of(services, await open_alarms(services)), headers={"Cache-Control": "no-store"})
