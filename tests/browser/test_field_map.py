@@ -123,7 +123,9 @@ async def open_map(browser: Browser, site: Harness) -> tuple[Page, list[str]]:
     context = await browser.new_context(**VIEW, locale="nl-NL")
     page = await context.new_page()
     errors = script_errors(page)
-    await sign_in(page, site.service.http_url, "ria", OPERATOR_PASSWORD, "/board/map")
+    await sign_in(page, site.service.http_url, "ria", OPERATOR_PASSWORD, "/board")
+    await page.get_by_role("link", name="Kaart buitendienst").click()  # the board's way to the map
+    await expect(page).to_have_url(f"{site.service.http_url}/board/map")
     return page, errors
 
 
