@@ -338,13 +338,12 @@ def test_check_present_shows_who_is_in_and_which_steps_cannot_be_met(tmp_path: P
     url = f"sqlite:///{tmp_path / 'code4.db'}"
     store = Store(url)
     store.migrate()
-    # An hour either side: `code4` runs as a process of its own, whose clock (moved, in CI's
-    # any-hour runs) may stand a minute or two from this one's.
-    now = datetime.now(UTC)
-    PresenceStore(store).sign_in("jan", "stadhuis", via="kiosk", now=now - timedelta(hours=1),
-                                 expires_at=now + timedelta(hours=1))
-    PresenceStore(store).sign_in("fatima", "stadhuis", via="app", now=now - timedelta(hours=3),
-                                 expires_at=now - timedelta(hours=1))  # lapsed: not present
+    # Years either side: `code4` runs as a process of its own, whose clock need not be this
+    # one's (CI's any-hour runs move this process's clock, not always the child's).
+    now, years = datetime.now(UTC), timedelta(days=5 * 365)
+    PresenceStore(store).sign_in("jan", "stadhuis", via="kiosk", now=now - years, expires_at=now + years)
+    PresenceStore(store).sign_in("fatima", "stadhuis", via="app", now=now - 2 * years,
+                                 expires_at=now - years)  # lapsed: not present
     store.close()
     env = {**os.environ, "CODE4_DATABASE_URL": url}
     config = str(FIXTURES / "presenceorg.yaml")
