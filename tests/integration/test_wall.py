@@ -72,3 +72,11 @@ async def test_the_wall_refuses_what_it_cannot_read(code4: Harness) -> None:
         assert (await code4.call(display, "/api/wall", **params)).status_code == 422, params
     assert (await code4.call(display, "/api/wall", site="nergens")).status_code == 404
     assert (await code4.call(display, "/api/wall", night="off")).json()["night"] is False
+
+
+async def test_the_wall_speaks_dutch_and_english(code4: Harness) -> None:
+    display = await code4.add_user("scherm", ["display"])
+    dutch = await code4.call(display, "/wall")
+    assert dutch.status_code == 200 and "Alarmoverzicht" in dutch.text and "Verbinding verbroken" in dutch.text
+    english = await code4.call(display, "/wall", lang="en")
+    assert "Alarm overview" in english.text and "Connection lost" in english.text
