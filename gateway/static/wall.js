@@ -57,6 +57,8 @@
     const alarms = $("wall-alarm-list");
     alarms.replaceChildren(...data.alarms.map(alarmItem));
     $("wall-no-alarms").hidden = data.alarms.length > 0;
+    $("wall-alarm-count").textContent = String(data.alarms.length);  // more than fit on the screen: still counted
+    alarms.classList.toggle("many", data.alarms.length > 3);
     $("wall-fault-count").textContent = String(data.faults.length);
     $("wall-fault-list").replaceChildren(...data.faults.map((f) => {
       const li = el("li", "wall-fault");

@@ -65,6 +65,7 @@ async def test_the_wall_is_readable_from_across_the_room(werf: Harness, browser:
     assert cookie["httpOnly"]
     alarms = page.locator(".wall-alarm")
     await expect(alarms).to_have_count(2)
+    await expect(page.locator("#wall-alarm-count")).to_have_text("2")
     balie = alarms.filter(has_text="Balie 1")
     await expect(balie.locator(".wall-what")).to_have_text("Persoon ligt op de grond")
     await expect(balie.locator(".wall-where")).to_have_text("Balie 1 · Publiekshal · Stadhuis Testdorp")
