@@ -31,6 +31,8 @@ from gateway.records import pages as record_pages
 from gateway.responder import app as responder_app
 from gateway.responder import callouts
 from gateway.responder import page as responder_page
+from gateway.wall import api as wall_api
+from gateway.wall import pages as wall_pages
 from gateway.web.document import truthful
 from gateway.web.edge import BodyLimits, LimitedBodies, Scope, StorableText
 from gateway.web.pages import forbidden_page
@@ -71,6 +73,8 @@ def create_app(services: Services, *, twilio: TwilioWebhooks | None = None, secu
     for router in (presence_api.router, presence_pages.router):  # gateway/presence/
         app.include_router(router)
     for router in (responder_app.router, device_api.router):  # the installable responder app
+        app.include_router(router)
+    for router in (wall_api.router, wall_pages.router):  # the wall display
         app.include_router(router)
     if twilio is not None:
         app.include_router(twilio_webhooks.router)

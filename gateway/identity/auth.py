@@ -26,6 +26,8 @@ log = structlog.get_logger("code4.auth")
 
 SESSION_COOKIE = "code4_session"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Accounts for a machine in a public place: only what names their role (and `kiosk=True`).
+LIMITED = frozenset({Role.KIOSK, Role.DISPLAY})
 
 
 class NotSignedIn(Exception):
@@ -60,8 +62,8 @@ async def current_principal(request: Request, accounts: Accounts) -> Principal |
 def require(*roles: Role, page: bool = False,
             kiosk: bool = False) -> Callable[[Request, Services], Awaitable[Principal]]:
     """A dependency admitting signed-in users with any of `roles` (any user without roles). An
-    account that is only a kiosk (it stands in an entrance hall, signed in all day) gets only
-    what names the kiosk role, or says `kiosk=True` (signing out, the start page)."""
+    account that is only a kiosk or a wall display (it stands in an entrance hall, signed in all
+    day) gets only what names its role, or says `kiosk=True` (signing out, the start page)."""
 
     async def dependency(request: Request, services: ServicesDep) -> Principal:
         principal = await current_principal(request, services.accounts)
@@ -70,12 +72,13 @@ def require(*roles: Role, page: bool = False,
                 raise NotSignedIn(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
             raise HTTPException(401, "sign in first: a session cookie or 'Authorization: Bearer <token>'",
                                 headers={"WWW-Authenticate": "Bearer"})
-        if (roles and not principal.has(*roles)) or (not roles and not kiosk and principal.roles == {Role.KIOSK}):
+        limited = bool(principal.roles) and principal.roles <= LIMITED
+        if (roles and not principal.has(*roles)) or (not roles and not kiosk and limited):
             log.warning("access refused: role missing", security=True, user=principal.username,
                         path=request.url.path, needs=[str(role) for role in roles])
             if page:
                 raise PageForbidden(roles)
-            raise HTTPException(403, f"this needs the role {' or '.join(roles or ('other than kiosk',))}")
+            raise HTTPException(403, f"this needs the role {' or '.join(roles or ('other than kiosk or display',))}")
         if request.method not in SAFE_METHODS and principal.csrf_token is not None:
             await check_csrf(request, principal.csrf_token)
         return principal

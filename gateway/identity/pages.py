@@ -98,4 +98,6 @@ def home_of(principal: Principal) -> str:
         return "/me"
     if principal.has(Role.KIOSK):
         return "/kiosk"
+    if principal.has(Role.DISPLAY):
+        return "/wall"
     return "/report"

@@ -9,6 +9,7 @@
 | employee | report an incident about themselves and follow it |
 | hrm | reports to the Arbeidsinspectie (werkprotocol art. 6.4), and only those tasks |
 | kiosk | the presence kiosk at a site's entrance (gateway/presence/): signs people in and out, nothing else |
+| display | a wall display (gateway/wall/): reads the wall's view of open alarms, faults and presence, nothing else |
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Role(StrEnum):
     EMPLOYEE = "employee"
     HRM = "hrm"
     KIOSK = "kiosk"
+    DISPLAY = "display"
 
 
 ROLES: tuple[str, ...] = tuple(role.value for role in Role)
