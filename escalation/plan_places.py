@@ -71,7 +71,8 @@ def plan_issues(org: Organisation, lines: LineMap) -> list[Issue]:
     for di, device in enumerate(org.devices):
         if device.at is not None:
             if not device.location:
-                issues.append(lines.issue(("devices", di, "at"), "only a device with a `location` has a place on a plan"))
+                issues.append(lines.issue(("devices", di, "at"),
+                                          "only a device with a `location` has a place on a plan"))
                 continue
             _, placed = locations.get(device.location, (None, None))
             check(("devices", di, "at"), device.at, placed)

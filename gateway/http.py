@@ -16,6 +16,7 @@ from dispatcher.service import NotDispatching
 from gateway import deps, operations
 from gateway.board import api as board_api
 from gateway.board import pages as board_pages
+from gateway.board import plans as board_plans
 from gateway.board import targets as board_targets
 from gateway.deps import Services, TwilioWebhooks
 from gateway.identity import api as identity_api
@@ -64,6 +65,7 @@ def create_app(services: Services, *, twilio: TwilioWebhooks | None = None, secu
                    identity_pages.router, board_pages.router, responder_page.router):
         app.include_router(router)
     app.include_router(board_targets.router)  # the response-time targets' current month
+    app.include_router(board_plans.router)  # floor plan images and the admin page that places locations
     for router in (records_api.router, record_pages.router, approaches.router):  # gateway/records/
         app.include_router(router)
     for router in (presence_api.router, presence_pages.router):  # gateway/presence/
