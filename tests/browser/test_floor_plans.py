@@ -157,3 +157,28 @@ async def test_plans_are_served_only_to_who_may_see_them(town_hall: Harness) -> 
     assert alarm["plan"]["id"] == "stadhuis/publiekshal" and alarm["plan"]["at"] == [245.0, 265.0]
     assert alarm["plan"]["gathering_at"] == [712.0, 212.0]
     assert {"id": "knop-balie-2", "x": 245.0, "y": 265.0} in alarm["plan"]["devices"]
+
+
+async def test_the_responder_app_shows_its_calls_on_the_plan(town_hall: Harness, browser: Browser,
+                                                             tmp_path: Path) -> None:
+    """The app (/app) shows a call as the one-tap page does, the plan behind the call's own link."""
+    assert town_hall.service is not None
+    await town_hall.add_user("jan", ["responder"], person="jan", name="Jan de Vries")
+    uid = await open_alarm(town_hall, "knop-balie-3", "Balie 3")
+    context = await browser.new_context(**PHONE, locale="nl-NL", service_workers="block")
+    page = await context.new_page()
+    base = town_hall.service.http_url
+    await page.goto(f"{base}/app")
+    signed_in = await page.evaluate("""async ([base, password]) => (await fetch(base + '/app/api/sign-in', {
+        method: 'POST', headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify({username: 'jan', password, device: 'test'})})).status""", [base, OPERATOR_PASSWORD])
+    assert signed_in == 200
+    errors = script_errors(page)  # signed in now: the page asks nothing it may not
+    await page.goto(f"{base}/app")
+    call = page.locator(f'article.card[data-page^="{uid}."]')
+    await expect(call.locator("svg.plan circle.location-mark")).to_have_attribute("cx", "365")
+    await expect(call.locator("svg.plan path.gathering-mark")).to_have_count(1)
+    href = await call.locator("svg.plan image").get_attribute("href")
+    assert href is not None and re.fullmatch(r"/r/[^/]+/plan", href)
+    assert errors == []
+    await context.close()
