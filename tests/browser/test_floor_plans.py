@@ -85,6 +85,7 @@ async def test_the_board_lights_each_alarm_on_its_own_plan_and_a_click_opens_it(
 
     await ground.locator(f'a[data-alarm="{balie}"] circle.lit').click()
     await expect(page).to_have_url(f"{base}/board/alarms/{balie}")
+    await expect(page.locator("#alarm-plan circle.lit")).to_have_attribute("cx", "125.0")  # and there too
     assert errors == []
     await context.close()
 
