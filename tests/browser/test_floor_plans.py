@@ -44,6 +44,12 @@ async def open_alarm(harness: Harness, device_id: str, location: str) -> str:
     return str(alarm["uid"])
 
 
+def faulty(harness: Harness) -> list[str]:
+    """The devices in fault now, as the device board lists them."""
+    assert harness.service is not None
+    return [device_id for device_id, facts in harness.service.devices.facts().items() if facts.faults]
+
+
 async def responder_link(harness: Harness, uid: str) -> str:
     """The signed link the SMS to the first person paged carries."""
     assert harness.service is not None
@@ -56,6 +62,8 @@ async def test_the_board_lights_each_alarm_on_its_own_plan_and_a_click_opens_it(
         town_hall: Harness, browser: Browser, tmp_path: Path) -> None:
     assert town_hall.service is not None
     base = town_hall.service.http_url
+    town_hall.button("knop-balie-2").heartbeat(battery=0.05)  # a device in fault, on the same plan
+    await town_hall.eventually(lambda: [d for d in faulty(town_hall) if d == "knop-balie-2"] or None)
     context = await browser.new_context(**WALL, locale="nl-NL")
     page = await context.new_page()
     errors = script_errors(page)
@@ -73,6 +81,8 @@ async def test_the_board_lights_each_alarm_on_its_own_plan_and_a_click_opens_it(
     await expect(ground.locator(f'a[data-alarm="{balie}"] circle.lit')).to_have_attribute("cy", "265")
     await expect(first.locator(f'a[data-alarm="{spreekkamer}"] circle.lit')).to_have_attribute("cx", "290")
     await expect(ground.locator(".plan-gathering")).to_have_count(1)  # Trap naast de lift
+    await expect(ground.locator('rect.plan-fault[data-device="knop-balie-2"]')).to_have_count(1)
+    await expect(first.locator("rect.plan-fault")).to_have_count(0)
     await expect(first.locator(".plan-gathering")).to_have_count(1)  # the copy room
     await expect(ground.locator("image")).to_have_attribute("href", "/plans/stadhuis/publiekshal")
     # The plan image has loaded (an <image> that failed would be 0 wide).
