@@ -22,6 +22,7 @@ from escalation.loader import AgreementFileError, Issue, LoadedOrganisation, loa
 from escalation.model import Organisation
 from escalation.pins import PinDigests
 from escalation.plan import ChannelKind, Plan
+from escalation.plan_places import plan_issues
 from escalation.planning import Presence, plan_for_place
 from escalation.presence_check import presence_steps, presence_warnings, present_now
 from escalation.protocol_check import role_warnings
@@ -60,6 +61,7 @@ def check_file(path: str | Path) -> CheckResult:
     except AgreementFileError as exc:
         return CheckResult(None, list(exc.issues))
     issues = check_references(loaded.organisation, loaded.lines)
+    issues += plan_issues(loaded.organisation, loaded.lines)
     if any(i.severity == "error" for i in issues):
         return CheckResult(loaded, issues)
     directory = _as_checked(loaded.organisation)

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from escalation.floorplans import plan_context
 from escalation.model import Organisation
 
 PathKey = tuple[str | int, ...]
@@ -111,7 +112,9 @@ def load_text(text: str, *, name: str = "<text>", source: Path | None = None) ->
     if issues:
         raise AgreementFileError(issues)
     try:
-        organisation = Organisation.model_validate(data)
+        # Plan files are named relative to the agreement file (escalation/floorplans.py).
+        base = source.resolve().parent if source is not None else None
+        organisation = Organisation.model_validate(data, context=plan_context(base))
     except ValidationError as exc:
         raise AgreementFileError(
             [lines.issue(_clean_loc(err["loc"]), _clean_msg(err)) for err in exc.errors()]

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from devices.kinds import AlarmKind
+from escalation.floorplans import PlanFile, Point
 from escalation.plan import ChannelKind
 from escalation.targets import DEFAULT_TARGETS, ResponseTarget, checked_targets
 from escalation.weekly import WeeklySchedule, parse_duration_seconds
@@ -61,6 +62,8 @@ class Location(_Strict):
     id: Id
     name: str
     gathering_point: str | None = None
+    at: Point | None = None  # on the plan of its zone (else its site): escalation/floorplans.py
+    gathering_at: Point | None = None
 
 
 class Zone(_Strict):
@@ -68,6 +71,8 @@ class Zone(_Strict):
     name: str
     gathering_point: str | None = None
     locations: list[Location] = Field(default_factory=list)
+    plan: PlanFile | None = None  # this zone's floor plan; without it, the site's
+    gathering_at: Point | None = None
 
 
 class SitePresence(_Strict):
@@ -85,6 +90,7 @@ class Site(_Strict):
     technical_contact: str | None = None  # a person or contact who hears about device faults
     drill: bool = False  # every alarm here runs as a drill
     zones: list[Zone] = Field(min_length=1)
+    plan: PlanFile | None = None  # the floor plan of zones that have none of their own
     presence: SitePresence = Field(default_factory=SitePresence)
 
 
@@ -195,6 +201,7 @@ class Device(_Strict):
     drill: bool = False
     supervision: Seconds | None = None  # overrides the device type's interval
     battery_low: float | None = Field(default=None, ge=0, le=1)
+    at: Point | None = None  # a fixed device's place on its location's plan (default: the location's)
 
     @field_validator("cancel_pin", "duress_pin", mode="before")
     @classmethod

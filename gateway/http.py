@@ -17,6 +17,7 @@ from gateway import deps, operations
 from gateway.board import api as board_api
 from gateway.board import fieldmap
 from gateway.board import pages as board_pages
+from gateway.board import plans as board_plans
 from gateway.board import targets as board_targets
 from gateway.deps import Services, TwilioWebhooks
 from gateway.identity import api as identity_api
@@ -68,6 +69,7 @@ def create_app(services: Services, *, twilio: TwilioWebhooks | None = None, secu
         app.include_router(router)
     app.include_router(board_targets.router)  # the response-time targets' current month
     app.include_router(fieldmap.router)  # the field alarms' map
+    app.include_router(board_plans.router)  # floor plan images and the admin page that places locations
     for router in (records_api.router, record_pages.router, approaches.router):  # gateway/records/
         app.include_router(router)
     for router in (presence_api.router, presence_pages.router):  # gateway/presence/

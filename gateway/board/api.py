@@ -106,7 +106,7 @@ async def alarms(
     total, rows = await asyncio.to_thread(services.store.alarm_page, state=state, site=site, since=as_utc(since),
                                           until=as_utc(until), limit=limit, offset=offset)
     duress = sees_duress(principal.roles)
-    items = [alarm_view(incident, s, duress=duress) for incident, s in rows]
+    items = [alarm_view(incident, s, duress=duress, directory=services.dispatcher.directory) for incident, s in rows]
     if state == "open":
         items.sort(key=urgency)
     return AlarmList(total=total, limit=limit, offset=offset, now=services.clock.now(), items=items)
@@ -121,7 +121,8 @@ async def alarm(uid: str, request: Request, services: ServicesDep, lang: str | N
     incident, state, entries = found
     duress = sees_duress(principal.roles)
     language = pick_language(lang, request.headers.get("accept-language")) if lang else principal.language
-    return AlarmDetail(alarm=alarm_view(incident, state, duress=duress), chain=chain_view(state),
+    view = alarm_view(incident, state, duress=duress, directory=services.dispatcher.directory)
+    return AlarmDetail(alarm=view, chain=chain_view(state),
                        timeline=timeline_view(entries, language, duress=duress, approach=True))
 
 
@@ -137,7 +138,7 @@ async def _act(services: Services, uid: str, event: Event) -> AlarmView:
     if state is None:
         raise HTTPException(404, f"no alarm {uid}")
     incident = await asyncio.to_thread(services.store.incident_id_of, uid)
-    return alarm_view(incident or 0, state, duress=True)
+    return alarm_view(incident or 0, state, duress=True, directory=services.dispatcher.directory)
 
 
 @router.post("/alarms/{uid}/seen", response_model=AlarmView, tags=["operator actions"])
@@ -213,7 +214,7 @@ async def _alarm_events(services: Services, *, duress: bool) -> AsyncIterator[st
                 yield KEEPALIVE
                 continue
             incident = await asyncio.to_thread(services.store.incident_id_of, state.uid)
-            view = alarm_view(incident or 0, state, duress=duress)
+            view = alarm_view(incident or 0, state, duress=duress, directory=services.dispatcher.directory)
             yield _event("alarm", {"now": services.clock.now().isoformat(), "alarm": view.model_dump(mode="json")})
 
 

@@ -45,7 +45,7 @@ async def alarm_page(uid: str, request: Request, services: ServicesDep, pages: P
     incident, state, entries = found
     lang = pages.language(request, principal)
     duress = sees_duress(principal.roles)
-    view = alarm_view(incident, state, duress=duress)
+    view = alarm_view(incident, state, duress=duress, directory=services.dispatcher.directory)
     # Only the words its script needs: the whole dictionary would name what some may not see.
     config = {"csrf": principal.csrf_token, "lang": lang, "uid": uid,
               "t": {word: BOARD[lang][word] for word in ALARM_PAGE_WORDS}}

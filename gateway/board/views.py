@@ -18,6 +18,7 @@ from dispatcher.store.schema import TimelineEntry
 from dispatcher.visibility import timeline_for
 from escalation.directory import Directory
 from escalation.model import Contact
+from gateway.board.plan_views import PlanRef, plan_ref
 from gateway.web.i18n import timeline_text
 
 
@@ -90,6 +91,7 @@ class AlarmView(BaseModel):
     responders: list[ResponderView]
     reached: list[ReachedView]
     short_steps: list[ShortStepView] = Field(default_factory=list, description="steps too few present can meet")
+    plan: PlanRef | None = Field(None, description="the floor plan that shows the place, with the place on it")
 
     @model_serializer(mode="wrap")
     def _without_hidden(self, handler: SerializerFunctionWrapHandler) -> Any:
@@ -160,8 +162,9 @@ class DeviceView(BaseModel):
     drill: bool
 
 
-def alarm_view(incident_id: int, state: AlarmState, *, duress: bool) -> AlarmView:
-    """`duress`: the reader may know of duress (dispatcher/visibility.py `sees_duress`)."""
+def alarm_view(incident_id: int, state: AlarmState, *, duress: bool, directory: Directory | None = None) -> AlarmView:
+    """`duress`: the reader may know of duress (dispatcher/visibility.py `sees_duress`); `directory`:
+    the file as it is now, for the floor plan (none: no plan in the view)."""
     plan = state.plan
     step = state.current_step
     latest: dict[str, Any] = {}
@@ -194,6 +197,7 @@ def alarm_view(incident_id: int, state: AlarmState, *, duress: bool) -> AlarmVie
         reached=reached,
         short_steps=[ShortStepView(step=s.id, present=len(s.targets), required=s.required)
                      for s in plan.steps if s.short],
+        plan=plan_ref(directory, plan.where) if directory is not None else None,
     )
 
 

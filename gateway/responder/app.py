@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from escalation.ids import RecipientKey
 from escalation.push.subscriptions import endpoint_allowed
 from escalation.texts import lang
+from gateway.board.plan_views import plan_ref
 from gateway.deps import SecureCookies, ServicesDep
 from gateway.identity.auth import check_csrf
 from gateway.identity.devices import COOKIE_MAX_AGE_S, DEVICE_COOKIE, DeviceSignIn
@@ -156,8 +157,10 @@ async def state(signed_in: Device, services: ServicesDep) -> JSONResponse:
     calls = []
     for mine in callouts_of(principal, services.dispatcher.open_alarms(), responder=True):
         token = services.links.token(mine.page.page_id)
+        plan = plan_ref(services.dispatcher.directory, mine.state.plan.where, url=f"/r/{token}/plan")
         calls.append({**responder_view(mine.state, mine.page, language), "page_id": mine.page.page_id,
-                      "answer": f"/r/{token}/respond", "raised_at": mine.state.raised_at.isoformat()})
+                      "answer": f"/r/{token}/respond", "raised_at": mine.state.raised_at.isoformat(),
+                      "plan": plan.model_dump(mode="json") if plan else None})  # the image behind the call's link
     push = services.push_book
     lapsed = await asyncio.to_thread(push.take_lapsed, str(principal.person_id)) if push else 0
     devices = await asyncio.to_thread(services.device_sessions.of_user, principal.user_id)

@@ -22,8 +22,11 @@ from dispatcher.core import AlarmState, Page, PageStatus, Responded, message_for
 from dispatcher.core import Response as Answer
 from dispatcher.visibility import responder_told_of_duress
 from escalation.links import LinkExpired, LinkInvalid
+from escalation.plan_places import plan_by_id
 from escalation.texts import KIND, OUTCOME, ROLE, WORDS, headline, lang, location_text, short_code
 from gateway.board.live import KEEPALIVE, changes_or_keepalives
+from gateway.board.plan_views import PlanRef, plan_ref
+from gateway.board.plans import plan_response
 from gateway.deps import Services, ServicesDep
 from gateway.web.bodies import form_fields, is_form, json_object
 from gateway.web.pages import TEMPLATES
@@ -36,7 +39,7 @@ TEXT = {
            "pending": "Kun je komen?", "accepted": "Je komt.",
            "declined": "Je hebt laten weten dat je niet kunt komen.",
            "on_scene_status": "Je bent ter plaatse.", "closed": "Dit alarm is afgesloten.", "you": "jij",
-           "expired": "Deze link is verlopen.", "invalid": "Deze link is ongeldig.",
+           "expired": "Deze link is verlopen.", "plan": "Plattegrond", "invalid": "Deze link is ongeldig.",
            "problem_hint": "Antwoord op de sms of bel de centrale post.",
            "offline": "Geen verbinding. Opnieuw verbinden…",
            "duress": WORDS["nl"]["duress"], "approach": WORDS["nl"]["approach"],
@@ -48,7 +51,7 @@ TEXT = {
            "nobody": "Nobody yet", "accept": "I'm coming", "decline": "Can't come", "on_scene": "On scene",
            "pending": "Can you come?", "accepted": "You are coming.", "declined": "You said you cannot come.",
            "on_scene_status": "You are on scene.", "closed": "This alarm is closed.", "you": "you",
-           "expired": "This link has expired.", "invalid": "This link is not valid.",
+           "expired": "This link has expired.", "plan": "Floor plan", "invalid": "This link is not valid.",
            "problem_hint": "Reply to the text message or call the control room.",
            "offline": "Connection lost, reconnecting…", "duress": WORDS["en"]["duress"],
            "approach": WORDS["en"]["approach"], "inform_title": "For information", "before": "Before you approach",
@@ -132,9 +135,27 @@ async def show(token: str, services: ServicesDep, lang_: str | None = Query(None
     nonce = secrets.token_urlsafe(16)
     body = TEMPLATES.get_template("responder.html").render(
         t=TEXT[language], language=language, view=responder_view(state, page, language), token=token,
-        nonce=nonce,
+        nonce=nonce, plan=_plan(services, state, token),
     )
     return HTMLResponse(body, headers=_headers(nonce))
+
+
+def _plan(services: Services, state: AlarmState, token: str) -> PlanRef | None:
+    """The alarm's place on its floor plan, the image behind this same link."""
+    return plan_ref(services.dispatcher.directory, state.plan.where, url=f"/r/{token}/plan")
+
+
+@router.get("/r/{token}/plan")
+async def plan_image(token: str, services: ServicesDep) -> Response:
+    """The floor plan of this link's alarm, and no other: a responder sees the plan they need."""
+    state, _ = await _resolve(services, token)
+    ref = _plan(services, state, token)
+    plan = plan_by_id(services.dispatcher.directory.org, ref.id) if ref is not None else None
+    if plan is None:
+        raise HTTPException(404, "no plan")
+    response = plan_response(plan)
+    response.headers.update({"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return response
 
 
 @router.get("/r/{token}/view")

@@ -6,6 +6,7 @@
   const config = JSON.parse(document.getElementById("config").textContent);
   const t = config.t;
   const alarms = new Map();
+  let faultIds = new Set();     // devices in fault now: marked on the floor plans
   let clockOffset = 0;          // server time minus client time, in ms
   let soundOn = localStorage.getItem("code4-sound") !== "off";
   let audio = null;
@@ -123,6 +124,7 @@
     });
     const section = document.getElementById("alarms");
     section.replaceChildren(...(list.length ? list.map(card) : [el("p", {class: "empty"}, t.no_alarms)]));
+    if (window.code4Plans) window.code4Plans.render(list, faultIds, t);  // static/board_plans.js
     attention();
   }
 
@@ -220,6 +222,8 @@
     try {
       const broken = await api("/api/devices?fault=true");
       const strip = document.getElementById("faults");
+      faultIds = new Set(broken.map((d) => d.id));
+      render();
       strip.hidden = broken.length === 0;
       strip.textContent = `${t.device_faults}: ` + broken.map((d) =>
         `${d.id} (${d.faults.map((f) => t["fault_" + f] || f).join(", ")})`).join(" · ");

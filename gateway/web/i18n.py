@@ -308,11 +308,13 @@ for _language, _words in BOARD.items():
 
 # The words of the record pages, presence and the response-time targets live beside this file;
 # templates see one dictionary, so no key may be used twice.
+from gateway.web.i18n_plans import PLANS  # noqa: E402
 from gateway.web.i18n_presence import PRESENCE  # noqa: E402
 from gateway.web.i18n_records import RECORDS  # noqa: E402
 from gateway.web.i18n_targets import TARGETS  # noqa: E402
 
-for _part, _words_by_language in (("record", RECORDS), ("presence", PRESENCE), ("target", TARGETS)):
+for _part, _words_by_language in (("record", RECORDS), ("presence", PRESENCE), ("target", TARGETS),
+                                   ("plan", PLANS)):
     for _language, _words in _words_by_language.items():
         _clash = set(_words) & set(BOARD[_language])
         assert not _clash, f"{_part} words reuse board keys: {_clash}"

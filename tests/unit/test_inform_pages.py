@@ -64,6 +64,7 @@ class FakeDispatcher:
     def __init__(self, state: AlarmState) -> None:
         self.state = state
         self.commands: list[object] = []
+        self.directory = SimpleNamespace(sites={})  # an organisation without floor plans
 
     async def alarm(self, uid: str) -> AlarmState | None:
         return self.state if uid == self.state.uid else None

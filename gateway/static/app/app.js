@@ -17,6 +17,26 @@
     return node;
   }
 
+  // The location (red) and the gathering point (green) on the floor plan; the plan is an
+  // <image>, so nothing in the organisation's file runs.
+  function planFigure(plan) {
+    const NS = "http://www.w3.org/2000/svg";
+    const svg = (tag, attrs) => {
+      const node = document.createElementNS(NS, tag);
+      for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+      return node;
+    };
+    const r = Math.max(plan.width, plan.height) / 40;
+    const figure = svg("svg", {viewBox: `0 0 ${plan.width} ${plan.height}`, class: "plan", role: "img"});
+    figure.append(svg("image", {href: plan.url, x: 0, y: 0, width: plan.width, height: plan.height}));
+    if (plan.gathering_at) {
+      const [x, y] = plan.gathering_at;
+      figure.append(svg("path", {class: "gathering-mark", d: `M ${x} ${y - r} L ${x + r} ${y + r * 0.8} L ${x - r} ${y + r * 0.8} Z`}));
+    }
+    if (plan.at) figure.append(svg("circle", {class: "location-mark", cx: plan.at[0], cy: plan.at[1], r}));
+    return figure;
+  }
+
   function callCard(call, pending) {
     const card = el("article", {class: "card", "data-page": call.page_id});
     card.append(el("h2", {text: call.headline}), el("div", {class: "code", text: "[" + call.code + "]"}));
@@ -29,6 +49,7 @@
       call.establish ? el("dt", {text: t.before}) : null, call.establish ? el("dd", {text: t.establish}) : null,
       el("dt", {text: t.where}), el("dd", {class: "location", text: call.location}),
       el("dt", {text: t.gather}), el("dd", {class: "gathering", text: call.gathering_point || "–"}),
+      call.plan ? el("dd", {}, planFigure(call.plan)) : null,
       el("dt", {text: t.others}), el("dd", {}, el("ul", {class: "others"}, ...others.map((n) => el("li", {text: n}))))));
     if (!call.inform && call.open) {
       const buttons = el("div", {class: "answers"});
