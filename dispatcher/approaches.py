@@ -14,14 +14,13 @@ changed one), from `dispatcher/store/approaches.py`.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import structlog
 
-from dispatcher.logs import error_line
+from dispatcher.mirror import Mirror
 from escalation.directory import Directory, UnknownReference
 from escalation.plan import Where
 
@@ -31,8 +30,6 @@ MAX_NOTE = 300  # a pager line or two: the agreed approach, not a case file
 MAX_VISITOR = 60  # a reference the reception recognises ("client 14:00 ma", initials), not personal data
 MAX_WINDOW = timedelta(days=14)  # an appointment, or a series of days; not a standing order
 KEEP_AFTER_END = timedelta(days=7)  # then the visitor reference and the note are erased
-REFRESH_EVERY_S = 5.0  # how often the book reads the agreements again (other instances may add some)
-HOUSEKEEPING_EVERY_S = 3600.0
 
 
 class InvalidApproach(ValueError):
@@ -140,17 +137,13 @@ def check_text(field: str, value: str, limit: int) -> str:
     return value
 
 
-class ApproachBook:
+class ApproachBook(Mirror[Approach]):
     """The current agreements in memory: what `_open_alarm` asks, without waiting."""
 
     def __init__(self, *, load: Callable[[datetime], Sequence[Approach]],
                  housekeeping: Callable[[datetime], int] | None = None,
                  now: Callable[[], datetime]) -> None:
-        self._load = load  # the agreements not yet over at a time (blocking: run in a thread)
-        self._housekeeping = housekeeping
-        self._now = now
-        self._current: tuple[Approach, ...] = ()
-        self.loaded_at: datetime | None = None
+        super().__init__(what="approach agreements", load=load, housekeeping=housekeeping, now=now, log=log)
 
     def note_for(self, where: Where, at: datetime) -> str | None:
         found = approach_for(self._current, where, at)
@@ -158,35 +151,3 @@ class ApproachBook:
             log.info("alarm carries the agreed approach for a known visitor", approach_id=found.id,
                      place=found.place.ref)
         return found.note if found else None
-
-    def current(self) -> tuple[Approach, ...]:
-        return self._current
-
-    def replace(self, approaches: Iterable[Approach]) -> None:
-        self._current = tuple(approaches)
-
-    async def refresh(self) -> None:
-        now = self._now()
-        self.replace(await asyncio.to_thread(self._load, now))
-        self.loaded_at = now
-
-    async def run(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        """Read the agreements every few seconds; erase old ones now and then. A database away
-        keeps the last copy (and says so)."""
-        since_housekeeping = HOUSEKEEPING_EVERY_S
-        while True:
-            try:
-                await self.refresh()
-            except Exception as exc:
-                log.warning("approach agreements not read; keeping the last copy", error=error_line(exc),
-                            agreements=len(self._current))
-            if self._housekeeping is not None and since_housekeeping >= HOUSEKEEPING_EVERY_S:
-                since_housekeeping = 0.0
-                try:
-                    erased = await asyncio.to_thread(self._housekeeping, self._now())
-                    if erased:
-                        log.info("old approach agreements erased", erased=erased)
-                except Exception as exc:
-                    log.warning("old approach agreements not erased yet", error=error_line(exc))
-            await sleep(REFRESH_EVERY_S)
-            since_housekeeping += REFRESH_EVERY_S

@@ -14,8 +14,7 @@ instance may have changed one), from `dispatcher/store/presence.py`.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,15 +22,13 @@ import structlog
 
 from devices.supervision import OFFLINE, SILENT
 from dispatcher.devicewatch import DeviceFacts
-from dispatcher.logs import error_line
+from dispatcher.mirror import Mirror
 from escalation.directory import Directory
 from escalation.model import Person
 from escalation.planning import Presence
 
 log = structlog.get_logger("code4.presence")
 
-REFRESH_EVERY_S = 5.0
-HOUSEKEEPING_EVERY_S = 3600.0
 VIA = ("app", "kiosk")  # how a sign-in was made; an online pager shows as "pager"
 
 
@@ -98,19 +95,16 @@ def short_name(name: str) -> str:
     return f"{parts[0][:20]} {parts[-1][0].upper()}."
 
 
-class PresenceBook:
+class PresenceBook(Mirror[SignedIn]):
     """The sign-ins in memory: what `_open_alarm` asks, without waiting."""
 
     def __init__(self, *, load: Callable[[datetime], Sequence[SignedIn]],
                  housekeeping: Callable[[datetime], int] | None = None,
                  now: Callable[[], datetime], directory: Callable[[], Directory],
                  pager_online: Callable[[str], bool] = lambda _: False) -> None:
-        self._load = load  # sign-ins not yet expired at a time (blocking: run in a thread)
-        self._housekeeping = housekeeping
-        self._now = now
+        super().__init__(what="presence sign-ins", load=load, housekeeping=housekeeping, now=now, log=log)
         self._directory = directory
         self._pager_online = pager_online
-        self._current: tuple[SignedIn, ...] = ()
 
     def entries(self, at: datetime) -> list[PresentEntry]:
         return entries_at(self._current, pager_entries(self._directory(), self._pager_online), at)
@@ -118,30 +112,6 @@ class PresenceBook:
     def present(self, at: datetime) -> Presence:
         """(person, site) pairs present at `at`: the data planning takes."""
         return frozenset((e.person_id, e.site_id) for e in self.entries(at))
-
-    def replace(self, signed_in: Iterable[SignedIn]) -> None:
-        self._current = tuple(signed_in)
-
-    async def refresh(self) -> None:
-        self.replace(await asyncio.to_thread(self._load, self._now()))
-
-    async def run(self, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
-        """Read the sign-ins every few seconds; delete expired ones now and then. A database away
-        keeps the last copy (and says so)."""
-        since_housekeeping = HOUSEKEEPING_EVERY_S
-        while True:
-            try:
-                await self.refresh()
-            except Exception as exc:
-                log.warning("presence not read; keeping the last copy", error=error_line(exc))
-            if self._housekeeping is not None and since_housekeeping >= HOUSEKEEPING_EVERY_S:
-                since_housekeeping = 0.0
-                try:
-                    await asyncio.to_thread(self._housekeeping, self._now())
-                except Exception as exc:
-                    log.warning("expired presence not deleted yet", error=error_line(exc))
-            await sleep(REFRESH_EVERY_S)
-            since_housekeeping += REFRESH_EVERY_S
 
 
 def pager_online(facts: Callable[[], Mapping[str, DeviceFacts]]) -> Callable[[str], bool]:

@@ -320,20 +320,14 @@ class Code4Service:
         self.approach_store = ApproachStore(self.store)
         self.approaches = ApproachBook(load=self.approach_store.not_over, housekeeping=self.approach_store.erase_old,
                                        now=self.clock.now)
-        try:
-            await self.approaches.refresh()
-        except Exception as exc:  # read again every few seconds: no reason to hold up the alarms
-            log.error("approach agreements not read at start-up", error=error_line(exc))
+        await self.approaches.first_read()
 
     async def _read_presence(self) -> None:
         self.presence_store = PresenceStore(self.store)
         self.presence = PresenceBook(load=self.presence_store.current, housekeeping=self.presence_store.delete_expired,
                                      now=self.clock.now, directory=lambda: self.dispatcher.directory,
                                      pager_online=pager_online(lambda: self.devices.facts()))
-        try:
-            await self.presence.refresh()
-        except Exception as exc:  # read again every few seconds: no reason to hold up the alarms
-            log.error("presence not read at start-up", error=error_line(exc))
+        await self.presence.first_read()
 
     def _assemble(self, loaded: LoadedOrganisation, channels: dict[str, Channel]) -> None:
         """The dispatcher, device supervision and the intake between them and the broker; the
