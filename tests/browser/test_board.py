@@ -148,8 +148,11 @@ async def test_the_board_catches_up_after_a_lost_connection(code4: Harness, boar
     await expect(page.locator("#connection")).to_be_hidden(timeout=10000)
     await expect(page.locator("article.alarm h2")).to_contain_text("Balie 2", timeout=5000)
     await page.screenshot(path=SCREENSHOTS / "board-5-caught-up.png")
-    # Only the browser's own reports of the refused reconnects while code4 was down.
-    assert [e for e in errors if "ERR_CONNECTION_REFUSED" not in e and "/api/events" not in e] == []
+    # Only the browser's own reports of the cut: requests in flight when code4 stopped (reset)
+    # and the refused reconnects while it was down. The board polls more now (devices, the
+    # response-time targets), so a request in flight at the stop is likely, not rare.
+    cut = ("ERR_CONNECTION_REFUSED", "ERR_CONNECTION_RESET")
+    assert [e for e in errors if not any(c in e for c in cut) and "/api/events" not in e] == []
 
 
 async def test_the_board_says_when_code4_cannot_reach_its_broker(code4: Harness,
